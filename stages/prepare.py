@@ -1,0 +1,55 @@
+"""Stage prepare: validated IDX -> normalized float32 arrays with a stratified validation split."""
+
+from pathlib import Path
+
+from mnist_dvc.cli import run_stage
+from mnist_dvc.dataset import (
+    class_counts,
+    fit_normalization,
+    stratified_split,
+    stratified_subset,
+    write_prepared,
+)
+from mnist_dvc.idx import TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS, read_pair
+from mnist_dvc.params import load_stage_params
+
+RAW_DIR = Path("data/raw")
+OUT_DIR = Path("data/prepared")
+
+
+def main() -> None:
+    p = load_stage_params("prepare")
+    train_x, train_y = read_pair(RAW_DIR / TRAIN_IMAGES, RAW_DIR / TRAIN_LABELS)
+    test_x, test_y = read_pair(RAW_DIR / TEST_IMAGES, RAW_DIR / TEST_LABELS)
+
+    fit_idx, val_idx = stratified_split(train_y, p.val_fraction, p.seed)
+    raw = {
+        "train": (train_x[fit_idx], train_y[fit_idx]),
+        "val": (train_x[val_idx], train_y[val_idx]),
+        "test": (test_x, test_y),
+    }
+    raw = {
+        split: (x[keep], y[keep])
+        for split, (x, y) in raw.items()
+        for keep in [stratified_subset(y, p.limit, p.seed)]
+    }
+
+    # Constants come from the training split only, so no validation or test pixel leaks into them.
+    norm = fit_normalization(p.normalize, raw["train"][0])
+    splits = {split: (norm.apply(x)[:, None], y) for split, (x, y) in raw.items()}
+    meta = {
+        "normalization": {"method": norm.method, "mean": norm.mean, "std": norm.std},
+        "formula": "x = (pixel / 255 - mean) / std",
+        "sizes": {split: len(y) for split, (_, y) in splits.items()},
+        "class_counts": {split: class_counts(y) for split, (_, y) in splits.items()},
+        "params": p.values,
+    }
+    write_prepared(OUT_DIR, splits, meta)
+    print(
+        f"prepare: wrote {meta['sizes']} to {OUT_DIR}/ "
+        f"(normalize={norm.method}, mean={norm.mean:.6f}, std={norm.std:.6f})"
+    )
+
+
+if __name__ == "__main__":
+    run_stage("prepare", main)

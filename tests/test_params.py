@@ -1,0 +1,91 @@
+import pytest
+
+from mnist_dvc.params import ParamsError, load_stage_params, load_yaml
+from tests.fixtures import PROJECT_ROOT
+
+
+def test_yaml_is_read_as_yaml_1_2_like_dvc(tmp_path):
+    path = tmp_path / "p.yaml"
+    path.write_text(
+        "a: 1e-3\nb: yes\nc: off\nd: true\ne: 3\nf: .5\ng: -2E+2\nh: 1_000\n"
+        "i: 010\nj: 0o10\nk: 1:20\nl: 0x1F\n"
+    )
+    assert load_yaml(path) == {
+        "a": 0.001,
+        "b": "yes",
+        "c": "off",
+        "d": True,
+        "e": 3,
+        "f": 0.5,
+        "g": -200.0,
+        "h": 1000,
+        "i": 10,
+        "j": 8,
+        "k": "1:20",
+        "l": 31,
+    }
+
+
+def test_project_params_are_valid():
+    for stage in ("fetch_data", "prepare"):
+        load_stage_params(stage, PROJECT_ROOT / "params.yaml")
+
+
+def _params(tmp_path, body):
+    path = tmp_path / "params.yaml"
+    path.write_text(body)
+    return path
+
+
+GOOD_PREPARE = "prepare:\n  normalize: standard\n  val_fraction: 0.2\n  seed: 1\n  limit: null\n"
+
+
+def test_good_group_is_returned(tmp_path):
+    p = load_stage_params("prepare", _params(tmp_path, GOOD_PREPARE))
+    assert (p.normalize, p.val_fraction, p.seed, p.limit) == ("standard", 0.2, 1, None)
+
+
+def test_float_spelled_as_a_string_is_taken_as_the_number(tmp_path):
+    p = load_stage_params("prepare", _params(tmp_path, GOOD_PREPARE.replace("0.2", "'2e-1'")))
+    assert p.val_fraction == pytest.approx(0.2) and isinstance(p.val_fraction, float)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            "normalize: standard",
+            "normalize: zscore",
+            r"prepare.normalize = 'zscore' is invalid: expected one of standard, minmax, seed",
+        ),
+        (
+            "val_fraction: 0.2",
+            "val_fraction: 1.5",
+            r"prepare.val_fraction = 1.5 .*expected a number > 0 and < 1",
+        ),
+        (
+            "val_fraction: 0.2",
+            "val_fraction: abc",
+            r"prepare.val_fraction = 'abc' .*expected a finite number",
+        ),
+        ("seed: 1", "seed: 1.5", r"prepare.seed = 1.5 is invalid: expected an integer >= 0"),
+        ("seed: 1", "seed: true", r"prepare.seed = True is invalid"),
+        ("limit: null", "limit: 3", r"prepare.limit = 3 is invalid: expected an integer >= 10 or null"),
+        (
+            "limit: null",
+            "limit: null\n  lmit: 5",
+            r"unknown key\(s\) prepare.lmit; allowed keys: normalize, ",
+        ),
+        ("  seed: 1\n", "", r"missing key\(s\) prepare.seed"),
+    ],
+)
+def test_bad_values_are_rejected_with_key_and_allowed_values(tmp_path, old, new, message):
+    with pytest.raises(ParamsError, match=message):
+        load_stage_params("prepare", _params(tmp_path, GOOD_PREPARE.replace(old, new)))
+
+
+def test_missing_group_and_file(tmp_path):
+    with pytest.raises(ParamsError, match="no group 'prepare'"):
+        load_stage_params("prepare", _params(tmp_path, "other: {}\n"))
+    with pytest.raises(ParamsError, match="file not found"):
+        load_stage_params("prepare", tmp_path / "absent.yaml")

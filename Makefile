@@ -31,7 +31,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 bench: $(STAMP)
-	$(BIN)/python -m bench.run_all
+	$(BIN)/python -m bench.numpy_mlp
 
 clean:
 	rm -rf $(VENV) dvc_plots .pytest_cache .ruff_cache

@@ -29,7 +29,7 @@ def test_dvc_repro_prepare_then_nothing_to_do(tmp_path):
 
     again = project.dvc("repro", "prepare").stdout
     assert "Running stage" not in again
-    assert project.dvc("status").stdout.strip().endswith("Data and pipelines are up to date.")
+    assert project.dvc("status", "prepare").stdout.strip().endswith("Data and pipelines are up to date.")
 
 
 def test_bad_param_fails_the_stage_with_a_clear_message(tmp_path):

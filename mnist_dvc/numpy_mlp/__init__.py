@@ -1,0 +1,1 @@
+"""A multi-layer perceptron in NumPy only: model, optimizers, training and its file format."""

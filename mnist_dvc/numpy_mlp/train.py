@@ -1,0 +1,76 @@
+"""Training the NumPy MLP: mini-batch (or per-sample, with batch_size 1) gradient descent."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from mnist_dvc.dataset import PreparedData
+from mnist_dvc.numpy_mlp.io import INPUT_SIZE, NUM_CLASSES
+from mnist_dvc.numpy_mlp.model import init_params, loss_and_gradients, predict_log_proba
+from mnist_dvc.numpy_mlp.optim import make_optimizer
+from mnist_dvc.params import StageParams
+from mnist_dvc.schedules import lr_at
+from mnist_dvc.training import FitResult, batch_indices, fit
+
+
+def evaluate(params: list[np.ndarray], x: np.ndarray, y: np.ndarray, activation: str) -> tuple[float, float]:
+    """(mean NLL, accuracy) on ``x``, ``y``."""
+    log_probs = predict_log_proba(params, x, activation)
+    loss = -float(log_probs[np.arange(len(y)), y].mean())
+    return loss, float((log_probs.argmax(axis=1) == y).mean())
+
+
+def train(
+    p: StageParams, data: PreparedData, live_dir: Path | None, after_epoch=None
+) -> tuple[list[np.ndarray], FitResult]:
+    """Train with the stage's params ``p``; return the kept weights and the run's history.
+    ``after_epoch`` is passed to :func:`mnist_dvc.training.fit`."""
+    rng = np.random.default_rng(p.seed)
+    layer_sizes = [INPUT_SIZE, *p.hidden, NUM_CLASSES]
+    params = init_params(layer_sizes, p.init, rng)
+    optimizer = make_optimizer(p.optimizer, params, p.momentum, p.adam_beta2)
+
+    x_train = data.images["train"].reshape(len(data.images["train"]), -1)
+    y_train = data.labels["train"]
+    x_val, y_val = data.images["val"].reshape(len(data.images["val"]), -1), data.labels["val"]
+    steps_per_epoch = math.ceil(len(x_train) / p.batch_size)
+    total_steps = p.epochs * steps_per_epoch
+    warmup_steps = round(p.warmup_epochs * steps_per_epoch)
+    step = 0
+
+    def train_epoch(epoch: int) -> float:
+        nonlocal step
+        loss_sum = 0.0
+        for idx in batch_indices(len(x_train), p.batch_size, rng):
+            loss, grads = loss_and_gradients(
+                params,
+                x_train[idx],
+                y_train[idx],
+                p.activation,
+                weight_decay=p.weight_decay,
+                dropout=p.dropout,
+                rng=rng,
+            )
+            optimizer.step(params, grads, lr_at(step, total_steps, p.lr, p.lr_schedule, warmup_steps))
+            step += 1
+            loss_sum += loss * len(idx)
+        return loss_sum / len(x_train)
+
+    with threadpool_limits(limits=p.num_threads):
+        result = fit(
+            epochs=p.epochs,
+            train_epoch=train_epoch,
+            evaluate=lambda: evaluate(params, x_val, y_val, p.activation),
+            snapshot=lambda: [a.copy() for a in params],
+            keep=p.keep,
+            lr=p.lr,
+            lr_param=f"{p.stage}.lr",
+            live_dir=live_dir,
+            name=p.stage,
+            after_epoch=after_epoch,
+        )
+    return result.state, result

@@ -1,0 +1,85 @@
+"""The PyTorch architectures, selected by the ``arch`` param. All map (N, 1, 28, 28) to 10 logits.
+
+``seed*`` are the notebook's networks, layer for layer; the others are this project's defaults.
+(The notebook ended with log_softmax + NLLLoss; here models return logits for CrossEntropyLoss,
+which computes the same loss and the same argmax.)
+"""
+
+from __future__ import annotations
+
+from torch import nn
+
+
+def seed_mlp() -> nn.Module:
+    """The notebook's MLP: 784-128-64-10, ReLU."""
+    return nn.Sequential(
+        nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 64), nn.ReLU(), nn.Linear(64, 10)
+    )
+
+
+def mlp(hidden: list[int], dropout: float) -> nn.Module:
+    """A deeper MLP: Linear -> BatchNorm -> ReLU -> Dropout per hidden layer."""
+    layers: list[nn.Module] = [nn.Flatten()]
+    fan_in = 784
+    for width in hidden:
+        layers += [
+            nn.Linear(fan_in, width, bias=False),
+            nn.BatchNorm1d(width),
+            nn.ReLU(),
+            nn.Dropout(dropout),
+        ]
+        fan_in = width
+    return nn.Sequential(*layers, nn.Linear(fan_in, 10))
+
+
+def seed_simple_cnn() -> nn.Module:
+    """The notebook's simple CNN: conv 10x5x5 -> pool -> ReLU -> conv 20x5x5 -> pool -> ReLU -> 320-50-10."""
+    return nn.Sequential(
+        nn.Conv2d(1, 10, 5), nn.MaxPool2d(2), nn.ReLU(),
+        nn.Conv2d(10, 20, 5), nn.MaxPool2d(2), nn.ReLU(),
+        nn.Flatten(),  # 20 x 4 x 4 = 320
+        nn.Linear(320, 50), nn.ReLU(), nn.Linear(50, 10),
+    )  # fmt: skip
+
+
+def seed_improved_cnn(dropout: float) -> nn.Module:
+    """The notebook's improved CNN: four 3x3 convs (20, 30, 40, 50), two max-pools, leaky ReLU, 800-50-10."""
+    return nn.Sequential(
+        nn.Conv2d(1, 20, 3), nn.LeakyReLU(), nn.Conv2d(20, 30, 3), nn.LeakyReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(30, 40, 3), nn.LeakyReLU(), nn.Conv2d(40, 50, 3), nn.LeakyReLU(), nn.MaxPool2d(2),
+        nn.Dropout(dropout),
+        nn.Flatten(),  # 50 x 4 x 4 = 800
+        nn.Linear(800, 50), nn.LeakyReLU(), nn.Linear(50, 10),
+    )  # fmt: skip
+
+
+def _conv_bn(c_in: int, c_out: int) -> list[nn.Module]:
+    return [nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(inplace=True)]
+
+
+def modern_cnn(width: int, dropout: float) -> nn.Module:
+    """A small VGG-style CNN with batch norm: [w, w] pool [2w, 2w] pool [4w] global-average-pool, 10.
+
+    Batch norm lets it train with a high one-cycle learning rate in few epochs; global average
+    pooling keeps the classifier to 4w x 10 weights.
+    """
+    return nn.Sequential(
+        *_conv_bn(1, width), *_conv_bn(width, width), nn.MaxPool2d(2),
+        *_conv_bn(width, 2 * width), *_conv_bn(2 * width, 2 * width), nn.MaxPool2d(2),
+        *_conv_bn(2 * width, 4 * width),
+        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(dropout), nn.Linear(4 * width, 10),
+    )  # fmt: skip
+
+
+def build_model(arch: str, hparams: dict) -> nn.Module:
+    """The network named ``arch``, shaped by the stage params it uses (``hidden``, ``width``, ``dropout``)."""
+    builders = {
+        "seed": lambda: seed_mlp(),
+        "mlp": lambda: mlp(hparams["hidden"], hparams["dropout"]),
+        "seed_simple": lambda: seed_simple_cnn(),
+        "seed_improved": lambda: seed_improved_cnn(hparams["dropout"]),
+        "modern": lambda: modern_cnn(hparams["width"], hparams["dropout"]),
+    }
+    if arch not in builders:
+        raise ValueError(f"unknown arch {arch!r}; known: {', '.join(builders)}")
+    return builders[arch]()

@@ -1,0 +1,142 @@
+"""The one PyTorch training and evaluation loop, used by both train_torch_mlp and train_cnn.
+
+The prepared arrays are read into memory once and batched as tensors (a per-sample Dataset with PIL
+transforms is far too slow on two cores); augmentation runs on whole batches.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from mnist_dvc import PipelineError
+from mnist_dvc.dataset import PreparedData
+from mnist_dvc.params import StageParams
+from mnist_dvc.schedules import lr_at
+from mnist_dvc.torch_nets.augment import random_affine
+from mnist_dvc.torch_nets.models import build_model
+from mnist_dvc.training import FitResult, batch_indices, fit
+
+EVAL_BATCH = 1000
+
+
+def select_device(name: str) -> torch.device:
+    """``auto`` picks CUDA when present, else the CPU; ``cuda`` on a machine without one is an error."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise PipelineError("device = 'cuda' but no CUDA device is available; use 'auto' or 'cpu'")
+    return torch.device(name)
+
+
+def make_deterministic(seed: int, num_threads: int) -> None:
+    """Same params, same machine => identical weights. On the CPU that needs a fixed thread count."""
+    torch.set_num_threads(num_threads)
+    torch.manual_seed(seed)
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # required for deterministic cuBLAS
+    torch.use_deterministic_algorithms(True)
+    torch.backends.cudnn.benchmark = False
+
+
+def make_optimizer(p: StageParams, model: nn.Module) -> torch.optim.Optimizer:
+    # Weight decay on weights only: decaying batch-norm scales and biases only hurts.
+    decay = [w for w in model.parameters() if w.ndim > 1]
+    no_decay = [w for w in model.parameters() if w.ndim <= 1]
+    groups = [{"params": decay, "weight_decay": p.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    if p.optimizer == "sgd":
+        return torch.optim.SGD(groups, lr=p.lr)
+    if p.optimizer == "momentum":
+        return torch.optim.SGD(groups, lr=p.lr, momentum=p.momentum, nesterov=True)
+    if p.optimizer == "adam":
+        return torch.optim.Adam(groups, lr=p.lr, betas=(p.momentum, 0.999))
+    if p.optimizer == "adamw":
+        return torch.optim.AdamW(groups, lr=p.lr, betas=(p.momentum, 0.999))
+    raise ValueError(f"unknown optimizer {p.optimizer!r}")
+
+
+def hparams_of(p: StageParams) -> dict:
+    """The params that shape the network, as build_model and the checkpoint metadata need them."""
+    return {key: p.values[key] for key in ("hidden", "width", "dropout") if key in p.values}
+
+
+@torch.inference_mode()
+def predict_logits(model: nn.Module, images: torch.Tensor, device: torch.device) -> torch.Tensor:
+    model.eval()
+    return torch.cat(
+        [
+            model(images[i : i + EVAL_BATCH].to(device)).float().cpu()
+            for i in range(0, len(images), EVAL_BATCH)
+        ]
+    )
+
+
+def evaluate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, device) -> tuple[float, float]:
+    """(mean cross-entropy, accuracy)."""
+    logits = predict_logits(model, images, device)
+    loss = nn.functional.cross_entropy(logits, labels).item()
+    return loss, (logits.argmax(1) == labels).float().mean().item()
+
+
+def train(
+    p: StageParams, data: PreparedData, live_dir: Path | None, after_epoch=None
+) -> tuple[nn.Module, FitResult]:
+    """Train ``build_model(p.arch, ...)`` with the stage's params; return the model with the kept weights."""
+    make_deterministic(p.seed, p.num_threads)
+    device = select_device(p.device)
+    model = build_model(p.arch, hparams_of(p)).to(device)
+    optimizer = make_optimizer(p, model)
+    loss_fn = nn.CrossEntropyLoss(label_smoothing=p.label_smoothing)
+
+    x_train, y_train = torch.from_numpy(data.images["train"]), torch.from_numpy(data.labels["train"])
+    x_val, y_val = torch.from_numpy(data.images["val"]), torch.from_numpy(data.labels["val"])
+    norm = data.normalization
+    background = (0.0 - norm.mean) / norm.std  # a blank pixel after normalization
+    batch_rng = np.random.default_rng(p.seed)
+    augment_rng = torch.Generator().manual_seed(p.seed)
+
+    steps_per_epoch = math.ceil(len(x_train) / p.batch_size)
+    total_steps = p.epochs * steps_per_epoch
+    warmup_steps = round(p.warmup_epochs * steps_per_epoch)
+    step = 0
+
+    def train_epoch(epoch: int) -> float:
+        nonlocal step
+        model.train()
+        loss_sum = torch.zeros((), dtype=torch.float64)
+        for idx in batch_indices(len(x_train), p.batch_size, batch_rng):
+            index = torch.from_numpy(idx)
+            images = x_train[index]
+            if p.augment:
+                images = random_affine(images, p.augment_strength, background, augment_rng)
+            for group in optimizer.param_groups:
+                group["lr"] = lr_at(step, total_steps, p.lr, p.schedule, warmup_steps)
+            loss = loss_fn(model(images.to(device)), y_train[index].to(device))
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            step += 1
+            loss_sum += loss.detach().cpu().double() * len(idx)
+        return float(loss_sum) / len(x_train)
+
+    def snapshot() -> dict:
+        return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+    result = fit(
+        epochs=p.epochs,
+        train_epoch=train_epoch,
+        evaluate=lambda: evaluate(model, x_val, y_val, device),
+        snapshot=snapshot,
+        keep=p.keep,
+        lr=p.lr,
+        lr_param=f"{p.stage}.lr",
+        live_dir=live_dir,
+        name=p.stage,
+        after_epoch=after_epoch,
+    )
+    model.load_state_dict(result.state)
+    return model.cpu().eval(), result

@@ -1,0 +1,113 @@
+"""The epoch loop every trainer shares: logging, best-checkpoint choice, divergence, timing.
+
+It knows nothing of NumPy or PyTorch models: a trainer hands it a function that trains one epoch, one
+that evaluates on the validation set and one that snapshots the weights. (Torch is never imported here,
+so the NumPy path stays NumPy only.)
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from mnist_dvc import PipelineError
+
+
+class DivergenceError(PipelineError):
+    """The training loss became NaN or infinite."""
+
+
+@dataclass
+class FitResult:
+    state: Any  # the weights chosen by ``keep``
+    best_epoch: int  # 1-based epoch the state comes from
+    history: list[dict] = field(default_factory=list)
+    train_seconds: float = 0.0  # time in training epochs only (evaluation excluded)
+
+
+def batch_indices(n: int, batch_size: int, rng: np.random.Generator) -> Iterator[np.ndarray]:
+    """A fresh random permutation of ``range(n)``, cut into batches (the last one may be smaller)."""
+    order = rng.permutation(n)
+    for start in range(0, n, batch_size):
+        yield order[start : start + batch_size]
+
+
+def check_finite(loss: float, *, lr: float, where: str, param: str) -> None:
+    if not math.isfinite(loss):
+        raise DivergenceError(
+            f"training diverged ({where}: loss is {loss}); the learning rate {param} = {lr:g} "
+            "is probably too high - lower it"
+        )
+
+
+def fit(
+    *,
+    epochs: int,
+    train_epoch: Callable[[int], float],
+    evaluate: Callable[[], tuple[float, float]],
+    snapshot: Callable[[], Any],
+    keep: str,
+    lr: float,
+    lr_param: str,
+    live_dir: Path | None,
+    name: str,
+    after_epoch: Callable[[int, Callable[[], Any]], bool] | None = None,
+) -> FitResult:
+    """Run ``epochs`` epochs; log train loss, val loss and val accuracy per epoch with dvclive.
+
+    ``train_epoch(epoch)`` returns the mean training loss; ``evaluate()`` returns (val loss, val accuracy);
+    ``keep`` is ``best`` (highest val accuracy, earliest on ties) or ``last``.
+    ``after_epoch(epoch, snapshot)``, if given, runs outside the timed part (benchmarks probe the weights
+    there) and may return True to stop.
+    """
+    live = _open_live(live_dir)
+    result = FitResult(state=None, best_epoch=0)
+    best_accuracy = -1.0
+    with tqdm(range(1, epochs + 1), desc=name, unit="epoch") as bar:
+        for epoch in bar:
+            started = time.perf_counter()
+            train_loss = train_epoch(epoch)
+            result.train_seconds += time.perf_counter() - started
+            check_finite(train_loss, lr=lr, where=f"epoch {epoch}", param=lr_param)
+            val_loss, val_accuracy = evaluate()
+            row = {
+                "epoch": epoch,
+                "train_loss": train_loss,
+                "val_loss": val_loss,
+                "val_accuracy": val_accuracy,
+            }
+            result.history.append(row)
+            bar.set_postfix(
+                train_loss=f"{train_loss:.4f}", val_loss=f"{val_loss:.4f}", val_acc=f"{val_accuracy:.4f}"
+            )
+            if live is not None:
+                live.log_metric("train/loss", train_loss)
+                live.log_metric("val/loss", val_loss)
+                live.log_metric("val/accuracy", val_accuracy)
+                live.next_step()
+            if keep == "last" or val_accuracy > best_accuracy:
+                best_accuracy, result.best_epoch, result.state = val_accuracy, epoch, snapshot()
+            if after_epoch is not None and after_epoch(epoch, snapshot):
+                break
+    if live is not None:
+        live.summary.update(
+            {"best_epoch": result.best_epoch, "train_seconds": round(result.train_seconds, 3)}
+        )
+        live.end()
+    return result
+
+
+def _open_live(live_dir: Path | None):
+    if live_dir is None:
+        return None
+    from dvclive import Live
+
+    # dvc.yaml declares these files itself: dvclive must neither write a dvc.yaml nor make an experiment.
+    return Live(dir=str(live_dir), dvcyaml=False, save_dvc_exp=False)

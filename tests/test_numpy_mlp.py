@@ -1,0 +1,238 @@
+"""The NumPy MLP checked against finite differences, PyTorch autograd and a hand-written SGD step."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from mnist_dvc.dataset import Normalization, PreparedData
+from mnist_dvc.numpy_mlp.io import ModelFileError, load_model, save_model
+from mnist_dvc.numpy_mlp.model import forward, init_params, l2_penalty, loss_and_gradients, predict_log_proba
+from mnist_dvc.numpy_mlp.train import train
+from mnist_dvc.params import ParamsError, StageParams, group, load_yaml
+from mnist_dvc.schemas import SCHEMAS
+from tests.fixtures import PROJECT_ROOT, synthetic_digits
+
+ACTIVATIONS = ["sigmoid", "relu", "tanh"]
+
+
+def _stage_params(**overrides) -> StageParams:
+    values = dict(load_yaml(PROJECT_ROOT / "params.yaml")["train_numpy_mlp"], **overrides)
+    return StageParams("train_numpy_mlp", group(SCHEMAS["train_numpy_mlp"])(values, "train_numpy_mlp"))
+
+
+def _tiny_data(n_train=200, n_val=50) -> PreparedData:
+    norm = Normalization("minmax", 0.0, 1.0)
+    images, labels = {}, {}
+    for split, n, seed in (("train", n_train, 0), ("val", n_val, 1)):
+        x, y = synthetic_digits(n, seed)
+        images[split], labels[split] = norm.apply(x)[:, None], y.astype(np.int64)
+    return PreparedData(
+        images, labels, norm, {"normalization": {"method": "minmax", "mean": 0.0, "std": 1.0}}
+    )
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+@pytest.mark.parametrize("weight_decay", [0.0, 0.1])
+def test_gradients_match_central_finite_differences(activation, weight_decay):
+    rng = np.random.default_rng(0)
+    params = init_params([6, 5, 4, 3], "xavier", rng, dtype=np.float64)
+    params = [p + rng.normal(0, 0.1, p.shape) for p in params]  # non-zero biases too
+    x, y = rng.normal(size=(7, 6)), rng.integers(0, 3, 7)
+
+    def objective() -> float:
+        return loss_and_gradients(params, x, y, activation)[0] + l2_penalty(params, weight_decay)
+
+    _, grads = loss_and_gradients(params, x, y, activation, weight_decay=weight_decay)
+    eps = 1e-6
+    for p, g in zip(params, grads, strict=True):
+        numeric = np.zeros_like(p)
+        for i in np.ndindex(p.shape):
+            saved = p[i]
+            p[i] = saved + eps
+            plus = objective()
+            p[i] = saved - eps
+            minus = objective()
+            p[i] = saved
+            numeric[i] = (plus - minus) / (2 * eps)
+        np.testing.assert_allclose(g, numeric, rtol=1e-5, atol=1e-8)
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_loss_and_gradients_equal_pytorch_autograd(activation):
+    torch = pytest.importorskip("torch")  # test-only use: the NumPy path itself never imports torch
+    rng = np.random.default_rng(1)
+    params = init_params([784, 32, 16, 10], "he", rng)
+    params = [p + rng.normal(0, 0.05, p.shape).astype(np.float32) for p in params]
+    x, y = rng.normal(size=(64, 784)).astype(np.float32), rng.integers(0, 10, 64)
+    weight_decay = 0.01
+    loss, grads = loss_and_gradients(params, x, y, activation, weight_decay=weight_decay)
+
+    tensors = [torch.tensor(p, requires_grad=True) for p in params]
+    act = {"sigmoid": torch.sigmoid, "relu": torch.relu, "tanh": torch.tanh}[activation]
+    h = torch.tensor(x)
+    for i in range(0, len(tensors) - 2, 2):
+        h = act(h @ tensors[i] + tensors[i + 1])
+    logits = h @ tensors[-2] + tensors[-1]
+    nll = torch.nn.functional.cross_entropy(logits, torch.tensor(y))
+    (nll + 0.5 * weight_decay * sum((w * w).sum() for w in tensors[0::2])).backward()
+
+    assert loss == pytest.approx(nll.item(), rel=1e-5)
+    for g, t in zip(grads, tensors, strict=True):
+        np.testing.assert_allclose(g, t.grad.numpy(), rtol=1e-4, atol=1e-6)
+
+
+def test_one_per_sample_sgd_step_equals_the_update_by_hand():
+    data = _tiny_data(n_train=1, n_val=10)
+    p = _stage_params(
+        hidden=[8],
+        activation="sigmoid",
+        init="xavier",
+        optimizer="sgd",
+        lr=0.01,
+        lr_schedule="constant",
+        batch_size=1,
+        epochs=1,
+        dropout=0.0,
+        weight_decay=0.0,
+        keep="last",
+    )
+    w0, b0, w1, b1 = init_params([784, 8, 10], "xavier", np.random.default_rng(p.seed))
+    trained, _ = train(p, data, live_dir=None)
+
+    x, y = data.images["train"].reshape(1, 784).astype(np.float64), data.labels["train"][0]
+    h = 1 / (1 + np.exp(-(x @ w0 + b0)))
+    z = h @ w1 + b1
+    probs = np.exp(z - z.max()) / np.exp(z - z.max()).sum()
+    d_out = probs - np.eye(10)[y]  # dL/dz for softmax + NLL
+    d_hidden = (d_out @ w1.T) * h * (1 - h)
+    expected = [
+        w0 - 0.01 * x.T @ d_hidden,
+        b0 - 0.01 * d_hidden[0],
+        w1 - 0.01 * h.T @ d_out,
+        b1 - 0.01 * d_out[0],
+    ]
+    for got, want in zip(trained, expected, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
+def test_same_seed_gives_identical_weights(optimizer):
+    data = _tiny_data()
+    p = _stage_params(
+        hidden=[16, 8],
+        epochs=2,
+        batch_size=32,
+        dropout=0.3,
+        optimizer=optimizer,
+        lr_schedule="cosine",
+        warmup_epochs=0.5,
+    )
+    first, _ = train(p, data, live_dir=None)
+    second, _ = train(p, data, live_dir=None)
+    for a, b in zip(first, second, strict=True):
+        np.testing.assert_array_equal(a, b)
+    other, _ = train(_stage_params(**dict(p.values, seed=p.seed + 1)), data, live_dir=None)
+    assert not np.array_equal(first[0], other[0])
+
+
+def test_training_learns_and_keeps_the_best_epoch(tmp_path):
+    data = _tiny_data()
+    p = _stage_params(hidden=[32], epochs=4, batch_size=16, keep="best")
+    params, result = train(p, data, live_dir=tmp_path / "live")
+    accuracies = [row["val_accuracy"] for row in result.history]
+    assert max(accuracies) >= 0.9  # the synthetic classes are easy
+    assert result.best_epoch == 1 + accuracies.index(max(accuracies))
+    log_probs = predict_log_proba(params, data.images["val"], p.activation)
+    assert (log_probs.argmax(1) == data.labels["val"]).mean() == pytest.approx(max(accuracies))
+    tsv = (tmp_path / "live/plots/metrics/val/loss.tsv").read_text().splitlines()
+    assert tsv[0].split("\t") == ["step", "loss"] and len(tsv) == 5
+
+
+def test_dropout_is_off_at_evaluation():
+    rng = np.random.default_rng(0)
+    params = init_params([784, 64, 10], "he", rng)
+    x = rng.normal(size=(20, 784)).astype(np.float32)
+    plain, _ = forward(params, x, "relu")
+    np.testing.assert_array_equal(np.exp(predict_log_proba(params, x, "relu")).argmax(1), plain.argmax(1))
+    dropped, cache = forward(params, x, "relu", dropout=0.5, rng=np.random.default_rng(1))
+    assert not np.allclose(dropped, plain)
+    assert set(np.unique(cache.masks[0])) == {0.0, 2.0}  # inverted dropout keeps the expected activation
+
+
+def _saved(tmp_path, **meta_overrides):
+    params = init_params([784, 16, 10], "he", np.random.default_rng(0))
+    meta = {
+        "layer_sizes": [784, 16, 10],
+        "activation": "relu",
+        "normalization": {"method": "standard", "mean": 0.13, "std": 0.31},
+        **meta_overrides,
+    }
+    path = tmp_path / "model.npz"
+    save_model(path, params, meta)
+    return path, params
+
+
+def test_save_load_round_trip(tmp_path):
+    path, params = _saved(tmp_path)
+    loaded, meta = load_model(path)
+    for a, b in zip(params, loaded, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert meta["activation"] == "relu" and meta["normalization"]["mean"] == 0.13
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_load_refuses_files_that_do_not_match(tmp_path):
+    path, _ = _saved(tmp_path, layer_sizes=[784, 32, 10])
+    with pytest.raises(
+        ModelFileError, match=r"model.npz: W0 has shape \(784, 16\), layer_sizes \[784, 32, 10\]"
+    ):
+        load_model(path)
+    path, _ = _saved(tmp_path, layer_sizes=[784, 16, 12])
+    with pytest.raises(ModelFileError, match="must start at 784 and end at 10"):
+        load_model(path)
+    path.write_bytes(path.read_bytes()[:200])
+    with pytest.raises(ModelFileError, match=r"not a readable \.npz model file"):
+        load_model(path)
+    np.savez(tmp_path / "plain.npz", W0=np.zeros((784, 10)))
+    with pytest.raises(ModelFileError, match="no valid 'meta' entry"):
+        load_model(tmp_path / "plain.npz")
+    with pytest.raises(ModelFileError, match="model file not found"):
+        load_model(tmp_path / "absent.npz")
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("activation", "gelu", "expected one of relu, sigmoid, tanh"),
+        ("hidden", [128, 0], r"train_numpy_mlp.hidden\[1\] = 0 is invalid"),
+        ("optimizer", "rmsprop", "expected one of sgd, momentum, adam"),
+        ("lr", 0, "expected a number > 0"),
+        ("dropout", 1.0, "expected a number >= 0 and < 1"),
+        ("batch_size", 0, "expected an integer >= 1"),
+    ],
+)
+def test_bad_params_are_rejected(key, value, message):
+    with pytest.raises(ParamsError, match=message):
+        _stage_params(**{key: value})
+
+
+def test_lr_written_as_a_yaml_1_1_string_is_a_float():
+    assert _stage_params(lr="1e-3").lr == 0.001
+
+
+def test_numpy_path_never_imports_torch(tmp_path):
+    code = (
+        "import sys, json\n"
+        "from tests.test_numpy_mlp import _tiny_data, _stage_params\n"
+        "from mnist_dvc.numpy_mlp.train import train\n"
+        "train(_stage_params(hidden=[8], epochs=1), _tiny_data(), live_dir=None)\n"
+        "from stages import train_numpy_mlp\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] == 'torch')))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
+    )
+    assert json.loads(out.stdout.splitlines()[-1]) == []

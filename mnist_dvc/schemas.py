@@ -73,4 +73,7 @@ SCHEMAS: dict[str, dict[str, Validator]] = {
         "width": integer(1, 512),  # arch modern: channels of the first block (then 2x, 4x)
         **_TORCH_TRAINING,
     },
+    "evaluate": {
+        "num_threads": integer(1, 256),
+    },
 }

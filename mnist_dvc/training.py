@@ -39,6 +39,21 @@ def batch_indices(n: int, batch_size: int, rng: np.random.Generator) -> Iterator
         yield order[start : start + batch_size]
 
 
+def images_per_second(predict: Callable[[np.ndarray], Any], images: np.ndarray, repeats: int = 3) -> float:
+    """Inference throughput: the best of ``repeats`` timed passes over ``images``, after a warm-up pass.
+
+    Trainers measure it on the validation set and store it with the model, so `dvc metrics diff` shows
+    a change only for the models that were retrained, not timing noise for all of them.
+    """
+    predict(images[:256])
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        predict(images)
+        best = min(best, time.perf_counter() - start)
+    return len(images) / best
+
+
 def check_finite(loss: float, *, lr: float, where: str, param: str) -> None:
     if not math.isfinite(loss):
         raise DivergenceError(

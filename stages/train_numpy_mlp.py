@@ -3,11 +3,15 @@
 import os
 from pathlib import Path
 
+from threadpoolctl import threadpool_limits
+
 from mnist_dvc.cli import run_stage
 from mnist_dvc.dataset import load_prepared
 from mnist_dvc.numpy_mlp.io import INPUT_SIZE, NUM_CLASSES, save_model
+from mnist_dvc.numpy_mlp.model import predict_log_proba
 from mnist_dvc.numpy_mlp.train import train
 from mnist_dvc.params import load_stage_params
+from mnist_dvc.training import images_per_second
 
 DATA_DIR = Path("data/prepared")
 MODEL_FILE = Path("data/models/numpy_mlp.npz")
@@ -18,6 +22,8 @@ def main() -> None:
     p = load_stage_params("train_numpy_mlp")
     data = load_prepared(DATA_DIR, ("train", "val"))
     params, result = train(p, data, LIVE_DIR)
+    with threadpool_limits(p.num_threads):
+        speed = images_per_second(lambda x: predict_log_proba(params, x, p.activation), data.images["val"])
     save_model(
         MODEL_FILE,
         params,
@@ -28,6 +34,7 @@ def main() -> None:
             "params": p.values,
             "best_epoch": result.best_epoch,
             "train_seconds": result.train_seconds,
+            "inference_images_per_s": speed,
             "num_threads": p.num_threads,
             "cpu_count": os.cpu_count(),
         },

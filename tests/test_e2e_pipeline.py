@@ -1,0 +1,137 @@
+"""The whole DVC workflow on tiny data: repro, partial reruns, branches, metrics/params/plots diff, exps."""
+
+import csv
+import json
+
+import numpy as np
+import pytest
+
+from tests.fixtures import make_project
+
+pytestmark = pytest.mark.e2e
+
+MODELS = ("numpy_mlp", "torch_mlp", "cnn")
+TRAINERS = ("train_numpy_mlp", "train_torch_mlp", "train_cnn")
+
+
+def _tiny(project):
+    params = project.params()
+    params["train_numpy_mlp"].update(hidden=[16], epochs=1, batch_size=32)
+    params["train_torch_mlp"].update(hidden=[32], epochs=1, batch_size=32)
+    params["train_cnn"].update(width=4, epochs=1, batch_size=32)
+    project.write_params(params)
+
+
+def _ran(output: str) -> set[str]:
+    return {line.split("'")[1] for line in output.splitlines() if line.startswith("Running stage '")}
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    """One repository that has run the full pipeline once, committed on main."""
+    tmp = tmp_path_factory.mktemp("pipeline")
+    project = make_project(tmp)
+    _tiny(project)
+    first = project.dvc("repro").stdout
+    project.run("git", "add", "-A")
+    project.run("git", "commit", "-q", "-m", "baseline")
+    project.first_output = first
+    return project
+
+
+def test_repro_from_scratch_runs_everything_then_nothing(project):
+    assert _ran(project.first_output) == {"fetch_data", "prepare", *TRAINERS, "evaluate"}
+    root = project.root
+    for model_file in ("numpy_mlp.npz", "torch_mlp.pt", "cnn.pt"):
+        assert (root / "data/models" / model_file).is_file()
+    metrics = json.loads((root / "metrics/evaluation.json").read_text())
+    assert set(metrics) == set(MODELS)
+    for name in MODELS:
+        assert set(metrics[name]) == {"accuracy", "macro_f1", "log_loss", "errors", "parameters",
+                                      "inference_images_per_s", "train_seconds"}
+        assert (root / f"metrics/confusion/{name}.png").read_bytes()[:4] == b"\x89PNG"
+        assert (root / f"metrics/training/{name}/plots/metrics/val/loss.tsv").is_file()
+    assert _ran(project.dvc("repro").stdout) == set()
+
+
+def test_confusion_matrix_sums_to_the_test_set_and_its_diagonal_to_accuracy(project):
+    metrics = json.loads((project.root / "metrics/evaluation.json").read_text())
+    n_test = len(np.load(project.root / "data/prepared/test_labels.npy"))
+    for name in MODELS:
+        with open(project.root / f"metrics/confusion/{name}.csv") as handle:
+            rows = list(csv.DictReader(handle))
+        assert len(rows) == n_test
+        matrix = np.zeros((10, 10), int)
+        for row in rows:
+            matrix[int(row["actual"]), int(row["predicted"])] += 1
+        assert matrix.sum() == n_test
+        assert np.trace(matrix) == round(metrics[name]["accuracy"] * n_test)
+        assert n_test - np.trace(matrix) == metrics[name]["errors"]
+
+
+def test_editing_one_trainer_reruns_only_it_and_evaluate(project):
+    params = project.params()
+    params["train_cnn"]["lr"] = 0.001
+    project.write_params(params)
+    try:
+        assert _ran(project.dvc("repro").stdout) == {"train_cnn", "evaluate"}
+    finally:
+        project.run("git", "checkout", "--", "params.yaml", "metrics", "dvc.lock")
+        project.dvc("checkout", "-q")
+
+
+def test_branch_diffs_show_the_changed_model_only(project):
+    project.run("git", "checkout", "-q", "-b", "lower-lr")
+    try:
+        params = project.params()
+        params["train_torch_mlp"]["lr"] = 0.0005
+        project.write_params(params)
+        project.dvc("repro")
+        project.run("git", "add", "-A")
+        project.run("git", "commit", "-q", "-m", "lower torch_mlp lr")
+
+        diff = json.loads(project.dvc("metrics", "diff", "main", "--json").stdout)
+        changed = {path: {k for k, v in values.items() if v.get("diff")} for path, values in diff.items()}
+        assert "metrics/evaluation.json" in changed
+        assert changed["metrics/evaluation.json"]
+        assert all(key.startswith("torch_mlp.") for key in changed["metrics/evaluation.json"])
+        assert {k for path in changed for k in changed[path] if path.startswith("metrics/training/")} <= {
+            k for k in changed.get("metrics/training/torch_mlp/metrics.json", set())
+        }
+        # `dvc metrics diff` exits 0 even when it cannot read a file: check what it printed.
+        shown = project.dvc("metrics", "diff", "main")
+        assert "torch_mlp.log_loss" in shown.stdout
+        assert "unable to" not in (shown.stdout + shown.stderr).lower()
+        assert not any(word.startswith(("cnn.", "numpy_mlp.")) for word in shown.stdout.split())
+
+        params_diff = project.dvc("params", "diff", "main").stdout
+        assert "train_torch_mlp.lr" in params_diff and "0.0005" in params_diff
+
+        out = project.root / "plots-diff"
+        project.dvc("plots", "diff", "main", "-o", str(out))
+        html = (out / "index.html").read_text()
+        assert "main" in html and "workspace" in html
+        assert "cnn - confusion matrix" in html and "torch_mlp - train and val loss" in html
+    finally:
+        project.run("git", "checkout", "-q", "main")
+        project.dvc("checkout", "-q")
+
+
+def test_exp_run_with_set_param_and_exp_show(project):
+    out = project.dvc("exp", "run", "-S", "train_numpy_mlp.lr=3e-3").stdout
+    assert _ran(out) == {"train_numpy_mlp", "evaluate"}
+    shown = json.loads(project.dvc("exp", "show", "--json").stdout)
+    text = json.dumps(shown)
+    assert "train_numpy_mlp" in text and "0.003" in text
+    assert "numpy_mlp" in text and "accuracy" in text
+
+
+def test_corrupt_model_file_fails_evaluate_naming_it(project):
+    model = project.root / "data/models/cnn.pt"
+    model.chmod(0o644)
+    model.unlink()
+    model.write_bytes(b"not a checkpoint")
+    proc = project.run("python", "-m", "stages.evaluate", check=False)
+    assert proc.returncode == 1
+    assert "data/models/cnn.pt: not a readable checkpoint" in proc.stderr
+    project.dvc("checkout", "-q", "-f")

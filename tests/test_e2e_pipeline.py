@@ -47,8 +47,15 @@ def test_repro_from_scratch_runs_everything_then_nothing(project):
     metrics = json.loads((root / "metrics/evaluation.json").read_text())
     assert set(metrics) == set(MODELS)
     for name in MODELS:
-        assert set(metrics[name]) == {"accuracy", "macro_f1", "log_loss", "errors", "parameters",
-                                      "inference_images_per_s", "train_seconds"}
+        assert set(metrics[name]) == {
+            "accuracy",
+            "macro_f1",
+            "log_loss",
+            "errors",
+            "parameters",
+            "inference_images_per_s",
+            "train_seconds",
+        }
         assert (root / f"metrics/confusion/{name}.png").read_bytes()[:4] == b"\x89PNG"
         assert (root / f"metrics/training/{name}/plots/metrics/val/loss.tsv").is_file()
     assert _ran(project.dvc("repro").stdout) == set()

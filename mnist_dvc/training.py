@@ -103,10 +103,7 @@ def fit(
                 train_loss=f"{train_loss:.4f}", val_loss=f"{val_loss:.4f}", val_acc=f"{val_accuracy:.4f}"
             )
             if live is not None:
-                live.log_metric("train/loss", train_loss)
-                live.log_metric("val/loss", val_loss)
-                live.log_metric("val/accuracy", val_accuracy)
-                live.next_step()
+                _log_epoch(live, result.history)
             if keep == "last" or val_accuracy > best_accuracy:
                 best_accuracy, result.best_epoch, result.state = val_accuracy, epoch, snapshot()
             if after_epoch is not None and after_epoch(epoch, snapshot):
@@ -117,6 +114,25 @@ def fit(
         )
         live.end()
     return result
+
+
+def _log_epoch(live, history: list[dict]) -> None:
+    """Validation accuracy as a dvclive metric, and both losses as one long-format custom plot.
+
+    The losses go into one file, one row per (epoch, split), so that a single stage-level plot entry with
+    the project's ``loss_curves`` template draws train and val loss on one graph, and `dvc plots diff`
+    overlays revisions; separate TSVs would need a top-level definition that draws them twice.
+    """
+    row = history[-1]
+    live.log_metric("val/accuracy", row["val_accuracy"])
+    losses = [
+        {"epoch": r["epoch"], "split": split, "loss": r[f"{split}_loss"]}
+        for r in history
+        for split in ("train", "val")
+    ]
+    live.log_plot("loss", losses, x="epoch", y="loss")
+    live.summary.update({"train": {"loss": row["train_loss"]}, "val": {"loss": row["val_loss"]}})
+    live.next_step()
 
 
 def _open_live(live_dir: Path | None):

@@ -93,7 +93,8 @@ def make_project(tmp_path: Path, *, limit: int | None = None) -> DvcProject:
     project.run("git", "config", "user.name", "mnist-dvc tests")
     project.run("git", "config", "user.email", "tests@example.invalid")
     project.dvc("init", "-q")
-    project.dvc("config", "core.analytics", "false")
+    shutil.copy2(PROJECT_ROOT / ".dvc" / "config", root / ".dvc" / "config")
+    shutil.copytree(PROJECT_ROOT / ".dvc" / "plots", root / ".dvc" / "plots")
 
     digests = write_fake_mnist(root / "data" / "external")
     params = project.params()

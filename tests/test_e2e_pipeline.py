@@ -57,7 +57,7 @@ def test_repro_from_scratch_runs_everything_then_nothing(project):
             "train_seconds",
         }
         assert (root / f"metrics/confusion/{name}.png").read_bytes()[:4] == b"\x89PNG"
-        assert (root / f"metrics/training/{name}/plots/metrics/val/loss.tsv").is_file()
+        assert (root / f"metrics/training/{name}/plots/custom/loss.json").is_file()
     assert _ran(project.dvc("repro").stdout) == set()
 
 
@@ -119,6 +119,8 @@ def test_branch_diffs_show_the_changed_model_only(project):
         html = (out / "index.html").read_text()
         assert "main" in html and "workspace" in html
         assert "cnn - confusion matrix" in html and "torch_mlp - train and val loss" in html
+        # The project's template inlines the chart libraries, so the page renders offline.
+        assert "cdn.jsdelivr" not in html and "/* vega-embed@6.18.2 */" in html
     finally:
         project.run("git", "checkout", "-q", "main")
         project.dvc("checkout", "-q")

@@ -147,8 +147,11 @@ def test_training_learns_and_keeps_the_best_epoch(tmp_path):
     assert result.best_epoch == 1 + accuracies.index(max(accuracies))
     log_probs = predict_log_proba(params, data.images["val"], p.activation)
     assert (log_probs.argmax(1) == data.labels["val"]).mean() == pytest.approx(max(accuracies))
-    tsv = (tmp_path / "live/plots/metrics/val/loss.tsv").read_text().splitlines()
-    assert tsv[0].split("\t") == ["step", "loss"] and len(tsv) == 5
+    tsv = (tmp_path / "live/plots/metrics/val/accuracy.tsv").read_text().splitlines()
+    assert tsv[0].split("\t") == ["step", "accuracy"] and len(tsv) == 5
+    losses = json.loads((tmp_path / "live/plots/custom/loss.json").read_text())
+    assert [(r["epoch"], r["split"]) for r in losses[:3]] == [(1, "train"), (1, "val"), (2, "train")]
+    assert losses[-1]["loss"] == pytest.approx(result.history[-1]["val_loss"])
 
 
 def test_dropout_is_off_at_evaluation():

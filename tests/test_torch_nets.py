@@ -80,7 +80,7 @@ def test_training_learns_and_logs(tmp_path):
     p = _params("train_cnn", width=8, epochs=6, batch_size=16, augment=False, schedule="constant", lr=0.003)
     model, result = train(p, _tiny_data(), live_dir=tmp_path / "live")
     assert max(row["val_accuracy"] for row in result.history) >= 0.8  # chance is 0.1
-    assert (tmp_path / "live/plots/metrics/train/loss.tsv").read_text().count("\n") == 7
+    assert (tmp_path / "live/plots/metrics/val/accuracy.tsv").read_text().count("\n") == 7
     assert not model.training
 
 

@@ -1,0 +1,80 @@
+"""Benchmark of the PyTorch models. Run `python -m bench.torch_models` after `dvc repro prepare`.
+
+Trains each model with the stage's params from params.yaml (the defaults) and, with --notebook, the
+notebook's three configurations, all through the pipeline's own training loop; reports test accuracy,
+training seconds, training and inference images per second. Writes bench/results/torch_models.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import torch
+
+from bench.common import load_data, save
+from mnist_dvc.params import StageParams, load_stage_params
+from mnist_dvc.torch_nets.train import evaluate, predict_logits, train
+from mnist_dvc.training import images_per_second
+
+# The notebook's configurations, as the Makefile's notebook-* targets run them.
+PLAIN = dict(
+    optimizer="sgd",
+    schedule="constant",
+    warmup_epochs=0,
+    batch_size=64,
+    weight_decay=0.0,
+    label_smoothing=0.0,
+    augment=False,
+    keep="last",
+)
+NOTEBOOK = {
+    "notebook_mlp": ("train_torch_mlp", dict(PLAIN, arch="seed", lr=0.003, epochs=5, dropout=0.0)),
+    "notebook_cnn_simple": ("train_cnn", dict(PLAIN, arch="seed_simple", lr=0.01, epochs=3, dropout=0.0)),
+    "notebook_cnn_improved": (
+        "train_cnn",
+        dict(PLAIN, arch="seed_improved", lr=0.01, epochs=5, dropout=0.25),
+    ),
+}
+
+
+def run(stage: str, overrides: dict, data) -> dict:
+    p = StageParams(stage, dict(load_stage_params(stage).values, **overrides))
+    model, result = train(p, data, live_dir=None)
+    x_test, y_test = torch.from_numpy(data.images["test"]), torch.from_numpy(data.labels["test"])
+    cpu = torch.device("cpu")
+    _, test_accuracy = evaluate(model, x_test, y_test, cpu)
+    epochs_run = len(result.history)
+    return {
+        "params": p.values,
+        "test_accuracy": test_accuracy,
+        "best_epoch": result.best_epoch,
+        "val_accuracy": result.history[result.best_epoch - 1]["val_accuracy"],
+        "train_seconds": result.train_seconds,
+        "train_images_per_s": epochs_run * len(data.labels["train"]) / result.train_seconds,
+        "inference_images_per_s": images_per_second(
+            lambda x: predict_logits(model, torch.from_numpy(x), cpu), data.images["test"]
+        ),
+        "parameters": sum(w.numel() for w in model.parameters()),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--notebook", action="store_true", help="also run the notebook's three configurations"
+    )
+    parser.add_argument("--only", choices=["mlp", "cnn"], help="run one default model only")
+    args = parser.parse_args()
+    data, _ = load_data()
+    results = {}
+    for name, stage in (("mlp", "train_torch_mlp"), ("cnn", "train_cnn")):
+        if args.only in (None, name):
+            results[f"default_{name}"] = run(stage, {}, data)
+    if args.notebook:
+        for name, (stage, overrides) in NOTEBOOK.items():
+            results[name] = run(stage, overrides, data)
+    save("torch_models" if args.only is None else f"torch_{args.only}", results)
+
+
+if __name__ == "__main__":
+    main()

@@ -139,7 +139,7 @@ def notebook_loop(x_train, y_train, x_test, y_test, max_epochs: int, threads: in
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--max-epochs", type=int, default=5, help="epochs of this project's 128-unit run")
+    parser.add_argument("--max-epochs", type=int, default=6, help="epochs of this project's 128-unit run")
     parser.add_argument("--sklearn-epochs", type=int, default=30, help="cap for scikit-learn's run")
     parser.add_argument(
         "--notebook-epochs", type=int, default=10, help="cap for the notebook's per-sample loop"

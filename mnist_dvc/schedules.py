@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 
 def lr_at(step: int, total_steps: int, base_lr: float, schedule: str, warmup_steps: int = 0) -> float:
@@ -30,3 +31,21 @@ def lr_at(step: int, total_steps: int, base_lr: float, schedule: str, warmup_ste
 
 def _cosine(start: float, end: float, progress: float) -> float:
     return end + (start - end) * 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
+
+
+@dataclass(frozen=True)
+class StepSchedule:
+    """:func:`lr_at` bound to one run: epochs and warm-up epochs turned into optimizer steps."""
+
+    base_lr: float
+    schedule: str
+    total_steps: int
+    warmup_steps: int
+
+    @classmethod
+    def for_run(cls, base_lr, schedule, *, epochs, warmup_epochs, n_train, batch_size) -> StepSchedule:
+        steps_per_epoch = math.ceil(n_train / batch_size)
+        return cls(base_lr, schedule, epochs * steps_per_epoch, round(warmup_epochs * steps_per_epoch))
+
+    def __call__(self, step: int) -> float:
+        return lr_at(step, self.total_steps, self.base_lr, self.schedule, self.warmup_steps)

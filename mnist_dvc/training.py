@@ -8,6 +8,7 @@ so the NumPy path stays NumPy only.)
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -114,6 +115,27 @@ def fit(
         )
         live.end()
     return result
+
+
+def run_metadata(p, result: FitResult, normalization: dict, images_per_s: float) -> dict:
+    """What every trainer stores with its model: evaluate reads training time and speed from here."""
+    return {
+        "normalization": normalization,
+        "params": p.values,
+        "best_epoch": result.best_epoch,
+        "train_seconds": result.train_seconds,
+        "inference_images_per_s": images_per_s,
+        "num_threads": p.num_threads,
+        "cpu_count": os.cpu_count(),
+    }
+
+
+def report(stage: str, result: FitResult, model_file: Path) -> None:
+    best = result.history[result.best_epoch - 1]
+    print(
+        f"{stage}: kept epoch {result.best_epoch} (val accuracy {best['val_accuracy']:.4f}); "
+        f"{result.train_seconds:.1f} s of training -> {model_file}"
+    )
 
 
 def _log_epoch(live, history: list[dict]) -> None:

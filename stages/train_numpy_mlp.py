@@ -1,6 +1,5 @@
 """Stage train_numpy_mlp: the NumPy-only multi-layer perceptron."""
 
-import os
 from pathlib import Path
 
 from threadpoolctl import threadpool_limits
@@ -11,7 +10,7 @@ from mnist_dvc.numpy_mlp.io import INPUT_SIZE, NUM_CLASSES, save_model
 from mnist_dvc.numpy_mlp.model import predict_log_proba
 from mnist_dvc.numpy_mlp.train import train
 from mnist_dvc.params import load_stage_params
-from mnist_dvc.training import images_per_second
+from mnist_dvc.training import images_per_second, report, run_metadata
 
 DATA_DIR = Path("data/prepared")
 MODEL_FILE = Path("data/models/numpy_mlp.npz")
@@ -24,26 +23,11 @@ def main() -> None:
     params, result = train(p, data, LIVE_DIR)
     with threadpool_limits(p.num_threads):
         speed = images_per_second(lambda x: predict_log_proba(params, x, p.activation), data.images["val"])
+    architecture = {"layer_sizes": [INPUT_SIZE, *p.hidden, NUM_CLASSES], "activation": p.activation}
     save_model(
-        MODEL_FILE,
-        params,
-        {
-            "layer_sizes": [INPUT_SIZE, *p.hidden, NUM_CLASSES],
-            "activation": p.activation,
-            "normalization": data.meta["normalization"],
-            "params": p.values,
-            "best_epoch": result.best_epoch,
-            "train_seconds": result.train_seconds,
-            "inference_images_per_s": speed,
-            "num_threads": p.num_threads,
-            "cpu_count": os.cpu_count(),
-        },
+        MODEL_FILE, params, {**architecture, **run_metadata(p, result, data.meta["normalization"], speed)}
     )
-    best = result.history[result.best_epoch - 1]
-    print(
-        f"train_numpy_mlp: kept epoch {result.best_epoch} (val accuracy {best['val_accuracy']:.4f}); "
-        f"{result.train_seconds:.1f} s of training -> {MODEL_FILE}"
-    )
+    report(p.stage, result, MODEL_FILE)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +12,7 @@ from mnist_dvc.numpy_mlp.io import INPUT_SIZE, NUM_CLASSES
 from mnist_dvc.numpy_mlp.model import init_params, loss_and_gradients, predict_log_proba
 from mnist_dvc.numpy_mlp.optim import make_optimizer
 from mnist_dvc.params import StageParams
-from mnist_dvc.schedules import lr_at
+from mnist_dvc.schedules import StepSchedule
 from mnist_dvc.training import FitResult, batch_indices, fit
 
 
@@ -37,9 +36,14 @@ def train(
     x_train = data.images["train"].reshape(len(data.images["train"]), -1)
     y_train = data.labels["train"]
     x_val, y_val = data.images["val"].reshape(len(data.images["val"]), -1), data.labels["val"]
-    steps_per_epoch = math.ceil(len(x_train) / p.batch_size)
-    total_steps = p.epochs * steps_per_epoch
-    warmup_steps = round(p.warmup_epochs * steps_per_epoch)
+    lr_for_step = StepSchedule.for_run(
+        p.lr,
+        p.lr_schedule,
+        epochs=p.epochs,
+        warmup_epochs=p.warmup_epochs,
+        n_train=len(x_train),
+        batch_size=p.batch_size,
+    )
     step = 0
 
     def train_epoch(epoch: int) -> float:
@@ -55,7 +59,7 @@ def train(
                 dropout=p.dropout,
                 rng=rng,
             )
-            optimizer.step(params, grads, lr_at(step, total_steps, p.lr, p.lr_schedule, warmup_steps))
+            optimizer.step(params, grads, lr_for_step(step))
             step += 1
             loss_sum += loss * len(idx)
         return loss_sum / len(x_train)

@@ -6,7 +6,6 @@ transforms is far too slow on two cores); augmentation runs on whole batches.
 
 from __future__ import annotations
 
-import math
 import os
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from torch import nn
 from mnist_dvc import PipelineError
 from mnist_dvc.dataset import PreparedData
 from mnist_dvc.params import StageParams
-from mnist_dvc.schedules import lr_at
+from mnist_dvc.schedules import StepSchedule
 from mnist_dvc.torch_nets.augment import random_affine
 from mnist_dvc.torch_nets.models import build_model
 from mnist_dvc.training import FitResult, batch_indices, fit
@@ -105,9 +104,14 @@ def train(
     batch_rng = np.random.default_rng(p.seed)
     augment_rng = torch.Generator().manual_seed(p.seed)
 
-    steps_per_epoch = math.ceil(len(x_train) / p.batch_size)
-    total_steps = p.epochs * steps_per_epoch
-    warmup_steps = round(p.warmup_epochs * steps_per_epoch)
+    lr_for_step = StepSchedule.for_run(
+        p.lr,
+        p.schedule,
+        epochs=p.epochs,
+        warmup_epochs=p.warmup_epochs,
+        n_train=len(x_train),
+        batch_size=p.batch_size,
+    )
     step = 0
 
     def train_epoch(epoch: int) -> float:
@@ -120,7 +124,7 @@ def train(
             if p.augment:
                 images = random_affine(images, p.augment_strength, background, augment_rng)
             for group in optimizer.param_groups:
-                group["lr"] = lr_at(step, total_steps, p.lr, p.schedule, warmup_steps)
+                group["lr"] = lr_for_step(step)
             loss = loss_fn(model(to_device(images, device)), y_train[index].to(device))
             optimizer.zero_grad(set_to_none=True)
             loss.backward()

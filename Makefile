@@ -37,7 +37,8 @@ clean:
 	rm -rf $(VENV) dvc_plots .pytest_cache .ruff_cache
 
 # The notebook's four configurations, each as one DVC experiment (`dvc exp show` lists them afterwards).
-# Only the trainer concerned and evaluate rerun; the workspace keeps the experiment's params and outputs.
+# Each runs from HEAD in a temporary directory (--temp): only the trainer concerned and evaluate rerun,
+# and the workspace is left as it was. `dvc exp apply <name>` brings one into the workspace.
 NB_NUMPY := -S 'train_numpy_mlp.hidden=[128]' -S train_numpy_mlp.activation=sigmoid -S train_numpy_mlp.init=xavier \
 	-S train_numpy_mlp.optimizer=sgd -S train_numpy_mlp.lr=0.01 -S train_numpy_mlp.lr_schedule=constant \
 	-S train_numpy_mlp.warmup_epochs=0 -S train_numpy_mlp.batch_size=1 -S train_numpy_mlp.epochs=10 \
@@ -46,16 +47,16 @@ NB_TORCH_PLAIN = -S $(1).optimizer=sgd -S $(1).schedule=constant -S $(1).warmup_
 	-S $(1).weight_decay=0 -S $(1).label_smoothing=0 -S $(1).augment=false -S $(1).keep=last
 
 notebook-numpy: $(STAMP)
-	$(BIN)/dvc exp run -n notebook-numpy $(NB_NUMPY)
+	$(BIN)/dvc exp run --temp -n notebook-numpy $(NB_NUMPY)
 
 notebook-torch-mlp: $(STAMP)
-	$(BIN)/dvc exp run -n notebook-torch-mlp $(call NB_TORCH_PLAIN,train_torch_mlp) \
+	$(BIN)/dvc exp run --temp -n notebook-torch-mlp $(call NB_TORCH_PLAIN,train_torch_mlp) \
 		-S train_torch_mlp.arch=seed -S train_torch_mlp.lr=0.003 -S train_torch_mlp.epochs=5 -S train_torch_mlp.dropout=0
 
 notebook-cnn-simple: $(STAMP)
-	$(BIN)/dvc exp run -n notebook-cnn-simple $(call NB_TORCH_PLAIN,train_cnn) \
+	$(BIN)/dvc exp run --temp -n notebook-cnn-simple $(call NB_TORCH_PLAIN,train_cnn) \
 		-S train_cnn.arch=seed_simple -S train_cnn.lr=0.01 -S train_cnn.epochs=3 -S train_cnn.dropout=0
 
 notebook-cnn-improved: $(STAMP)
-	$(BIN)/dvc exp run -n notebook-cnn-improved $(call NB_TORCH_PLAIN,train_cnn) \
+	$(BIN)/dvc exp run --temp -n notebook-cnn-improved $(call NB_TORCH_PLAIN,train_cnn) \
 		-S train_cnn.arch=seed_improved -S train_cnn.lr=0.01 -S train_cnn.epochs=5 -S train_cnn.dropout=0.25

@@ -153,7 +153,9 @@ def _log_epoch(live, history: list[dict]) -> None:
         for split in ("train", "val")
     ]
     live.log_plot("loss", losses, x="epoch", y="loss")
-    live.summary.update({"train": {"loss": row["train_loss"]}, "val": {"loss": row["val_loss"]}})
+    # Nested, so the summary keeps the val accuracy log_metric put there.
+    live.summary.setdefault("train", {})["loss"] = row["train_loss"]
+    live.summary.setdefault("val", {})["loss"] = row["val_loss"]
     live.next_step()
 
 

@@ -152,6 +152,10 @@ def test_training_learns_and_keeps_the_best_epoch(tmp_path):
     losses = json.loads((tmp_path / "live/plots/custom/loss.json").read_text())
     assert [(r["epoch"], r["split"]) for r in losses[:3]] == [(1, "train"), (1, "val"), (2, "train")]
     assert losses[-1]["loss"] == pytest.approx(result.history[-1]["val_loss"])
+    summary = json.loads((tmp_path / "live/metrics.json").read_text())
+    assert summary["val"]["accuracy"] == pytest.approx(result.history[-1]["val_accuracy"])
+    assert summary["val"]["loss"] == pytest.approx(result.history[-1]["val_loss"])
+    assert summary["best_epoch"] == result.best_epoch
 
 
 def test_dropout_is_off_at_evaluation():

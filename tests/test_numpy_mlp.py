@@ -243,3 +243,27 @@ def test_numpy_path_never_imports_torch(tmp_path):
         [sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
     )
     assert json.loads(out.stdout.splitlines()[-1]) == []
+
+
+@pytest.mark.parametrize("name", ["sgd", "momentum", "adam"])
+def test_optimizers_match_torch(name):
+    torch = pytest.importorskip("torch")
+    from mnist_dvc.numpy_mlp.optim import make_optimizer
+
+    rng = np.random.default_rng(3)
+    params = [rng.normal(size=(5, 4)).astype(np.float32), rng.normal(size=4).astype(np.float32)]
+    tensors = [torch.tensor(p.copy(), requires_grad=True) for p in params]
+    ours = make_optimizer(name, params, momentum=0.9, beta2=0.99)
+    theirs = {
+        "sgd": lambda: torch.optim.SGD(tensors, lr=0.01),
+        "momentum": lambda: torch.optim.SGD(tensors, lr=0.01, momentum=0.9),
+        "adam": lambda: torch.optim.Adam(tensors, lr=0.01, betas=(0.9, 0.99), eps=1e-8),
+    }[name]()
+    for _ in range(5):
+        grads = [rng.normal(size=p.shape).astype(np.float32) for p in params]
+        ours.step(params, grads, 0.01)
+        for t, g in zip(tensors, grads, strict=True):
+            t.grad = torch.tensor(g)
+        theirs.step()
+    for p, t in zip(params, tensors, strict=True):
+        np.testing.assert_allclose(p, t.detach().numpy(), rtol=1e-5, atol=1e-6)

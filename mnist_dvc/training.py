@@ -40,6 +40,26 @@ def batch_indices(n: int, batch_size: int, rng: np.random.Generator) -> Iterator
         yield order[start : start + batch_size]
 
 
+class BatchLoop:
+    """The loop inside every epoch: shuffled mini-batches, each step's learning rate, the mean loss.
+
+    Trainers supply only ``train_step(indices, lr) -> loss`` for their framework.
+    """
+
+    def __init__(
+        self, n: int, batch_size: int, rng: np.random.Generator, lr_for_step: Callable[[int], float]
+    ):
+        self.n, self.batch_size, self.rng, self.lr_for_step = n, batch_size, rng, lr_for_step
+        self.step = 0  # counts across epochs: the schedule spans the whole run
+
+    def run_epoch(self, train_step: Callable[[np.ndarray, float], float]) -> float:
+        loss_sum = 0.0
+        for idx in batch_indices(self.n, self.batch_size, self.rng):
+            loss_sum += train_step(idx, self.lr_for_step(self.step)) * len(idx)
+            self.step += 1
+        return loss_sum / self.n
+
+
 def images_per_second(predict: Callable[[np.ndarray], Any], images: np.ndarray, repeats: int = 3) -> float:
     """Inference throughput: the best of ``repeats`` timed passes over ``images``, after a warm-up pass.
 

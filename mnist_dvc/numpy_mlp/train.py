@@ -13,7 +13,7 @@ from mnist_dvc.numpy_mlp.model import init_params, loss_and_gradients, predict_l
 from mnist_dvc.numpy_mlp.optim import make_optimizer
 from mnist_dvc.params import StageParams
 from mnist_dvc.schedules import StepSchedule
-from mnist_dvc.training import FitResult, batch_indices, fit
+from mnist_dvc.training import BatchLoop, FitResult, fit
 
 
 def evaluate(params: list[np.ndarray], x: np.ndarray, y: np.ndarray, activation: str) -> tuple[float, float]:
@@ -36,38 +36,29 @@ def train(
     x_train = data.images["train"].reshape(len(data.images["train"]), -1)
     y_train = data.labels["train"]
     x_val, y_val = data.images["val"].reshape(len(data.images["val"]), -1), data.labels["val"]
-    lr_for_step = StepSchedule.for_run(
-        p.lr,
-        p.lr_schedule,
-        epochs=p.epochs,
-        warmup_epochs=p.warmup_epochs,
-        n_train=len(x_train),
+    schedule = StepSchedule.for_run(
+        p.lr, p.lr_schedule, epochs=p.epochs, warmup_epochs=p.warmup_epochs, n_train=len(x_train),
         batch_size=p.batch_size,
-    )
-    step = 0
+    )  # fmt: skip
+    loop = BatchLoop(len(x_train), p.batch_size, rng, schedule)
 
-    def train_epoch(epoch: int) -> float:
-        nonlocal step
-        loss_sum = 0.0
-        for idx in batch_indices(len(x_train), p.batch_size, rng):
-            loss, grads = loss_and_gradients(
-                params,
-                x_train[idx],
-                y_train[idx],
-                p.activation,
-                weight_decay=p.weight_decay,
-                dropout=p.dropout,
-                rng=rng,
-            )
-            optimizer.step(params, grads, lr_for_step(step))
-            step += 1
-            loss_sum += loss * len(idx)
-        return loss_sum / len(x_train)
+    def train_step(idx: np.ndarray, lr: float) -> float:
+        loss, grads = loss_and_gradients(
+            params,
+            x_train[idx],
+            y_train[idx],
+            p.activation,
+            weight_decay=p.weight_decay,
+            dropout=p.dropout,
+            rng=rng,
+        )
+        optimizer.step(params, grads, lr)
+        return loss
 
     with threadpool_limits(limits=p.num_threads):
         result = fit(
             epochs=p.epochs,
-            train_epoch=train_epoch,
+            train_epoch=lambda epoch: loop.run_epoch(train_step),
             evaluate=lambda: evaluate(params, x_val, y_val, p.activation),
             snapshot=lambda: [a.copy() for a in params],
             keep=p.keep,

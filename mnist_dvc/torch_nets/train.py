@@ -19,7 +19,7 @@ from mnist_dvc.params import StageParams
 from mnist_dvc.schedules import StepSchedule
 from mnist_dvc.torch_nets.augment import random_affine
 from mnist_dvc.torch_nets.models import build_model
-from mnist_dvc.training import FitResult, batch_indices, fit
+from mnist_dvc.training import BatchLoop, FitResult, fit
 
 EVAL_BATCH = 1000
 
@@ -104,34 +104,28 @@ def train(
     batch_rng = np.random.default_rng(p.seed)
     augment_rng = torch.Generator().manual_seed(p.seed)
 
-    lr_for_step = StepSchedule.for_run(
-        p.lr,
-        p.schedule,
-        epochs=p.epochs,
-        warmup_epochs=p.warmup_epochs,
-        n_train=len(x_train),
+    schedule = StepSchedule.for_run(
+        p.lr, p.schedule, epochs=p.epochs, warmup_epochs=p.warmup_epochs, n_train=len(x_train),
         batch_size=p.batch_size,
-    )
-    step = 0
+    )  # fmt: skip
+    loop = BatchLoop(len(x_train), p.batch_size, batch_rng, schedule)
+
+    def train_step(idx: np.ndarray, lr: float) -> float:
+        index = torch.from_numpy(idx)
+        images = x_train[index]
+        if p.augment:
+            images = random_affine(images, p.augment_strength, background, augment_rng)
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        loss = loss_fn(model(to_device(images, device)), y_train[index].to(device))
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        return loss.item()
 
     def train_epoch(epoch: int) -> float:
-        nonlocal step
         model.train()
-        loss_sum = torch.zeros((), dtype=torch.float64)
-        for idx in batch_indices(len(x_train), p.batch_size, batch_rng):
-            index = torch.from_numpy(idx)
-            images = x_train[index]
-            if p.augment:
-                images = random_affine(images, p.augment_strength, background, augment_rng)
-            for group in optimizer.param_groups:
-                group["lr"] = lr_for_step(step)
-            loss = loss_fn(model(to_device(images, device)), y_train[index].to(device))
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            step += 1
-            loss_sum += loss.detach().cpu().double() * len(idx)
-        return float(loss_sum) / len(x_train)
+        return loop.run_epoch(train_step)
 
     def snapshot() -> dict:
         return {k: v.detach().clone() for k, v in model.state_dict().items()}

@@ -19,6 +19,7 @@ import numpy as np
 from tqdm import tqdm
 
 from mnist_dvc import PipelineError
+from mnist_dvc.schedules import StepSchedule
 
 
 class DivergenceError(PipelineError):
@@ -43,13 +44,19 @@ def batch_indices(n: int, batch_size: int, rng: np.random.Generator) -> Iterator
 class BatchLoop:
     """The loop inside every epoch: shuffled mini-batches, each step's learning rate, the mean loss.
 
-    Trainers supply only ``train_step(indices, lr) -> loss`` for their framework.
+    Trainers supply only ``train_step(indices, lr) -> loss`` for their framework. The learning-rate
+    schedule is built here from the same ``n`` and ``batch_size`` that cut the batches, so its step count
+    cannot disagree with the loop's.
     """
 
     def __init__(
-        self, n: int, batch_size: int, rng: np.random.Generator, lr_for_step: Callable[[int], float]
-    ):
-        self.n, self.batch_size, self.rng, self.lr_for_step = n, batch_size, rng, lr_for_step
+        self, n: int, batch_size: int, rng: np.random.Generator, *, lr: float, schedule: str, epochs: int,
+        warmup_epochs: float,
+    ):  # fmt: skip
+        self.n, self.batch_size, self.rng = n, batch_size, rng
+        self.lr_for_step = StepSchedule.for_run(
+            lr, schedule, epochs=epochs, warmup_epochs=warmup_epochs, n_train=n, batch_size=batch_size
+        )
         self.step = 0  # counts across epochs: the schedule spans the whole run
 
     def run_epoch(self, train_step: Callable[[np.ndarray, float], float]) -> float:

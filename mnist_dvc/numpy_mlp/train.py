@@ -12,7 +12,6 @@ from mnist_dvc.numpy_mlp.io import INPUT_SIZE, NUM_CLASSES
 from mnist_dvc.numpy_mlp.model import init_params, loss_and_gradients, predict_log_proba
 from mnist_dvc.numpy_mlp.optim import make_optimizer
 from mnist_dvc.params import StageParams
-from mnist_dvc.schedules import StepSchedule
 from mnist_dvc.training import BatchLoop, FitResult, fit
 
 
@@ -36,11 +35,10 @@ def train(
     x_train = data.images["train"].reshape(len(data.images["train"]), -1)
     y_train = data.labels["train"]
     x_val, y_val = data.images["val"].reshape(len(data.images["val"]), -1), data.labels["val"]
-    schedule = StepSchedule.for_run(
-        p.lr, p.lr_schedule, epochs=p.epochs, warmup_epochs=p.warmup_epochs, n_train=len(x_train),
-        batch_size=p.batch_size,
+    loop = BatchLoop(
+        len(x_train), p.batch_size, rng, lr=p.lr, schedule=p.lr_schedule, epochs=p.epochs,
+        warmup_epochs=p.warmup_epochs,
     )  # fmt: skip
-    loop = BatchLoop(len(x_train), p.batch_size, rng, schedule)
 
     def train_step(idx: np.ndarray, lr: float) -> float:
         loss, grads = loss_and_gradients(

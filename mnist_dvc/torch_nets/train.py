@@ -16,7 +16,6 @@ from torch import nn
 from mnist_dvc import PipelineError
 from mnist_dvc.dataset import PreparedData
 from mnist_dvc.params import StageParams
-from mnist_dvc.schedules import StepSchedule
 from mnist_dvc.torch_nets.augment import random_affine
 from mnist_dvc.torch_nets.models import build_model
 from mnist_dvc.training import BatchLoop, FitResult, fit
@@ -104,11 +103,10 @@ def train(
     batch_rng = np.random.default_rng(p.seed)
     augment_rng = torch.Generator().manual_seed(p.seed)
 
-    schedule = StepSchedule.for_run(
-        p.lr, p.schedule, epochs=p.epochs, warmup_epochs=p.warmup_epochs, n_train=len(x_train),
-        batch_size=p.batch_size,
+    loop = BatchLoop(
+        len(x_train), p.batch_size, batch_rng, lr=p.lr, schedule=p.schedule, epochs=p.epochs,
+        warmup_epochs=p.warmup_epochs,
     )  # fmt: skip
-    loop = BatchLoop(len(x_train), p.batch_size, batch_rng, schedule)
 
     def train_step(idx: np.ndarray, lr: float) -> float:
         index = torch.from_numpy(idx)

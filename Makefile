@@ -1,7 +1,14 @@
-# Two commands on a fresh machine (Python 3.11, git, npm):
+# Two commands on a fresh machine (Python 3.11, 3.12 or 3.13, git, npm):
 #   make repro   - create .venv, install everything, run the whole pipeline (dvc repro)
 #   make test    - create .venv, install everything, run the test suite
-PYTHON ?= python3.11
+# The interpreter: python3.11 when present, else the first of python3, python3.12, python3.13 whose
+# version the pinned packages support (3.11 to 3.13). `make PYTHON=/path/to/python` overrides.
+SUPPORTED_PYTHON := 3.11, 3.12 or 3.13
+ifeq ($(origin PYTHON), undefined)
+PYTHON := $(shell for py in python3.11 python3 python3.12 python3.13; do \
+	$$py -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 13))' >/dev/null 2>&1 \
+	&& { echo $$py; break; }; done)
+endif
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -13,6 +20,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 setup: $(STAMP)
 
 $(STAMP): requirements.txt
+	@test -n "$(PYTHON)" || { echo "make: needs Python $(SUPPORTED_PYTHON) (python3.11, or python3 of one of those versions) on PATH; none was found" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
@@ -43,7 +51,7 @@ clean:
 # Each runs from HEAD in a temporary directory (--temp): only the trainer concerned and evaluate rerun,
 # and the workspace is left as it was. `dvc exp apply <name>` brings one into the workspace.
 NB_NUMPY := -S 'train_numpy_mlp.hidden=[128]' -S train_numpy_mlp.activation=sigmoid -S train_numpy_mlp.init=xavier \
-	-S train_numpy_mlp.optimizer=sgd -S train_numpy_mlp.lr=0.01 -S train_numpy_mlp.lr_schedule=constant \
+	-S train_numpy_mlp.optimizer=sgd -S train_numpy_mlp.lr=0.01 -S train_numpy_mlp.schedule=constant \
 	-S train_numpy_mlp.warmup_epochs=0 -S train_numpy_mlp.batch_size=1 -S train_numpy_mlp.epochs=10 \
 	-S train_numpy_mlp.weight_decay=0 -S train_numpy_mlp.dropout=0 -S train_numpy_mlp.keep=last
 NB_TORCH_PLAIN = -S $(1).optimizer=sgd -S $(1).schedule=constant -S $(1).warmup_epochs=0 -S $(1).batch_size=64 \

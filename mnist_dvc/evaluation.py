@@ -104,16 +104,6 @@ def confusion(labels: np.ndarray, predicted: np.ndarray) -> np.ndarray:
     return confusion_matrix(labels, predicted, labels=CLASSES)
 
 
-def rows_to_csv(rows: list[dict]) -> str:
-    header = list(rows[0])
-    lines = [",".join(header)] + [",".join(_fmt(row[k]) for k in header) for row in rows]
-    return "\n".join(lines) + "\n"
-
-
-def _fmt(value) -> str:
-    return f"{value:.6f}" if isinstance(value, float) else str(value)
-
-
 def plot_confusion_png(path: Path, matrix: np.ndarray, title: str) -> None:
     """A confusion matrix with every count written in its cell, for people who just open files."""
     import matplotlib

@@ -7,14 +7,18 @@ leaves a readable but truncated file that a later stage would silently accept.
 from __future__ import annotations
 
 import contextlib
+import csv
 import json
 import os
 import tempfile
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
+
+FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip can hold
 
 
 @contextlib.contextmanager
@@ -46,11 +50,26 @@ def write_text(path: str | os.PathLike, text: str) -> None:
         handle.write(text)
 
 
+def write_csv(path: str | os.PathLike, rows: list[dict]) -> None:
+    """One header row from the first row's keys; floats to 6 decimals, so reruns diff cleanly."""
+    with atomic_open(path, "w") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(
+            {k: f"{v:.6f}" if isinstance(v, float) else v for k, v in row.items()} for row in rows
+        )
+
+
 def save_npy(path: str | os.PathLike, array: np.ndarray) -> None:
     with atomic_open(path) as handle:
         np.save(handle, array, allow_pickle=False)
 
 
 def save_npz(path: str | os.PathLike, **arrays: np.ndarray) -> None:
-    with atomic_open(path) as handle:
-        np.savez(handle, **arrays)
+    """What ``np.savez`` writes, minus the clock: every member is dated 1980-01-01, so the same arrays
+    give the same bytes (``np.savez`` stamps the current time into the zip)."""
+    with atomic_open(path) as handle, zipfile.ZipFile(handle, "w") as archive:
+        for name, array in arrays.items():
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=FIXED_ZIP_TIME)
+            with archive.open(info, "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, np.asanyarray(array), allow_pickle=False)

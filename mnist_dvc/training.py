@@ -7,8 +7,10 @@ so the NumPy path stays NumPy only.)
 
 from __future__ import annotations
 
+import json
 import math
 import os
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -19,6 +21,8 @@ import numpy as np
 from tqdm import tqdm
 
 from mnist_dvc import PipelineError
+from mnist_dvc.fileio import write_json
+from mnist_dvc.paths import timing_file
 from mnist_dvc.schedules import StepSchedule
 
 
@@ -90,6 +94,34 @@ def check_finite(loss: float, *, lr: float, where: str, param: str) -> None:
         )
 
 
+CHANCE_ACCURACY = 0.2  # ten classes: a model at or below this has learnt (next to) nothing
+
+
+def collapsed(history: list[dict], kept_epoch: int) -> bool:
+    """The kept model is at chance level and the training loss never fell.
+
+    "Fell" means the last epoch's loss is below 90% of the first's, and of ln(10) (the loss of a uniform
+    guess over ten classes): a run whose loss exploded and then settled at ln(10) did not fall. A tiny
+    legitimate run whose loss did fall is not flagged, however low its accuracy.
+    """
+    if history[kept_epoch - 1]["val_accuracy"] > CHANCE_ACCURACY:
+        return False
+    start = min(history[0]["train_loss"], math.log(10))
+    return not history[-1]["train_loss"] < 0.9 * start
+
+
+def warn_if_collapsed(result: FitResult, *, lr: float, param: str, name: str) -> None:
+    """A run that ends at chance level exits 0 like any other: say so, and name the likely culprit."""
+    if collapsed(result.history, result.best_epoch):
+        accuracy = result.history[result.best_epoch - 1]["val_accuracy"]
+        print(
+            f"{name}: warning: the model did not learn (validation accuracy {accuracy:.3f}, chance level; "
+            f"training loss did not fall); the learning rate {param} = {lr:g} is probably too high - "
+            "lower it",
+            file=sys.stderr,
+        )
+
+
 def fit(
     *,
     epochs: int,
@@ -136,25 +168,42 @@ def fit(
                 best_accuracy, result.best_epoch, result.state = val_accuracy, epoch, snapshot()
             if after_epoch is not None and after_epoch(epoch, snapshot):
                 break
+    warn_if_collapsed(result, lr=lr, param=lr_param, name=name)
     if live is not None:
-        live.summary.update(
-            {"best_epoch": result.best_epoch, "train_seconds": round(result.train_seconds, 3)}
-        )
+        live.summary["best_epoch"] = result.best_epoch
         live.end()
     return result
 
 
-def run_metadata(p, result: FitResult, normalization: dict, images_per_s: float) -> dict:
-    """What every trainer stores with its model: evaluate reads training time and speed from here."""
+def run_metadata(p, result: FitResult, normalization: dict) -> dict:
+    """What every trainer stores with its model. Nothing here depends on the clock, so the same params on
+    the same machine give byte-identical model files (timing goes to :func:`write_timing`)."""
     return {
         "normalization": normalization,
         "params": p.values,
         "best_epoch": result.best_epoch,
-        "train_seconds": result.train_seconds,
-        "inference_images_per_s": images_per_s,
         "num_threads": p.num_threads,
         "cpu_count": os.cpu_count(),
     }
+
+
+def write_timing(model: str, result: FitResult, images_per_s: float) -> None:
+    """Training seconds and inference speed, beside the dvclive logs; evaluate reads them from here."""
+    write_json(
+        timing_file(model),
+        {"train_seconds": round(result.train_seconds, 3), "inference_images_per_s": round(images_per_s)},
+    )
+
+
+def read_timing(model: str) -> dict:
+    path = timing_file(model)
+    try:
+        timing = json.loads(path.read_text())
+        return {key: timing[key] for key in ("train_seconds", "inference_images_per_s")}
+    except FileNotFoundError:
+        raise PipelineError(f"{path}: not found; run `dvc repro train_{model}`") from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise PipelineError(f"{path}: not a timing file ({type(exc).__name__}: {exc})") from None
 
 
 def report(stage: str, result: FitResult, model_file: Path) -> None:

@@ -1,7 +1,5 @@
 """Stage train_numpy_mlp: the NumPy-only multi-layer perceptron."""
 
-from pathlib import Path
-
 from threadpoolctl import threadpool_limits
 
 from mnist_dvc.cli import run_stage
@@ -10,24 +8,24 @@ from mnist_dvc.numpy_mlp.io import INPUT_SIZE, NUM_CLASSES, save_model
 from mnist_dvc.numpy_mlp.model import predict_log_proba
 from mnist_dvc.numpy_mlp.train import train
 from mnist_dvc.params import load_stage_params
-from mnist_dvc.training import images_per_second, report, run_metadata
+from mnist_dvc.paths import MODEL_FILES, PREPARED_DIR, training_dir
+from mnist_dvc.training import images_per_second, report, run_metadata, write_timing
 
-DATA_DIR = Path("data/prepared")
-MODEL_FILE = Path("data/models/numpy_mlp.npz")
-LIVE_DIR = Path("metrics/training/numpy_mlp")
+MODEL = "numpy_mlp"
 
 
 def main() -> None:
     p = load_stage_params("train_numpy_mlp")
-    data = load_prepared(DATA_DIR, ("train", "val"))
-    params, result = train(p, data, LIVE_DIR)
+    data = load_prepared(PREPARED_DIR, ("train", "val"))
+    params, result = train(p, data, training_dir(MODEL))
     with threadpool_limits(p.num_threads):
         speed = images_per_second(lambda x: predict_log_proba(params, x, p.activation), data.images["val"])
     architecture = {"layer_sizes": [INPUT_SIZE, *p.hidden, NUM_CLASSES], "activation": p.activation}
     save_model(
-        MODEL_FILE, params, {**architecture, **run_metadata(p, result, data.meta["normalization"], speed)}
+        MODEL_FILES[MODEL], params, {**architecture, **run_metadata(p, result, data.meta["normalization"])}
     )
-    report(p.stage, result, MODEL_FILE)
+    write_timing(MODEL, result, speed)
+    report(p.stage, result, MODEL_FILES[MODEL])
 
 
 if __name__ == "__main__":

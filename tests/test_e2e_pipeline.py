@@ -1,6 +1,7 @@
 """The whole DVC workflow on tiny data: repro, partial reruns, branches, metrics/params/plots diff, exps."""
 
 import csv
+import hashlib
 import json
 
 import numpy as np
@@ -61,6 +62,22 @@ def test_repro_from_scratch_runs_everything_then_nothing(project):
     assert _ran(project.dvc("repro").stdout) == set()
 
 
+def test_retraining_with_the_same_params_gives_byte_identical_model_files(project):
+    models = project.root / "data/models"
+    before = {f.name: hashlib.sha256(f.read_bytes()).hexdigest() for f in models.iterdir()}
+    try:
+        for stage in TRAINERS:
+            project.dvc("repro", "-f", "-s", stage)
+        after = {f.name: hashlib.sha256(f.read_bytes()).hexdigest() for f in models.iterdir()}
+        assert after == before
+        # Timing lives beside the dvclive logs, not in the model files.
+        for name in MODELS:
+            timing = json.loads((project.root / f"metrics/training/{name}/timing.json").read_text())
+            assert set(timing) == {"train_seconds", "inference_images_per_s"}
+    finally:
+        project.run("git", "checkout", "HEAD", "--", "metrics", "dvc.lock")
+
+
 def test_confusion_matrix_sums_to_the_test_set_and_its_diagonal_to_accuracy(project):
     metrics = json.loads((project.root / "metrics/evaluation.json").read_text())
     n_test = len(np.load(project.root / "data/prepared/test_labels.npy"))
@@ -83,7 +100,7 @@ def test_editing_one_trainer_reruns_only_it_and_evaluate(project):
     try:
         assert _ran(project.dvc("repro").stdout) == {"train_cnn", "evaluate"}
     finally:
-        project.run("git", "checkout", "--", "params.yaml", "metrics", "dvc.lock")
+        project.run("git", "checkout", "HEAD", "--", "params.yaml", "metrics", "dvc.lock")
         project.dvc("checkout", "-q")
 
 
@@ -101,9 +118,10 @@ def test_branch_diffs_show_the_changed_model_only(project):
         changed = {path: {k for k, v in values.items() if v.get("diff")} for path, values in diff.items()}
         assert "metrics/evaluation.json" in changed
         assert changed["metrics/evaluation.json"]
-        assert all(key.startswith("torch_mlp.") for key in changed["metrics/evaluation.json"])
-        assert {k for path in changed for k in changed[path] if path.startswith("metrics/training/")} <= {
-            k for k in changed.get("metrics/training/torch_mlp/metrics.json", set())
+        assert all(key.startswith("torch_mlp.") for key in changed["metrics/evaluation.json"]), diff
+        assert {path for path in changed if changed[path] and path.startswith("metrics/training/")} <= {
+            "metrics/training/torch_mlp/metrics.json",
+            "metrics/training/torch_mlp/timing.json",
         }
         # `dvc metrics diff` exits 0 even when it cannot read a file: check what it printed.
         shown = project.dvc("metrics", "diff", "main")

@@ -11,8 +11,8 @@ from mnist_dvc.dataset import Normalization, PreparedData
 from mnist_dvc.numpy_mlp.io import ModelFileError, load_model, save_model
 from mnist_dvc.numpy_mlp.model import forward, init_params, l2_penalty, loss_and_gradients, predict_log_proba
 from mnist_dvc.numpy_mlp.train import train
-from mnist_dvc.params import ParamsError, StageParams, group, load_yaml
-from mnist_dvc.schemas import SCHEMAS
+from mnist_dvc.params import SCHEMAS, ParamsError, StageParams
+from mnist_dvc.validation import group, load_yaml
 from tests.fixtures import PROJECT_ROOT, synthetic_digits
 
 ACTIVATIONS = ["sigmoid", "relu", "tanh"]
@@ -92,7 +92,7 @@ def test_one_per_sample_sgd_step_equals_the_update_by_hand():
         init="xavier",
         optimizer="sgd",
         lr=0.01,
-        lr_schedule="constant",
+        schedule="constant",
         batch_size=1,
         epochs=1,
         dropout=0.0,
@@ -127,7 +127,7 @@ def test_same_seed_gives_identical_weights(optimizer):
         batch_size=32,
         dropout=0.3,
         optimizer=optimizer,
-        lr_schedule="cosine",
+        schedule="cosine",
         warmup_epochs=0.5,
     )
     first, _ = train(p, data, live_dir=None)
@@ -267,3 +267,16 @@ def test_optimizers_match_torch(name):
         theirs.step()
     for p, t in zip(params, tensors, strict=True):
         np.testing.assert_allclose(p, t.detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_model_file_bytes_do_not_depend_on_the_clock(tmp_path, monkeypatch):
+    params = init_params([784, 8, 10], "he", np.random.default_rng(0))
+    meta = {"layer_sizes": [784, 8, 10], "activation": "relu", "normalization": {"mean": 0.0, "std": 1.0}}
+    digests = []
+    for i, now in enumerate((1.0e9, 1.7e9)):  # np.savez would stamp these times into the zip
+        monkeypatch.setattr("time.time", lambda now=now: now)
+        save_model(tmp_path / f"m{i}.npz", params, meta)
+        digests.append((tmp_path / f"m{i}.npz").read_bytes())
+    assert digests[0] == digests[1]
+    loaded, _ = load_model(tmp_path / "m0.npz")
+    assert all(np.array_equal(a, b) for a, b in zip(loaded, params, strict=True))

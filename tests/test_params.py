@@ -1,6 +1,7 @@
 import pytest
 
-from mnist_dvc.params import ParamsError, load_stage_params, load_yaml
+from mnist_dvc.params import ParamsError, load_stage_params
+from mnist_dvc.validation import load_yaml
 from tests.fixtures import PROJECT_ROOT
 
 

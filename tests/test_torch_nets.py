@@ -5,12 +5,12 @@ import torch
 from torch import nn
 
 from mnist_dvc import PipelineError
-from mnist_dvc.params import ParamsError, StageParams, group, load_yaml
-from mnist_dvc.schemas import SCHEMAS
+from mnist_dvc.params import SCHEMAS, ParamsError, StageParams
 from mnist_dvc.torch_nets.augment import random_affine
 from mnist_dvc.torch_nets.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from mnist_dvc.torch_nets.models import build_model
 from mnist_dvc.torch_nets.train import hparams_of, make_optimizer, select_device, train
+from mnist_dvc.validation import group, load_yaml
 from tests.fixtures import PROJECT_ROOT
 from tests.test_numpy_mlp import _tiny_data
 

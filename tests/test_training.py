@@ -5,7 +5,7 @@ import pytest
 
 from mnist_dvc.numpy_mlp.train import train
 from mnist_dvc.schedules import lr_at
-from mnist_dvc.training import DivergenceError, batch_indices, fit
+from mnist_dvc.training import DivergenceError, batch_indices, collapsed, fit
 from tests.test_numpy_mlp import _stage_params, _tiny_data
 
 
@@ -44,7 +44,7 @@ def test_keep_best_takes_the_earliest_best_epoch_and_keep_last_the_last():
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 def test_numpy_training_that_diverges_names_the_lr():
-    p = _stage_params(hidden=[], optimizer="sgd", lr=10.0, lr_schedule="constant", epochs=3, batch_size=8)
+    p = _stage_params(hidden=[], optimizer="sgd", lr=10.0, schedule="constant", epochs=3, batch_size=8)
     data = _tiny_data()
     data.images["train"][:] *= 1e20  # huge inputs with lr 10 overflow the weights to inf, the loss to NaN
     with pytest.raises(DivergenceError, match=r"train_numpy_mlp.lr = 10"):
@@ -67,3 +67,34 @@ def test_schedules():
     assert lr_at(0, 100, 0.1, "onecycle", warmup_steps=30) == pytest.approx(0.004)
     assert lr_at(30, 100, 0.1, "onecycle", warmup_steps=30) == pytest.approx(0.1)
     assert lr_at(100, 100, 0.1, "onecycle", warmup_steps=30) == pytest.approx(1e-5)
+
+
+def _history(losses, accuracies):
+    return [
+        {"epoch": i + 1, "train_loss": loss, "val_accuracy": acc}
+        for i, (loss, acc) in enumerate(zip(losses, accuracies, strict=True))
+    ]
+
+
+def test_collapse_is_chance_accuracy_with_a_loss_that_did_not_fall():
+    # Exploded, then settled at a uniform guess (ln 10 = 2.303): collapsed.
+    assert collapsed(_history([2186.7, 3.8, 2.47], [0.1, 0.1, 0.1]), kept_epoch=3)
+    assert collapsed(_history([2.31], [0.12]), kept_epoch=1)
+    # A tiny legitimate run whose loss fell is not flagged, however low its accuracy.
+    assert not collapsed(_history([2.3, 1.9, 1.5], [0.1, 0.15, 0.2]), kept_epoch=3)
+    # Above chance level is never a collapse.
+    assert not collapsed(_history([2.3, 2.3], [0.1, 0.21]), kept_epoch=2)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_a_run_that_collapses_warns_naming_the_lr_and_one_that_learns_does_not(capsys):
+    lr10 = _stage_params(
+        hidden=[32], optimizer="sgd", lr=10.0, schedule="constant", epochs=3, batch_size=16, dropout=0.0
+    )
+    train(lr10, _tiny_data(), live_dir=None)
+    err = capsys.readouterr().err
+    assert "train_numpy_mlp: warning: the model did not learn" in err
+    assert "train_numpy_mlp.lr = 10 is probably too high" in err
+
+    train(_stage_params(**(lr10.values | {"lr": 0.05})), _tiny_data(), live_dir=None)
+    assert "warning" not in capsys.readouterr().err

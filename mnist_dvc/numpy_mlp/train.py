@@ -36,7 +36,7 @@ def train(
     y_train = data.labels["train"]
     x_val, y_val = data.images["val"].reshape(len(data.images["val"]), -1), data.labels["val"]
     loop = BatchLoop(
-        len(x_train), p.batch_size, rng, lr=p.lr, schedule=p.lr_schedule, epochs=p.epochs,
+        len(x_train), p.batch_size, rng, lr=p.lr, schedule=p.schedule, epochs=p.epochs,
         warmup_epochs=p.warmup_epochs,
     )  # fmt: skip
 

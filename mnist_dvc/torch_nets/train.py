@@ -49,11 +49,12 @@ def make_optimizer(p: StageParams, model: nn.Module) -> torch.optim.Optimizer:
     if p.optimizer == "sgd":
         return torch.optim.SGD(groups, lr=p.lr)
     if p.optimizer == "momentum":
-        return torch.optim.SGD(groups, lr=p.lr, momentum=p.momentum, nesterov=True)
+        # Heavy-ball, as the NumPy trainer's `momentum`: one key, one meaning in every trainer.
+        return torch.optim.SGD(groups, lr=p.lr, momentum=p.momentum)
     if p.optimizer == "adam":
-        return torch.optim.Adam(groups, lr=p.lr, betas=(p.momentum, 0.999))
+        return torch.optim.Adam(groups, lr=p.lr, betas=(p.momentum, p.adam_beta2))
     if p.optimizer == "adamw":
-        return torch.optim.AdamW(groups, lr=p.lr, betas=(p.momentum, 0.999))
+        return torch.optim.AdamW(groups, lr=p.lr, betas=(p.momentum, p.adam_beta2))
     raise ValueError(f"unknown optimizer {p.optimizer!r}")
 
 

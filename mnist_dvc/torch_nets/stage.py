@@ -1,0 +1,28 @@
+"""What the two PyTorch stages share: train with the one loop, save the checkpoint, write timing, report."""
+
+from __future__ import annotations
+
+import torch
+
+from mnist_dvc.dataset import load_prepared
+from mnist_dvc.params import load_stage_params
+from mnist_dvc.paths import MODEL_FILES, PREPARED_DIR, training_dir
+from mnist_dvc.torch_nets.checkpoint import save_checkpoint
+from mnist_dvc.torch_nets.train import hparams_of, predict_logits, train
+from mnist_dvc.training import images_per_second, report, run_metadata, write_timing
+
+
+def run(stage: str, model: str) -> None:
+    """Stage ``stage`` (e.g. ``train_cnn``) trains the model named ``model`` (e.g. ``cnn``)."""
+    p = load_stage_params(stage)
+    data = load_prepared(PREPARED_DIR, ("train", "val"))
+    net, result = train(p, data, training_dir(model))
+    # Reported for the CPU: the pipeline must run on one, whatever trained the model.
+    cpu = torch.device("cpu")
+    speed = images_per_second(lambda x: predict_logits(net, torch.from_numpy(x), cpu), data.images["val"])
+    architecture = {"arch": p.arch, "hparams": hparams_of(p)}
+    save_checkpoint(
+        MODEL_FILES[model], net, {**architecture, **run_metadata(p, result, data.meta["normalization"])}
+    )
+    write_timing(model, result, speed)
+    report(stage, result, MODEL_FILES[model])

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from sklearn.model_selection import train_test_split
 
 from mnist_dvc import PipelineError
 from mnist_dvc.fileio import save_npy, write_json
@@ -55,6 +54,8 @@ def fit_normalization(method: str, train_images_uint8: np.ndarray) -> Normalizat
 
 def stratified_split(labels: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Indices (kept, held out), held out = ``fraction`` of each class, both sorted."""
+    from sklearn.model_selection import train_test_split  # here: `mnist-dvc predict` never needs it
+
     try:
         kept, held = train_test_split(
             np.arange(len(labels)), test_size=fraction, stratify=labels, random_state=seed
@@ -70,6 +71,8 @@ def stratified_subset(labels: np.ndarray, limit: int | None, seed: int) -> np.nd
     """Sorted indices of at most ``limit`` examples with the class proportions of ``labels``."""
     if limit is None or limit >= len(labels):
         return np.arange(len(labels))
+    from sklearn.model_selection import train_test_split
+
     kept, _ = train_test_split(np.arange(len(labels)), train_size=limit, stratify=labels, random_state=seed)
     return np.sort(kept)
 

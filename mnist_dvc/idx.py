@@ -9,6 +9,7 @@ big-endian uint32 per dimension, then the data in C order.
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +25,7 @@ MNIST_FILES = (TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS)
 IMAGE_MAGIC = 0x00000803  # 2051: ubyte, 3 dimensions
 LABEL_MAGIC = 0x00000801  # 2049: ubyte, 1 dimension
 IMAGE_SHAPE = (28, 28)
+GZIP_MAGIC = b"\x1f\x8b"
 NUM_CLASSES = 10
 
 
@@ -33,13 +35,17 @@ class IdxFormatError(PipelineError):
 
 def _read_idx(path: Path, magic: int, what: str) -> np.ndarray:
     data = Path(path).read_bytes()
+    if data[:2] == GZIP_MAGIC:  # the mirrors serve .gz; read either form
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError) as exc:
+            raise IdxFormatError(f"{path}: a damaged gzip file ({exc})") from None
     if len(data) < 4:
         raise IdxFormatError(f"{path}: file is {len(data)} bytes, too short for an IDX header")
     found = int.from_bytes(data[:4], "big")
     if found != magic:
         raise IdxFormatError(
-            f"{path}: bad magic number 0x{found:08x}, expected 0x{magic:08x} for an IDX {what} file "
-            "(a gzip file must be decompressed first)"
+            f"{path}: bad magic number 0x{found:08x}, expected 0x{magic:08x} for an IDX {what} file"
         )
     ndim = data[3]
     header_len = 4 + 4 * ndim

@@ -100,6 +100,8 @@ SCHEMAS: dict[str, dict[str, Validator]] = {
     },
     "evaluate": {
         "num_threads": integer(1, 256),
+        # Test-set indices drawn in metrics/examples/<model>.png for every model (chosen once).
+        "example_indices": list_of(integer(0), min_len=1, unique=True),
     },
 }
 

@@ -29,3 +29,14 @@ def timing_file(model: str) -> Path:
     """Training seconds and inference speed: kept out of the model file so identical retrains give
     identical model bytes."""
     return training_dir(model) / "timing.json"
+
+
+def project_root() -> Path:
+    """The pipeline's root: the working directory when it holds dvc.yaml (as under `dvc repro`), else the
+    checkout this package is installed from (`make setup` installs it editable), else the working
+    directory. Lets `mnist-dvc predict` find data/models/ when run from anywhere."""
+    cwd = Path.cwd()
+    if (cwd / "dvc.yaml").is_file():
+        return cwd
+    checkout = Path(__file__).resolve().parent.parent
+    return checkout if (checkout / "dvc.yaml").is_file() else cwd

@@ -1,5 +1,7 @@
-"""Stage evaluate: every trained model on the 10,000 official test images -> metrics/ (tracked in git)."""
+"""Stage evaluate: every trained model, and their ensemble, on the 10,000 official test images ->
+metrics/ (numbers, tables, pictures and report.md, all tracked in git)."""
 
+import numpy as np
 from threadpoolctl import threadpool_limits
 
 from mnist_dvc.cli import run_stage
@@ -7,58 +9,105 @@ from mnist_dvc.dataset import load_prepared
 from mnist_dvc.evaluation import (
     check_normalization,
     confusion,
-    load_model,
+    most_confident_errors,
     per_class_rows,
-    plot_confusion_png,
+    report_markdown,
     score,
 )
-from mnist_dvc.fileio import write_csv, write_json
-from mnist_dvc.params import load_stage_params
+from mnist_dvc.fileio import write_csv, write_json, write_text
+from mnist_dvc.models import ENSEMBLE, ensemble_log_proba, load_pipeline_models
+from mnist_dvc.params import ParamsError, load_stage_params
 from mnist_dvc.paths import METRICS_DIR, MODEL_FILES, PREPARED_DIR
+from mnist_dvc.pictures import confusion_figure, digit_grid, probability_rows, save_png
 from mnist_dvc.training import read_timing
 
-METRICS_FILE = METRICS_DIR / "evaluation.json"
-CONFUSION_DIR = METRICS_DIR / "confusion"
-PER_CLASS_DIR = METRICS_DIR / "per_class"
+ERRORS_SHOWN = 25
 
 
 def main() -> None:
     p = load_stage_params("evaluate")
     data = load_prepared(PREPARED_DIR, ("test",))
     images, labels = data.images["test"], data.labels["test"]
+    too_large = [i for i in p.example_indices if i >= len(labels)]
+    if too_large:
+        raise ParamsError(
+            f"params.yaml: evaluate.example_indices {too_large} are past the {len(labels)} test images"
+        )
     # Load (and so validate) every model before writing anything.
-    models = {name: load_model(name, path) for name, path in MODEL_FILES.items()}
-    timings = {name: read_timing(name) for name in MODEL_FILES}
+    models = load_pipeline_models(list(MODEL_FILES))
     for model in models.values():
         check_normalization(model, data.normalization)
+    timings = {name: read_timing(name) for name in models}
 
     import torch
 
     torch.set_num_threads(p.num_threads)
-    metrics = {}
     with threadpool_limits(p.num_threads):
-        for name, model in models.items():
-            log_probs = model.predict_log_proba(images)
-            predicted = log_probs.argmax(axis=1)
-            metrics[name] = {
-                **score(labels, log_probs),
-                "parameters": model.param_count,
-                # Both measured by the trainer, with its model, on the validation images.
-                **timings[name],
-            }
-            pairs = [{"actual": int(a), "predicted": int(b)} for a, b in zip(labels, predicted, strict=True)]
-            write_csv(CONFUSION_DIR / f"{name}.csv", pairs)
-            plot_confusion_png(
-                CONFUSION_DIR / f"{name}.png",
-                confusion(labels, predicted),
-                f"{name}: {metrics[name]['accuracy']:.2%} of {len(labels)} test images",
-            )
-            write_csv(PER_CLASS_DIR / f"{name}.csv", per_class_rows(labels, predicted))
-            print(
-                f"evaluate: {name}: accuracy {metrics[name]['accuracy']:.4f}, "
-                f"{metrics[name]['errors']} errors"
-            )
-    write_json(METRICS_FILE, metrics)
+        log_probs = {name: model.predict_log_proba(images) for name, model in models.items()}
+    log_probs[ENSEMBLE] = ensemble_log_proba(list(log_probs.values()))
+    timings[ENSEMBLE] = {
+        "train_seconds": round(sum(t["train_seconds"] for t in timings.values()), 3),
+        "inference_images_per_s": round(1 / sum(1 / t["inference_images_per_s"] for t in timings.values())),
+    }
+    counts = {name: model.param_count for name, model in models.items()}
+    counts[ENSEMBLE] = sum(counts.values())
+
+    # Pixels in [0, 1], light ink, for the pictures.
+    pixels = images[:, 0] * np.float32(data.normalization.std) + np.float32(data.normalization.mean)
+    metrics = {}
+    for name, lp in log_probs.items():
+        # Trainer-measured timing (validation images): a diff shows only for retrained models.
+        metrics[name] = {**score(labels, lp), "parameters": counts[name], **timings[name]}
+        write_outputs(name, labels, lp, pixels, metrics[name], p.example_indices)
+        print(f"evaluate: {name}: accuracy {metrics[name]['accuracy']:.4f}, {metrics[name]['errors']} errors")
+    write_json(METRICS_DIR / "evaluation.json", metrics)
+    write_text(
+        METRICS_DIR / "report.md",
+        report_markdown(
+            metrics,
+            {
+                "The data": ["data/samples.png"],
+                "Fixed examples: each model's ten probabilities": [f"examples/{n}.png" for n in metrics],
+                "The most confident errors": [f"errors/{n}.png" for n in metrics],
+                "Confusion matrices": [f"confusion/{n}.png" for n in metrics],
+            },
+        ),
+    )
+
+
+def write_outputs(name, labels, log_probs, pixels, metrics, example_indices) -> None:
+    """Tables and pictures of one model (DVC plots, declared in dvc.yaml)."""
+    predicted = log_probs.argmax(axis=1)
+    pairs = [{"actual": int(a), "predicted": int(b)} for a, b in zip(labels, predicted, strict=True)]
+    write_csv(METRICS_DIR / "confusion" / f"{name}.csv", pairs)
+    # The errors alone: in the full matrix the diagonal's thousands hide them.
+    wrong = [row for row in pairs if row["actual"] != row["predicted"]]
+    write_csv(METRICS_DIR / "misclassified" / f"{name}.csv", wrong or [{"actual": "", "predicted": ""}])
+    write_csv(METRICS_DIR / "per_class" / f"{name}.csv", per_class_rows(labels, predicted))
+    title = f"{name}: {metrics['accuracy']:.2%} of {len(labels)} test images"
+    save_png(METRICS_DIR / "confusion" / f"{name}.png", confusion_figure(confusion(labels, predicted), title))
+
+    probs = np.exp(log_probs.astype(np.float64))
+    worst = most_confident_errors(labels, log_probs, ERRORS_SHOWN)
+    save_png(
+        METRICS_DIR / "errors" / f"{name}.png",
+        digit_grid(
+            pixels[worst],
+            [f"#{i}: {labels[i]} → {predicted[i]} ({probs[i, predicted[i]]:.0%})" for i in worst],
+            ncols=5,
+            suptitle=f"{name}: the {len(worst)} most confident of {metrics['errors']} errors "
+            "(true → predicted)",
+        ),
+    )
+    save_png(
+        METRICS_DIR / "examples" / f"{name}.png",
+        probability_rows(
+            pixels[example_indices],
+            probs[example_indices],
+            [f"test #{i}, true {labels[i]}" for i in example_indices],
+            suptitle=f"{name}: the same {len(example_indices)} test images for every model",
+        ),
+    )
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Stage prepare: validated IDX -> normalized float32 arrays with a stratified validation split."""
 
-from pathlib import Path
+import numpy as np
 
 from mnist_dvc.cli import run_stage
 from mnist_dvc.dataset import (
@@ -10,11 +10,14 @@ from mnist_dvc.dataset import (
     stratified_subset,
     write_prepared,
 )
+from mnist_dvc.fileio import write_csv
 from mnist_dvc.idx import TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS, read_pair
 from mnist_dvc.params import load_stage_params
+from mnist_dvc.paths import METRICS_DIR, PREPARED_DIR, RAW_DIR
+from mnist_dvc.pictures import digit_grid, save_png
 
-RAW_DIR = Path("data/raw")
-OUT_DIR = Path("data/prepared")
+OUT_DIR = PREPARED_DIR
+SAMPLES_PER_DIGIT = 10
 
 
 def main() -> None:
@@ -45,6 +48,26 @@ def main() -> None:
         "params": p.values,
     }
     write_prepared(OUT_DIR, splits, meta)
+    write_csv(
+        METRICS_DIR / "data" / "class_counts.csv",
+        [
+            {"split_digit": f"{split} {digit}", "split": split, "digit": digit, "count": count}
+            for split, counts in meta["class_counts"].items()
+            for digit, count in enumerate(counts)
+        ],
+    )
+    fit_x, fit_y = raw["train"]
+    # The first training images of each digit: one row per digit.
+    picks = np.concatenate([np.flatnonzero(fit_y == d)[:SAMPLES_PER_DIGIT] for d in range(10)])
+    save_png(
+        METRICS_DIR / "data" / "samples.png",
+        digit_grid(
+            fit_x[picks] / 255.0,
+            [str(int(fit_y[i])) for i in picks],
+            ncols=SAMPLES_PER_DIGIT,
+            suptitle=f"The first {SAMPLES_PER_DIGIT} training images of each digit",
+        ),
+    )
     print(
         f"prepare: wrote {meta['sizes']} to {OUT_DIR}/ "
         f"(normalize={norm.method}, mean={norm.mean:.6f}, std={norm.std:.6f})"

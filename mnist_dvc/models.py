@@ -1,0 +1,98 @@
+"""Loading any trained model file for prediction, and the ensemble of several.
+
+One path for `evaluate`, `mnist-dvc predict` and the app: models are loaded through the same loaders
+the trainers write with, so a file a trainer could not have produced is refused with its name. Neither
+scikit-learn nor matplotlib is imported here, so `mnist-dvc predict` starts fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from mnist_dvc import PipelineError
+from mnist_dvc.paths import MODEL_FILES, project_root
+
+ENSEMBLE = "ensemble"
+
+
+@dataclass
+class LoadedModel:
+    name: str
+    path: Path
+    meta: dict
+    param_count: int
+    # float32 images (N, 1, 28, 28), normalized as the model was trained -> log-probabilities (N, 10)
+    predict_log_proba: Callable[[np.ndarray], np.ndarray]
+
+    def normalize(self, unit_images: np.ndarray) -> np.ndarray:
+        """Images with pixels in [0, 1] (N, 28, 28) -> what this model was trained on (N, 1, 28, 28)."""
+        norm = self.meta["normalization"]
+        x = (unit_images.astype(np.float32) - np.float32(norm["mean"])) / np.float32(norm["std"])
+        return x.reshape(len(x), 1, 28, 28)
+
+    def log_proba_of_unit_images(self, unit_images: np.ndarray) -> np.ndarray:
+        return self.predict_log_proba(self.normalize(unit_images))
+
+
+def load_model(name: str, path: Path) -> LoadedModel:
+    """A NumPy MLP (.npz) or a PyTorch checkpoint (.pt), ready to predict."""
+    path = Path(path)
+    if path.suffix == ".npz":
+        from mnist_dvc.numpy_mlp.io import load_model as load_npz
+        from mnist_dvc.numpy_mlp.model import predict_log_proba
+
+        params, meta = load_npz(path)
+        return LoadedModel(
+            name,
+            path,
+            meta,
+            sum(p.size for p in params),
+            lambda x: predict_log_proba(params, x, meta["activation"]),
+        )
+    if path.suffix == ".pt":
+        import torch
+
+        from mnist_dvc.torch_nets.checkpoint import load_checkpoint
+        from mnist_dvc.torch_nets.train import predict_logits
+
+        model, meta = load_checkpoint(path)
+        count = sum(p.numel() for p in model.parameters())
+
+        def predict(x: np.ndarray) -> np.ndarray:
+            logits = predict_logits(model, torch.from_numpy(np.ascontiguousarray(x)), torch.device("cpu"))
+            return torch.log_softmax(logits, 1).numpy()
+
+        return LoadedModel(name, path, meta, count, predict)
+    raise PipelineError(f"{path}: unknown model file type {path.suffix!r} (expected .npz or .pt)")
+
+
+def load_pipeline_models(names: list[str]) -> dict[str, LoadedModel]:
+    """The pipeline's own models by name, with one clear message when they have not been made yet."""
+    root = project_root()
+    files = {name: _relative_to_cwd(root / MODEL_FILES[name]) for name in names}
+    missing = [str(path) for path in files.values() if not path.is_file()]
+    if missing:
+        raise PipelineError(
+            f"{', '.join(missing)}: not found; run `dvc repro` to train the models "
+            "(or `dvc pull` to fetch them from the remote)"
+        )
+    return {name: load_model(name, path) for name, path in files.items()}
+
+
+def _relative_to_cwd(path: Path) -> Path:
+    try:
+        return path.relative_to(Path.cwd())
+    except ValueError:
+        return path
+
+
+def ensemble_log_proba(log_probs: list[np.ndarray]) -> np.ndarray:
+    """The ensemble's log-probabilities: the log of the mean of the members' probabilities."""
+    stacked = np.stack([lp.astype(np.float64) for lp in log_probs])
+    top = stacked.max(axis=0)
+    mean = np.log(np.exp(stacked - top).mean(axis=0)) + top  # log-mean-exp, stable
+    return mean.astype(np.float32)

@@ -1,0 +1,98 @@
+"""The pictures people open: digit grids, digits beside their class probabilities, confusion matrices.
+
+matplotlib is imported inside each function, so code that draws nothing (`mnist-dvc predict` without
+``--picture``) never pays for it. Every picture is written atomically.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+
+from mnist_dvc.fileio import atomic_open
+
+CLASSES = list(range(10))
+HIGHLIGHT, OTHER = "#d62728", "#9ecae1"  # the predicted class, the other nine
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def png_bytes(fig) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100)
+    _pyplot().close(fig)
+    return buffer.getvalue()
+
+
+def save_png(path: Path, fig) -> None:
+    data = png_bytes(fig)
+    with atomic_open(path) as handle:
+        handle.write(data)
+
+
+def digit_grid(images: np.ndarray, titles: list[str], ncols: int, suptitle: str = ""):
+    """Digits (N, 28, 28), ink light, shown dark on white as on paper, each with a title."""
+    plt = _pyplot()
+    nrows = max(1, -(-len(images) // ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(1.35 * ncols, 1.55 * nrows + 0.4), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, image, title in zip(axes.flat, images, titles, strict=False):
+        ax.imshow(image, cmap="gray_r", vmin=0, vmax=1)
+        ax.set_title(title, fontsize=8)
+    if suptitle:
+        fig.suptitle(suptitle, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def probability_rows(images: np.ndarray, probs: np.ndarray, titles: list[str], suptitle: str = ""):
+    """Each digit beside a bar chart of its ten class probabilities, the predicted class highlighted."""
+    plt = _pyplot()
+    n = len(images)
+    ncols = 2 if n > 4 else 1
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(
+        nrows, 2 * ncols, figsize=(5.2 * ncols, 1.45 * nrows + 0.5), squeeze=False,
+        gridspec_kw={"width_ratios": [1, 2.4] * ncols},
+    )  # fmt: skip
+    for ax in axes.flat:
+        ax.axis("off")
+    for i, (image, p, title) in enumerate(zip(images, probs, titles, strict=True)):
+        row, col = divmod(i, ncols)
+        ax_img, ax_bar = axes[row, 2 * col], axes[row, 2 * col + 1]
+        ax_img.imshow(image, cmap="gray_r", vmin=0, vmax=1)
+        ax_img.set_title(title, fontsize=7)
+        predicted = int(np.argmax(p))
+        ax_bar.axis("on")
+        ax_bar.bar(CLASSES, p, color=[HIGHLIGHT if c == predicted else OTHER for c in CLASSES])
+        ax_bar.set(ylim=(0, 1), xticks=CLASSES, yticks=[0, 0.5, 1])
+        ax_bar.tick_params(labelsize=7)
+        ax_bar.set_title(f"predicted {predicted} ({p[predicted]:.1%})", fontsize=8)
+    if suptitle:
+        fig.suptitle(suptitle, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def confusion_figure(matrix: np.ndarray, title: str):
+    """A confusion matrix with every count written in its cell, for people who just open files."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 6))
+    shown = np.log1p(matrix)  # log colour scale: otherwise the diagonal hides every error
+    ax.imshow(shown, cmap="Blues")
+    for (i, j), count in np.ndenumerate(matrix):
+        color = "white" if shown[i, j] > shown.max() * 0.6 else ("#b30000" if i != j and count else "black")
+        ax.text(j, i, str(count), ha="center", va="center", fontsize=8, color=color)
+    ax.set(xticks=CLASSES, yticks=CLASSES, xlabel="predicted", ylabel="actual", title=title)
+    fig.tight_layout()
+    return fig

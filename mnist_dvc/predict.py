@@ -1,0 +1,136 @@
+"""`mnist-dvc predict`: the trained models on a user's own files -> predictions.txt, probabilities, picture.
+
+Everything is read and predicted before anything is written, and each output is written atomically:
+a bad input leaves no output file, whole or half.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from mnist_dvc import PipelineError
+from mnist_dvc.digits import SCALE_RULE, SCALES, Digits, expand, read_digits
+from mnist_dvc.fileio import write_text
+from mnist_dvc.models import ENSEMBLE, LoadedModel, ensemble_log_proba, load_model, load_pipeline_models
+from mnist_dvc.paths import MODEL_FILES
+
+MODEL_CHOICES = (*MODEL_FILES, ENSEMBLE)
+PICTURE_LIMIT = 16
+
+
+@dataclass
+class Prediction:
+    sources: list[str]  # "file" or "file[i]", one per image, in input order
+    images: np.ndarray  # (N, 28, 28) in [0, 1], what the models were given (before normalization)
+    probs: np.ndarray  # (N, 10)
+
+    @property
+    def labels(self) -> np.ndarray:
+        return self.probs.argmax(axis=1)
+
+
+def select_models(model: str, model_file: str | None) -> dict[str, LoadedModel]:
+    if model_file is not None:
+        return {Path(model_file).stem: load_model(Path(model_file).stem, Path(model_file))}
+    return load_pipeline_models(list(MODEL_FILES) if model == ENSEMBLE else [model])
+
+
+def predict_digits(models: dict[str, LoadedModel], digits: list[Digits]) -> Prediction:
+    """Each model gets the images normalized as it was trained; an ensemble averages probabilities."""
+    images = np.concatenate([d.images for d in digits])
+    log_probs = [m.log_proba_of_unit_images(images) for m in models.values()]
+    combined = log_probs[0] if len(log_probs) == 1 else ensemble_log_proba(log_probs)
+    probs = np.exp(combined.astype(np.float64))
+    probs /= probs.sum(axis=1, keepdims=True)
+    return Prediction([s for d in digits for s in d.sources()], images, probs)
+
+
+def probs_csv(prediction: Prediction) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["source", "predicted", *(f"p{c}" for c in range(10))])
+    for source, label, p in zip(prediction.sources, prediction.labels, prediction.probs, strict=True):
+        writer.writerow([source, int(label), *(f"{v:.6f}" for v in p)])
+    return buffer.getvalue()
+
+
+def picture_png(prediction: Prediction, model_label: str) -> bytes:
+    from mnist_dvc.pictures import png_bytes, probability_rows
+
+    n = min(PICTURE_LIMIT, len(prediction.sources))
+    titles = [_short(s) for s in prediction.sources[:n]]
+    more = f" (first {n} of {len(prediction.sources)})" if len(prediction.sources) > n else ""
+    return png_bytes(
+        probability_rows(prediction.images[:n], prediction.probs[:n], titles, f"{model_label}{more}")
+    )
+
+
+def _short(source: str, width: int = 28) -> str:
+    name = Path(source).name
+    return name if len(name) <= width else "…" + name[-(width - 1) :]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("inputs", nargs="+", help="files or folders (folders: their files, sorted by name)")
+    parser.add_argument(
+        "--model", choices=MODEL_CHOICES, default="cnn",
+        help="a model of the pipeline (data/models/); ensemble averages the probabilities of all three "
+        "(default: cnn)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--model-file", metavar="PATH", help="any model file the trainers write (.npz or .pt)"
+    )
+    parser.add_argument(
+        "--input-scale", choices=SCALES, default="auto",
+        help="how tensor/.npy values map to pixels: pixels 0-255, unit [0, 1], seed [-1, 1] (the "
+        "notebook's (x/255 - 0.5)/0.5), standard (normalized with the model's mean and std). "
+        + SCALE_RULE.replace("%", "%%"),
+    )  # fmt: skip
+    parser.add_argument(
+        "--out", default="predictions.txt", help="one predicted digit per line (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--probs", metavar="FILE.csv", help="also write the ten class probabilities per image"
+    )
+    parser.add_argument(
+        "--picture", metavar="FILE.png",
+        help=f"also draw the first {PICTURE_LIMIT} images, each beside its class probabilities",
+    )  # fmt: skip
+
+
+def run(args: argparse.Namespace) -> None:
+    files = expand(args.inputs)
+    outputs = [Path(p) for p in (args.out, args.probs, args.picture) if p]
+    inputs = {f.resolve() for f in files}
+    for out in outputs:
+        if out.resolve() in inputs:
+            raise PipelineError(f"{out}: is one of the inputs; choose another output file")
+    models = select_models(args.model, args.model_file)
+    first = next(iter(models.values()))
+    standard = (first.meta["normalization"]["mean"], first.meta["normalization"]["std"])
+    digits = [read_digits(f, args.input_scale, standard) for f in files]
+    prediction = predict_digits(models, digits)
+    label = args.model_file or args.model
+    # Render everything first: a failure here leaves no output behind.
+    texts = {Path(args.out): "".join(f"{int(d)}\n" for d in prediction.labels)}
+    if args.probs:
+        texts[Path(args.probs)] = probs_csv(prediction)
+    picture = picture_png(prediction, label) if args.picture else None
+    for path, text in texts.items():
+        write_text(path, text)
+    if picture is not None:
+        from mnist_dvc.fileio import atomic_open
+
+        with atomic_open(args.picture) as handle:
+            handle.write(picture)
+    counts = np.bincount(prediction.labels, minlength=10)
+    print(
+        f"mnist-dvc predict: {len(prediction.sources)} image(s) from {len(files)} file(s) with {label} "
+        f"-> {args.out} (digits 0-9: {' '.join(map(str, counts))})"
+    )

@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 
 from tests.fixtures import make_project
 
@@ -20,6 +21,7 @@ def _tiny(project):
     params["train_numpy_mlp"].update(hidden=[16], epochs=1, batch_size=32)
     params["train_torch_mlp"].update(hidden=[32], epochs=1, batch_size=32)
     params["train_cnn"].update(width=4, epochs=1, batch_size=32)
+    params["evaluate"]["example_indices"] = [0, 1, 2, 3]
     project.write_params(params)
 
 
@@ -46,8 +48,8 @@ def test_repro_from_scratch_runs_everything_then_nothing(project):
     for model_file in ("numpy_mlp.npz", "torch_mlp.pt", "cnn.pt"):
         assert (root / "data/models" / model_file).is_file()
     metrics = json.loads((root / "metrics/evaluation.json").read_text())
-    assert set(metrics) == set(MODELS)
-    for name in MODELS:
+    assert set(metrics) == {*MODELS, "ensemble"}
+    for name in (*MODELS, "ensemble"):
         assert set(metrics[name]) == {
             "accuracy",
             "macro_f1",
@@ -57,8 +59,13 @@ def test_repro_from_scratch_runs_everything_then_nothing(project):
             "inference_images_per_s",
             "train_seconds",
         }
-        assert (root / f"metrics/confusion/{name}.png").read_bytes()[:4] == b"\x89PNG"
+        for picture in ("confusion", "errors", "examples"):
+            assert (root / f"metrics/{picture}/{name}.png").read_bytes()[:4] == b"\x89PNG"
+    for name in MODELS:
         assert (root / f"metrics/training/{name}/plots/custom/loss.json").is_file()
+    assert (root / "metrics/data/samples.png").read_bytes()[:4] == b"\x89PNG"
+    report = (root / "metrics/report.md").read_text()
+    assert "| ensemble |" in report and "](examples/cnn.png)" in report
     assert _ran(project.dvc("repro").stdout) == set()
 
 
@@ -93,6 +100,23 @@ def test_confusion_matrix_sums_to_the_test_set_and_its_diagonal_to_accuracy(proj
         assert n_test - np.trace(matrix) == metrics[name]["errors"]
 
 
+def test_predict_on_a_notebook_tensor_gives_the_labels_evaluate_counted(project):
+    root = project.root
+    meta = json.loads((root / "data/prepared/meta.json").read_text())["normalization"]
+    standardized = np.load(root / "data/prepared/test_images.npy")
+    pixels = standardized * meta["std"] + meta["mean"]  # back to [0, 1]
+    outside = root.parent  # keep the repository clean for the tests after this one
+    torch.save(torch.from_numpy((pixels - 0.5) / 0.5), outside / "mnist_test.pth")  # the notebook's format
+    for name in (*MODELS, "ensemble"):
+        out = outside / f"{name}.txt"
+        project.run("python", "-m", "mnist_dvc.command", "predict", str(outside / "mnist_test.pth"),
+                    "--model", name, "--out", str(out))  # fmt: skip
+        predicted = [int(line) for line in out.read_text().split()]
+        with open(root / f"metrics/confusion/{name}.csv") as handle:
+            counted = [int(row["predicted"]) for row in csv.DictReader(handle)]
+        assert predicted == counted, name
+
+
 def test_editing_one_trainer_reruns_only_it_and_evaluate(project):
     params = project.params()
     params["train_cnn"]["lr"] = 0.001
@@ -118,7 +142,8 @@ def test_branch_diffs_show_the_changed_model_only(project):
         changed = {path: {k for k, v in values.items() if v.get("diff")} for path, values in diff.items()}
         assert "metrics/evaluation.json" in changed
         assert changed["metrics/evaluation.json"]
-        assert all(key.startswith("torch_mlp.") for key in changed["metrics/evaluation.json"]), diff
+        # The ensemble averages all three models, so it changes with any of them.
+        assert all(key.startswith(("torch_mlp.", "ensemble.")) for key in changed["metrics/evaluation.json"])
         assert {path for path in changed if changed[path] and path.startswith("metrics/training/")} <= {
             "metrics/training/torch_mlp/metrics.json",
             "metrics/training/torch_mlp/timing.json",
@@ -137,6 +162,7 @@ def test_branch_diffs_show_the_changed_model_only(project):
         html = (out / "index.html").read_text()
         assert "main" in html and "workspace" in html
         assert "cnn - confusion matrix" in html and "torch_mlp - train and val loss" in html
+        assert "cnn - misclassified test images only" in html and "cnn - test errors per digit" in html
         # The project's template inlines the chart libraries, so the page renders offline.
         assert "cdn.jsdelivr" not in html and "/* vega-embed@6.18.2 */" in html
     finally:

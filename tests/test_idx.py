@@ -24,7 +24,7 @@ def test_round_trip(tmp_path):
     ("data", "message"),
     [
         (b"\x00\x00", "too short for an IDX header"),
-        (gzip.compress(encode_idx(np.zeros((2, 28, 28), np.uint8))), "bad magic number"),
+        (gzip.compress(encode_idx(np.zeros((2, 28, 28), np.uint8)))[:-9], "a damaged gzip file"),
         (encode_idx(np.zeros(5, np.uint8)), "bad magic number"),  # a label file given as images
         (bytes([0, 0, 0x0D, 3]) + np.array([1, 28, 28], ">u4").tobytes() + bytes(4 * 784), "bad magic"),
         (bytes([0, 0, 8, 3]) + np.array([1, 28], ">u4").tobytes(), "too short for its 3 dimension sizes"),
@@ -58,3 +58,9 @@ def test_empty_files_are_rejected(tmp_path):
     y = _write(tmp_path, "y", encode_idx(np.zeros(0, np.uint8)))
     with pytest.raises(IdxFormatError, match="holds no images"):
         read_pair(x, y)
+
+
+def test_gzip_compressed_idx_reads_like_the_raw_file(tmp_path):
+    images = np.random.default_rng(0).integers(0, 256, (3, 28, 28), dtype=np.uint8)
+    (tmp_path / "images.gz").write_bytes(gzip.compress(encode_idx(images)))
+    assert np.array_equal(read_images(tmp_path / "images.gz"), images)

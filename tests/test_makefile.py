@@ -18,7 +18,7 @@ def _run_make(tmp_path, pythons: dict[str, bool], *args: str) -> subprocess.Comp
     work, bin_dir = tmp_path / "work", tmp_path / "bin"
     work.mkdir()
     bin_dir.mkdir()
-    for name in ("Makefile", "requirements.txt"):
+    for name in ("Makefile", "requirements.txt", "pyproject.toml"):
         shutil.copy2(PROJECT_ROOT / name, work / name)
     for name, supported in pythons.items():
         body = f'exec "{sys.executable}" "$@"' if supported else "exit 1"

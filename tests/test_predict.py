@@ -1,0 +1,195 @@
+"""`mnist-dvc predict`: every kind of input, the input-scale rule, the outputs, and bad input refused."""
+
+import csv
+import gzip
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image, ImageDraw
+
+from mnist_dvc.command import main
+from mnist_dvc.digits import mnist_style, read_digits
+from mnist_dvc.idx import encode_idx
+from mnist_dvc.numpy_mlp.io import save_model
+from mnist_dvc.numpy_mlp.model import init_params
+
+
+@pytest.fixture
+def model_file(tmp_path):
+    """A small NumPy MLP (untrained weights suffice: predictions only need to be deterministic)."""
+    path = tmp_path / "model.npz"
+    params = init_params([784, 16, 10], "he", np.random.default_rng(0))
+    meta = {"layer_sizes": [784, 16, 10], "activation": "relu", "normalization": {"mean": 0.13, "std": 0.31}}
+    save_model(path, params, meta)
+    return path
+
+
+def _digits_uint8(n=5, seed=0):
+    """Stroke digits drawn like MNIST: light ink on black, inside a centred 20x20 box."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n):
+        img = Image.new("L", (28, 28), 0)
+        draw = ImageDraw.Draw(img)
+        points = [(int(x), int(y)) for x, y in rng.integers(5, 23, size=(4, 2))]
+        draw.line(points, fill=255, width=2)
+        out.append(np.asarray(img))
+    return np.stack(out)
+
+
+def _predict(tmp_path, *args):
+    out = tmp_path / "out.txt"
+    code = main(["predict", *map(str, args), "--out", str(out)])
+    return code, out
+
+
+def test_one_tensor_file_in_every_scale_gives_the_same_predictions(tmp_path, model_file):
+    pixels = _digits_uint8(6)
+    unit = pixels.astype(np.float32) / 255
+    files = {
+        "pixels.pth": torch.from_numpy(pixels.astype(np.float32)),
+        "unit.pth": torch.from_numpy(unit)[:, None],
+        "seed.pth": torch.from_numpy((unit - 0.5) / 0.5)[:, None],  # the notebook's format
+        "uint8.pt": torch.from_numpy(pixels),
+    }
+    results = []
+    for name, tensor in files.items():
+        torch.save(tensor, tmp_path / name)
+        code, out = _predict(
+            tmp_path, tmp_path / name, "--model-file", model_file, "--probs", tmp_path / "p.csv"
+        )
+        assert code == 0
+        results.append(
+            (out.read_text(), (tmp_path / "p.csv").read_text().split("\n", 1)[1].replace(name, ""))
+        )
+    assert all(r == results[0] for r in results)
+    assert len(results[0][0].splitlines()) == 6
+    # standard: normalized with the model's own constants.
+    np.save(tmp_path / "std.npy", (unit - 0.13) / 0.31)
+    code, out = _predict(
+        tmp_path, tmp_path / "std.npy", "--model-file", model_file, "--input-scale", "standard"
+    )
+    assert code == 0 and out.read_text() == results[0][0]
+
+
+def test_inputs_keep_their_order_folders_sorted_and_probs_name_their_source(tmp_path, model_file):
+    folder = tmp_path / "digits"
+    folder.mkdir()
+    pixels = _digits_uint8(3)
+    for i, name in enumerate(["b.png", "a.png", "c.png"]):
+        Image.fromarray(pixels[i]).save(folder / name)
+    (tmp_path / "t10k.gz").write_bytes(gzip.compress(encode_idx(pixels[:2])))
+    np.save(tmp_path / "x.npy", pixels[:1])
+    probs, picture = tmp_path / "p.csv", tmp_path / "p.png"
+    code, out = _predict(
+        tmp_path, tmp_path / "x.npy", folder, tmp_path / "t10k.gz", "--model-file", model_file,
+        "--probs", probs, "--picture", picture,
+    )  # fmt: skip
+    assert code == 0
+    with open(probs) as handle:
+        rows = list(csv.DictReader(handle))
+    assert [r["source"] for r in rows] == [
+        f"{tmp_path}/x.npy[0]", f"{folder}/a.png", f"{folder}/b.png", f"{folder}/c.png",
+        f"{tmp_path}/t10k.gz[0]", f"{tmp_path}/t10k.gz[1]",
+    ]  # fmt: skip
+    assert [r["predicted"] for r in rows] == out.read_text().split()
+    for row in rows:
+        p = np.array([float(row[f"p{c}"]) for c in range(10)])
+        assert p.sum() == pytest.approx(1, abs=1e-5) and int(row["predicted"]) == p.argmax()
+    assert picture.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_picture_inverted_enlarged_and_off_centre_becomes_the_same_mnist_digit():
+    for strokes in _digits_uint8(5, seed=3).astype(np.float32):
+        reference = mnist_style(strokes, "strokes")
+        digit = np.round(reference * 255)
+        # A digit made the MNIST way is already cropped, scaled and centred: it stays nearly as it is.
+        assert np.abs(mnist_style(digit, "again") - reference).mean() < 0.01
+        big = Image.fromarray(255 - digit.astype(np.uint8)).resize((60, 60), Image.Resampling.BICUBIC)
+        paper = Image.new("L", (100, 100), 255)
+        paper.paste(big, (35, 5))  # dark on light, 60x60, off-centre
+        moved = mnist_style(np.asarray(paper, np.float32), "moved")
+        # Centring is to whole pixels, as in MNIST: the centre of mass may round one pixel either way.
+        best = max(
+            np.corrcoef(np.roll(moved, (dy, dx), axis=(0, 1)).ravel(), reference.ravel())[0, 1]
+            for dy in (-1, 0, 1)
+            for dx in (-1, 0, 1)
+        )
+        assert best > 0.9
+
+
+def test_a_transparent_drawing_counts_as_ink_on_white_paper(tmp_path):
+    picture = Image.new("RGBA", (200, 200), (0, 0, 0, 0))
+    ImageDraw.Draw(picture).line([(100, 30), (100, 170)], fill=(0, 0, 0, 255), width=14)
+    picture.save(tmp_path / "one.png")
+    digit = read_digits(tmp_path / "one.png").images[0]
+    assert digit.shape == (28, 28) and digit.max() == pytest.approx(1, abs=0.05)
+    rows, cols = np.nonzero(digit > 0.5)
+    assert rows.max() - rows.min() + 1 >= 19  # a vertical stroke scaled to the 20-pixel box
+    assert abs(cols.mean() - 13.5) <= 1  # centred
+
+
+def _bad_inputs(tmp_path):
+    def save_tensor(name, value):
+        torch.save(value, tmp_path / name)
+        return tmp_path / name
+
+    class Payload:
+        def __reduce__(self):
+            return (print, ("pickle code ran",))
+
+    (tmp_path / "evil.pth").write_bytes(pickle.dumps(Payload()))
+    (tmp_path / "notes.png").write_text("not an image at all")
+    np.save(tmp_path / "nan.npy", np.full((2, 28, 28), np.nan, np.float32))
+    np.save(tmp_path / "empty.npy", np.zeros((0, 28, 28), np.float32))
+    np.save(tmp_path / "wide.npy", np.linspace(-3, 5, 2 * 784, dtype=np.float32).reshape(2, 28, 28))
+    np.save(tmp_path / "flat.npy", np.zeros((2, 28, 28), np.float32))
+    Image.new("L", (50, 50), 255).save(tmp_path / "white.png")
+    return [
+        (tmp_path / "absent.pth", "no such file or folder"),
+        (save_tensor("cifar.pth", torch.zeros(4, 3, 32, 32)), "shape 4x3x32x32; expected Nx1x28x28"),
+        (save_tensor("dict.pth", {"images": torch.zeros(1, 28, 28)}), "holds a dict, expected one tensor"),
+        (tmp_path / "evil.pth", "not a plain tensor file; refused to unpickle it"),
+        (tmp_path / "notes.png", "not an image PIL can read"),
+        (tmp_path / "nan.npy", "holds NaN or infinite values"),
+        (tmp_path / "empty.npy", "holds zero images"),
+        (tmp_path / "wide.npy", "values in [-3, 5] fit none of pixels [0, 255], unit [0, 1] or seed"),
+        (tmp_path / "flat.npy", "every value is 0: blank images"),
+        (tmp_path / "white.png", "a blank picture"),
+    ]
+
+
+def test_bad_inputs_get_one_line_naming_the_file_and_write_nothing(tmp_path, model_file, capsys):
+    cases = _bad_inputs(tmp_path)
+    np.save(tmp_path / "good.npy", _digits_uint8(2))
+    for path, message in cases:
+        # A good file first: nothing may be written for it either.
+        code, out = _predict(tmp_path, tmp_path / "good.npy", path, "--model-file", model_file, "--probs",
+                             tmp_path / "p.csv")  # fmt: skip
+        err = capsys.readouterr().err
+        assert code == 1, path
+        assert err.count("\n") == 1 and err.startswith(f"mnist-dvc predict: error: {path}: "), err
+        assert message in err, err
+        assert "pickle code ran" not in capsys.readouterr().out
+        assert not out.exists() and not (tmp_path / "p.csv").exists()
+        assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_missing_pipeline_models_say_to_run_dvc_repro_or_pull(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "dvc.yaml").write_text("stages: {}\n")  # an empty project: no data/models/
+    np.save(tmp_path / "x.npy", _digits_uint8(1))
+    assert main(["predict", "x.npy"]) == 1
+    err = capsys.readouterr().err
+    assert "data/models/cnn.pt: not found; run `dvc repro`" in err and "dvc pull" in err
+    assert not (tmp_path / "predictions.txt").exists()
+
+
+def test_an_output_that_is_an_input_is_refused(tmp_path, model_file, capsys):
+    np.save(tmp_path / "x.npy", _digits_uint8(1))
+    assert main(["predict", str(tmp_path / "x.npy"), "--model-file", str(model_file), "--out",
+                 str(tmp_path / "x.npy")]) == 1  # fmt: skip
+    assert "is one of the inputs" in capsys.readouterr().err
+    assert np.load(tmp_path / "x.npy").shape == (1, 28, 28)

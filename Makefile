@@ -15,7 +15,7 @@ STAMP := $(VENV)/.installed
 # Stage commands say `python`; it must be the venv's, for dvc and for the end-to-end tests alike.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: setup repro test lint bench clean notebook-numpy notebook-torch-mlp notebook-cnn-simple notebook-cnn-improved
+.PHONY: setup repro push pull report test lint bench clean notebook-numpy notebook-torch-mlp notebook-cnn-simple notebook-cnn-improved
 
 setup: $(STAMP)
 
@@ -27,8 +27,31 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
+# With a default DVC remote (see README, "Share results"), first take what it already has: data, models
+# and the run-cache of every run pushed there (missing objects are fine), then run only what is still
+# missing. Without a remote, or when it cannot be reached, `dvc repro` trains everything as usual.
 repro: $(STAMP)
+	@if remote=$$($(BIN)/dvc remote default 2>/dev/null) && [ -n "$$remote" ]; then \
+		echo "make repro: pulling what DVC remote '$$remote' already has"; \
+		$(BIN)/dvc pull --run-cache --allow-missing \
+		|| echo "make repro: could not pull from DVC remote '$$remote'; running the pipeline instead" >&2; \
+	fi
 	$(BIN)/dvc repro
+
+# Data, models and the run-cache (so others restore runs instead of retraining them), to/from the
+# default DVC remote.
+push: $(STAMP)
+	@$(BIN)/dvc push --run-cache || { $(call REMOTE_FAILED,push); }
+
+pull: $(STAMP)
+	@$(BIN)/dvc pull --run-cache || { $(call REMOTE_FAILED,pull); }
+
+REMOTE_FAILED = echo "make $(1): DVC remote '$$($(BIN)/dvc remote default 2>/dev/null || echo none)' failed \
+	(see dvc's message above). Nothing was deleted; \`dvc repro\` alone still works: it trains what is missing." >&2; exit 1
+
+# What a CI bot would post on a pull request, made offline: metrics, params and pictures against main.
+report: $(STAMP)
+	$(BIN)/python -m tools.pr_report --base main --out report.md
 
 # pytest exits 5 when it collects nothing, which fails this target: an empty suite never passes.
 test: $(STAMP)

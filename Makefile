@@ -33,18 +33,19 @@ $(STAMP): requirements.txt pyproject.toml
 repro: $(STAMP)
 	@if remote=$$($(BIN)/dvc remote default 2>/dev/null) && [ -n "$$remote" ]; then \
 		echo "make repro: pulling what DVC remote '$$remote' already has"; \
-		$(BIN)/dvc pull --run-cache --allow-missing \
+		{ $(BIN)/dvc pull --run-cache --allow-missing && $(BIN)/python -m tools.share_run_cache pull; } \
 		|| echo "make repro: could not pull from DVC remote '$$remote'; running the pipeline instead" >&2; \
 	fi
 	$(BIN)/dvc repro
 
 # Data, models and the run-cache (so others restore runs instead of retraining them), to/from the
-# default DVC remote.
+# default DVC remote. tools/share_run_cache.py moves what `--run-cache` leaves behind: the objects of the
+# committed (cache: false) metrics and plots, without which a clone cannot restore a run.
 push: $(STAMP)
-	@$(BIN)/dvc push --run-cache || { $(call REMOTE_FAILED,push); }
+	@{ $(BIN)/dvc push --run-cache && $(BIN)/python -m tools.share_run_cache push; } || { $(call REMOTE_FAILED,push); }
 
 pull: $(STAMP)
-	@$(BIN)/dvc pull --run-cache || { $(call REMOTE_FAILED,pull); }
+	@{ $(BIN)/dvc pull --run-cache && $(BIN)/python -m tools.share_run_cache pull; } || { $(call REMOTE_FAILED,pull); }
 
 REMOTE_FAILED = echo "make $(1): DVC remote '$$($(BIN)/dvc remote default 2>/dev/null || echo none)' failed \
 	(see dvc's message above). Nothing was deleted; \`dvc repro\` alone still works: it trains what is missing." >&2; exit 1

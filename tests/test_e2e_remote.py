@@ -59,9 +59,12 @@ def _make(project: DvcProject, target: str, check: bool = True) -> subprocess.Co
     return project.run(MAKE, f"VENV={VENV}", target, check=check)
 
 
-def _clone(origin: DvcProject, dest: Path) -> DvcProject:
-    origin.run("git", "clone", "-q", str(origin.root), str(dest))
+def _clone(origin: DvcProject, source, dest: Path) -> DvcProject:
+    """A fresh `git clone` of ``source``: no DVC cache, no local config, no data."""
+    origin.run("git", "clone", "-q", str(source), str(dest))
     clone = DvcProject(dest, origin.env)
+    clone.run("git", "config", "user.name", "someone else")
+    clone.run("git", "config", "user.email", "else@example.invalid")
     return clone
 
 
@@ -76,26 +79,28 @@ def origin(tmp_path_factory, s3):
     """A repository that ran the pipeline, then pushed data, models and run-cache to the S3 remote."""
     _, endpoint = s3
     project = make_project(tmp_path_factory.mktemp("origin"))
-    shutil.copy2(PROJECT_ROOT / "Makefile", project.root / "Makefile")
+    for name in ("Makefile", "requirements.txt", "pyproject.toml"):  # copy2 keeps the times: no reinstall
+        shutil.copy2(PROJECT_ROOT / name, project.root / name)
+    shutil.copytree(PROJECT_ROOT / "tools", project.root / "tools", ignore=shutil.ignore_patterns("__pycache__"))
     _tiny(project)
     project.dvc("remote", "add", "-d", "storage", f"s3://{BUCKET}/store")
     project.dvc("remote", "modify", "storage", "endpointurl", endpoint)
     project.dvc("remote", "modify", "storage", "region", "us-east-1")
     _set_s3_credentials(project)
     project.dvc("repro")
-    # An experiment someone ran and shared through the run-cache.
-    project.dvc("exp", "run", "-S", "train_numpy_mlp.lr=0.003", "-n", "lr3")
-    project.run("git", "checkout", "--", "params.yaml", "dvc.lock", "metrics")
-    project.dvc("checkout", "-f", "-q")
     project.run("git", "add", "-A")
     project.run("git", "commit", "-q", "-m", "pipeline run")
+    # An experiment someone ran and shared through the run-cache; `dvc exp run` leaves it in the workspace.
+    project.dvc("exp", "run", "-S", "train_numpy_mlp.lr=0.003", "-n", "lr3")
+    project.run("git", "checkout", "HEAD", "--", "params.yaml", "dvc.lock", "metrics")
+    project.dvc("checkout", "-f", "-q")
     _make(project, "push")
     return project
 
 
 @pytest.mark.skipif(MAKE is None, reason="needs make")
 def test_a_fresh_clone_pulls_instead_of_training_and_reuses_the_run_cache(origin, tmp_path):
-    clone = _clone(origin, tmp_path / "clone")
+    clone = _clone(origin, origin.root, tmp_path / "clone")
     assert not (clone.root / "data/models").exists()
     _set_s3_credentials(clone)
     proc = _make(clone, "repro")
@@ -121,8 +126,7 @@ def test_experiments_travel_through_a_git_remote(origin, tmp_path):
     origin.run("git", "push", "-q", str(bare), "main")
     origin.dvc("exp", "push", str(bare), "lr3")
 
-    clone = DvcProject(tmp_path / "other", origin.env)
-    origin.run("git", "clone", "-q", str(bare), str(clone.root))
+    clone = _clone(origin, bare, tmp_path / "other")
     _set_s3_credentials(clone)
     clone.dvc("exp", "pull", str(bare), "lr3")
     clone.dvc("exp", "apply", "lr3")
@@ -137,8 +141,8 @@ def test_a_directory_remote_works_the_same(origin, tmp_path):
     origin.dvc("remote", "add", "nas", str(store))
     try:
         origin.dvc("push", "--run-cache", "-r", "nas")
-        clone = _clone(origin, tmp_path / "clone")
-        clone.dvc("remote", "default", "nas")
+        clone = _clone(origin, origin.root, tmp_path / "clone")
+        clone.dvc("remote", "add", "--local", "-d", "nas", str(store))  # a NAS path, this machine only
         proc = _make(clone, "repro")
         assert _ran(proc.stdout) == set(), proc.stdout
         assert _digests(clone.root) == _digests(origin.root)
@@ -148,7 +152,7 @@ def test_a_directory_remote_works_the_same(origin, tmp_path):
 
 @pytest.mark.skipif(MAKE is None, reason="needs make")
 def test_an_unreachable_remote_fails_clearly_and_deletes_nothing(origin, tmp_path):
-    clone = _clone(origin, tmp_path / "clone")
+    clone = _clone(origin, origin.root, tmp_path / "clone")
     _set_s3_credentials(clone)
     # A port where nothing listens: the remote is down.
     clone.dvc("remote", "modify", "--local", "storage", "endpointurl", f"http://127.0.0.1:{_free_port()}")

@@ -81,7 +81,9 @@ def origin(tmp_path_factory, s3):
     project = make_project(tmp_path_factory.mktemp("origin"))
     for name in ("Makefile", "requirements.txt", "pyproject.toml"):  # copy2 keeps the times: no reinstall
         shutil.copy2(PROJECT_ROOT / name, project.root / name)
-    shutil.copytree(PROJECT_ROOT / "tools", project.root / "tools", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        PROJECT_ROOT / "tools", project.root / "tools", ignore=shutil.ignore_patterns("__pycache__")
+    )
     _tiny(project)
     project.dvc("remote", "add", "-d", "storage", f"s3://{BUCKET}/store")
     project.dvc("remote", "modify", "storage", "endpointurl", endpoint)

@@ -23,6 +23,11 @@ def _run(*args: str) -> str:
     return proc.stdout.strip()
 
 
+def _table_or(markdown: str, empty: str) -> str:
+    """dvc prints a header without rows when nothing changed."""
+    return markdown if len(markdown.splitlines()) > 2 else empty
+
+
 def build(base: str) -> str:
     metrics = _run("dvc", "metrics", "diff", base, "--md")
     params = _run("dvc", "params", "diff", base, "--md")
@@ -34,11 +39,11 @@ def build(base: str) -> str:
         "",
         "## Metrics",
         "",
-        metrics or "No metric changed.",
+        _table_or(metrics, "No metric changed."),
         "",
         "## Params",
         "",
-        params or "No param changed.",
+        _table_or(params, "No param changed."),
         "",
         "## Pictures that changed",
         "",

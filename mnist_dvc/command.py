@@ -22,6 +22,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     predict.add_arguments(predict_parser)
     predict_parser.set_defaults(run=predict.run)
+    app_parser = commands.add_parser(
+        "app",
+        help="a local web page: draw a digit or drop a picture, every model answers",
+        description="Serve a local web page where you draw a digit or drop a picture and the models answer.",
+    )
+    # The app's module imports gradio only when it starts: `predict` stays fast.
+    from mnist_dvc import app
+
+    app.add_arguments(app_parser)
+    app_parser.set_defaults(run=app.run)
     return parser
 
 

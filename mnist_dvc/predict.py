@@ -41,14 +41,29 @@ def select_models(model: str, model_file: str | None) -> dict[str, LoadedModel]:
     return load_pipeline_models(list(MODEL_FILES) if model == ENSEMBLE else [model])
 
 
+def probabilities(log_probs: np.ndarray) -> np.ndarray:
+    """float64 probabilities whose rows sum to 1 (float32 log-probabilities miss by ~1e-7)."""
+    probs = np.exp(log_probs.astype(np.float64))
+    return probs / probs.sum(axis=1, keepdims=True)
+
+
+def each_model_log_proba(
+    models: dict[str, LoadedModel], images: np.ndarray, ensemble: bool = True
+) -> dict[str, np.ndarray]:
+    """Each model's log-probabilities for ``images`` (N, 28, 28) in [0, 1]; each model gets the images
+    normalized as it was trained. With several models and ``ensemble``, their ensemble is added."""
+    log_probs = {name: m.log_proba_of_unit_images(images) for name, m in models.items()}
+    if ensemble and len(log_probs) > 1:
+        log_probs[ENSEMBLE] = ensemble_log_proba(list(log_probs.values()))
+    return log_probs
+
+
 def predict_digits(models: dict[str, LoadedModel], digits: list[Digits]) -> Prediction:
-    """Each model gets the images normalized as it was trained; an ensemble averages probabilities."""
+    """The one model's, or the ensemble's, probabilities for every image of ``digits``."""
     images = np.concatenate([d.images for d in digits])
-    log_probs = [m.log_proba_of_unit_images(images) for m in models.values()]
-    combined = log_probs[0] if len(log_probs) == 1 else ensemble_log_proba(log_probs)
-    probs = np.exp(combined.astype(np.float64))
-    probs /= probs.sum(axis=1, keepdims=True)
-    return Prediction([s for d in digits for s in d.sources()], images, probs)
+    log_probs = each_model_log_proba(models, images)
+    combined = log_probs[ENSEMBLE] if len(models) > 1 else next(iter(log_probs.values()))
+    return Prediction([s for d in digits for s in d.sources()], images, probabilities(combined))
 
 
 def probs_csv(prediction: Prediction) -> str:

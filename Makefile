@@ -15,7 +15,7 @@ STAMP := $(VENV)/.installed
 # Stage commands say `python`; it must be the venv's, for dvc and for the end-to-end tests alike.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: setup repro push pull report test lint bench clean notebook-numpy notebook-torch-mlp notebook-cnn-simple notebook-cnn-improved
+.PHONY: setup repro push pull report app test lint bench clean notebook-numpy notebook-torch-mlp notebook-cnn-simple notebook-cnn-improved
 
 setup: $(STAMP)
 
@@ -96,3 +96,7 @@ notebook-cnn-simple: $(STAMP)
 notebook-cnn-improved: $(STAMP)
 	$(BIN)/dvc exp run --temp -n notebook-cnn-improved $(call NB_TORCH_PLAIN,train_cnn) \
 		-S train_cnn.arch=seed_improved -S train_cnn.lr=0.01 -S train_cnn.epochs=5 -S train_cnn.dropout=0.25
+
+# The local web app: draw a digit, every model answers (http://127.0.0.1:7860).
+app: $(STAMP)
+	$(BIN)/mnist-dvc app

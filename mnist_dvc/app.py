@@ -17,7 +17,14 @@ from pathlib import Path
 import numpy as np
 
 from mnist_dvc import PipelineError
-from mnist_dvc.digits import MAX_PIXELS, InputError, mnist_style, picture_to_gray, read_digits
+from mnist_dvc.digits import (
+    IMAGE_SUFFIXES,
+    MAX_PIXELS,
+    InputError,
+    mnist_style,
+    picture_to_gray,
+    read_digits,
+)
 from mnist_dvc.models import LoadedModel, load_model, load_pipeline_models
 from mnist_dvc.paths import MODEL_FILES, project_root
 from mnist_dvc.predict import each_model_log_proba, probabilities
@@ -87,13 +94,20 @@ def build(answerer: Answerer, title: str):
 
         return answerer.outputs(digit)
 
-    examples = sorted(str(p) for p in (project_root() / EXAMPLES_DIR).glob("*.png"))
+    examples = (
+        sorted(
+            str(p) for p in (project_root() / EXAMPLES_DIR).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES
+        )
+        if (project_root() / EXAMPLES_DIR).is_dir()
+        else []
+    )
     with gr.Blocks(title=title, analytics_enabled=False) as demo:
         gr.Markdown(f"# {title}\nDraw a digit, or drop a photo or scan: every model answers, side by side.")
         with gr.Row():
             sketch = gr.Sketchpad(
                 label="Draw here", type="numpy", image_mode="RGBA", canvas_size=(280, 280), elem_id="sketch",
-                brush=gr.Brush(default_size=18, colors=["#000000"], color_mode="fixed"),
+                brush=gr.Brush(default_size=18, colors=["#000000"], color_mode="fixed"), layers=False,
+                placeholder="Pick the brush (left), then draw one digit",
             )  # fmt: skip
             with gr.Column():
                 # A plain file, not gr.Image: gradio would decode it itself and fail with a traceback

@@ -1,0 +1,211 @@
+"""`mnist-dvc app`: the same preprocessing and models as `predict`, a real server, a real browser.
+
+The models here are small NumPy MLPs trained in a few seconds on drawn strokes (vertical lines are "1",
+loops are "0", bent lines are "7"), so the tests need no MNIST download and no pipeline run, yet a
+drawing must really be recognised.
+"""
+
+import argparse
+import shutil
+import socket
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from mnist_dvc.app import Answerer, digit_from_canvas, start
+from mnist_dvc.command import main as command
+from mnist_dvc.dataset import Normalization, PreparedData
+from mnist_dvc.digits import mnist_style, picture_to_gray
+from mnist_dvc.models import load_model
+from mnist_dvc.numpy_mlp.io import save_model
+from mnist_dvc.numpy_mlp.train import train
+from tests.test_numpy_mlp import _stage_params
+
+CANVAS = 280  # the sketchpad's size in pixels
+
+
+def draw(shape: str, rng=None, size=CANVAS, mode="RGBA") -> Image.Image:
+    """A digit drawn with a thick black pen on a transparent (or white) canvas, as a person would."""
+    rng = rng or np.random.default_rng(0)
+    j = lambda: float(rng.uniform(-0.06, 0.06)) * size  # noqa: E731 - a hand's wobble
+    s = size / 280
+    picture = Image.new(mode, (size, size), (0, 0, 0, 0) if mode == "RGBA" else "white")
+    pen = ImageDraw.Draw(picture)
+    width = int(rng.integers(12, 24) * s)
+    if shape == "1":
+        pen.line([(140 * s + j(), 40 * s + j()), (140 * s + j(), 240 * s + j())], fill="black", width=width)
+    elif shape == "0":
+        pen.ellipse([80 * s + j(), 40 * s + j(), 200 * s + j(), 240 * s + j()], outline="black", width=width)
+    else:  # "7"
+        points = [(70 * s + j(), 50 * s + j()), (210 * s + j(), 50 * s + j()), (120 * s + j(), 240 * s + j())]
+        pen.line(points, fill="black", width=width, joint="curve")
+    return picture
+
+
+def digits_of(shape: str, n: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return np.stack([mnist_style(picture_to_gray(draw(shape, rng)), shape) for _ in range(n)])
+
+
+@pytest.fixture(scope="module")
+def model_file(tmp_path_factory) -> Path:
+    """A NumPy MLP that tells drawn 1s, 0s and 7s apart (trained here in about a second)."""
+    shapes = ["0", "1", "7"]
+    split = {}
+    for name, n, seed in (("train", 150, 0), ("val", 30, 1)):
+        images = np.concatenate([digits_of(s, n, seed + 10 * i) for i, s in enumerate(shapes)])
+        labels = np.repeat([int(s) for s in shapes], n)
+        split[name] = (images[:, None].astype(np.float32), labels.astype(np.int64))
+    norm = Normalization("minmax", 0.0, 1.0)
+    data = PreparedData(
+        {k: v[0] for k, v in split.items()}, {k: v[1] for k, v in split.items()}, norm,
+        {"normalization": {"method": "minmax", "mean": 0.0, "std": 1.0}},
+    )  # fmt: skip
+    p = _stage_params(hidden=[32], epochs=15, batch_size=32, lr=0.003, dropout=0.0, warmup_epochs=0)
+    params, result = train(p, data, live_dir=None)
+    assert result.history[result.best_epoch - 1]["val_accuracy"] == 1.0
+    path = tmp_path_factory.mktemp("model") / "strokes.npz"
+    meta = {"layer_sizes": [784, 32, 10], "activation": "relu", "normalization": data.meta["normalization"]}
+    save_model(path, params, meta)
+    return path
+
+
+def test_a_drawing_gives_the_same_answer_through_the_app_as_through_predict(model_file, tmp_path):
+    answerer = Answerer({"strokes": load_model("strokes", model_file)})
+    for shape in ("1", "0", "7"):
+        canvas = np.asarray(draw(shape, np.random.default_rng(42)))  # what the sketchpad sends: RGBA
+        labels, _ = answerer.answer(digit_from_canvas({"composite": canvas}))
+        Image.fromarray(canvas).save(tmp_path / f"{shape}.png")
+        assert command(["predict", str(tmp_path / f"{shape}.png"), "--model-file", str(model_file),
+                        "--out", str(tmp_path / "p.txt"), "--probs", str(tmp_path / "p.csv")]) == 0  # fmt: skip
+        predicted = (tmp_path / "p.txt").read_text().strip()
+        probs = [float(v) for v in (tmp_path / "p.csv").read_text().splitlines()[1].split(",")[2:]]
+        assert max(labels["strokes"], key=labels["strokes"].get) == predicted == shape
+        assert [labels["strokes"][str(c)] for c in range(10)] == pytest.approx(probs, abs=1e-6)
+
+
+def test_an_empty_canvas_asks_for_a_digit_and_predicts_nothing(model_file):
+    answerer = Answerer({"strokes": load_model("strokes", model_file)})
+    empty = np.zeros((CANVAS, CANVAS, 4), np.uint8)  # all transparent
+    *labels, seen, status = answerer.outputs(lambda: digit_from_canvas({"composite": empty}))
+    assert labels == [None] and seen is None and "Draw a digit first" in status
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(model_file):
+    """The app on a free 127.0.0.1 port, in this process, closed at the end."""
+    args = argparse.Namespace(rev=None, model="cnn", model_file=[str(model_file)], host="127.0.0.1",
+                              port=_free_port())  # fmt: skip
+    started = time.perf_counter()
+    demo, url = start(args)
+    assert time.perf_counter() - started < 30
+    try:
+        yield url
+    finally:
+        demo.close()
+
+
+def test_api_labels_an_uploaded_picture_and_survives_a_file_that_is_not_one(server, tmp_path):
+    from gradio_client import Client, handle_file
+
+    client = Client(server, verbose=False)
+    draw("7", mode="RGB").save(tmp_path / "seven.png")
+    (tmp_path / "notes.png").write_text("not an image")
+    result = client.predict(handle_file(str(tmp_path / "seven.png")), api_name="/predict_upload")
+    assert result[0]["label"] == "7"
+    result = client.predict(handle_file(str(tmp_path / "notes.png")), api_name="/predict_upload")
+    assert not result[0] and "notes.png: not an image" in result[-1]  # no made-up prediction
+    result = client.predict(handle_file(str(tmp_path / "seven.png")), api_name="/predict_upload")
+    assert result[0]["label"] == "7"
+
+
+CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+
+
+@pytest.mark.skipif(
+    not (CHROMIUM and CHROMEDRIVER),
+    reason="needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)",
+)
+def test_a_person_draws_a_one_and_a_zero_in_a_real_browser(server, tmp_path):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    options = webdriver.ChromeOptions()
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1400,1100"):
+        options.add_argument(arg)
+    options.binary_location = CHROMIUM
+    browser = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)  # downloads nothing
+    try:
+        browser.get(server)
+        wait = WebDriverWait(browser, 30)
+        sketch = wait.until(lambda b: b.find_element(By.ID, "sketch"))
+        wait.until(lambda b: sketch.find_elements(By.CSS_SELECTOR, "button[aria-label='Brush']"))
+
+        def answer() -> str:
+            return browser.find_element(By.ID, "label-strokes").text.split("\n")[1:2]
+
+        def stroke(points):
+            sketch.find_element(By.CSS_SELECTOR, "button[aria-label='Brush']").click()
+            canvas = sketch.find_elements(By.TAG_NAME, "canvas")[-1]
+            moves = ActionChains(browser).move_to_element_with_offset(canvas, *points[0]).click_and_hold()
+            for point in points[1:]:
+                moves.move_to_element_with_offset(canvas, *point)
+            moves.release().perform()
+
+        stroke([(0, dy) for dy in range(-100, 101, 10)])  # a "1": one vertical stroke
+        wait.until(lambda b: answer() == ["1"])
+        sketch.find_element(By.CSS_SELECTOR, "button[aria-label='Clear canvas']").click()
+        wait.until(lambda b: answer() != ["1"])
+        angles = np.linspace(0, 2 * np.pi, 37)  # a "0": a closed loop
+        stroke([(int(55 * np.sin(a)), int(-95 * np.cos(a))) for a in angles])
+        wait.until(lambda b: answer() == ["0"])
+        browser.save_screenshot(str(tmp_path / "page.png"))
+    finally:
+        browser.quit()
+
+
+@pytest.mark.e2e
+def test_rev_loads_the_cnn_of_two_revisions_and_names_one_that_is_missing(tmp_path, monkeypatch):
+    from mnist_dvc import PipelineError
+    from mnist_dvc.app import models_at_revisions
+    from tests.fixtures import DvcProject, make_project
+    from tests.test_e2e_pipeline import _tiny
+
+    project = make_project(tmp_path)
+    _tiny(project)
+    project.dvc("repro")
+    project.run("git", "add", "-A")
+    project.run("git", "commit", "-q", "-m", "first cnn")
+    params = project.params()
+    params["train_cnn"]["lr"] = 0.01
+    project.write_params(params)
+    project.dvc("repro", "train_cnn")
+    project.run("git", "add", "-A")
+    project.run("git", "commit", "-q", "-m", "second cnn")
+
+    monkeypatch.chdir(project.root)
+    models = models_at_revisions(["HEAD~1", "HEAD"], "cnn")
+    assert list(models) == ["cnn@HEAD~1", "cnn@HEAD"]
+    answerer = Answerer(models, ensemble=False)
+    labels, _ = answerer.answer(np.random.default_rng(0).random((28, 28), np.float32))
+    assert set(labels) == {"cnn@HEAD~1", "cnn@HEAD"}
+    assert labels["cnn@HEAD~1"] != labels["cnn@HEAD"]  # two different trainings, side by side
+
+    # A clone with neither the cache nor a remote has no model to show for that revision.
+    clone = DvcProject(tmp_path / "clone", project.env)
+    project.run("git", "clone", "-q", str(project.root), str(clone.root))
+    monkeypatch.chdir(clone.root)
+    with pytest.raises(PipelineError, match=r"revision 'HEAD': cannot load data/models/cnn.pt .*dvc pull"):
+        models_at_revisions(["HEAD"], "cnn")

@@ -79,8 +79,8 @@ def test_a_drawing_gives_the_same_answer_through_the_app_as_through_predict(mode
         canvas = np.asarray(draw(shape, np.random.default_rng(42)))  # what the sketchpad sends: RGBA
         labels, _ = answerer.answer(digit_from_canvas({"composite": canvas}))
         Image.fromarray(canvas).save(tmp_path / f"{shape}.png")
-        assert command(["predict", str(tmp_path / f"{shape}.png"), "--model-file", str(model_file),
-                        "--out", str(tmp_path / "p.txt"), "--probs", str(tmp_path / "p.csv")]) == 0  # fmt: skip
+        png, out, csv = (str(tmp_path / name) for name in (f"{shape}.png", "p.txt", "p.csv"))
+        assert command(["predict", png, "--model-file", str(model_file), "--out", out, "--probs", csv]) == 0
         predicted = (tmp_path / "p.txt").read_text().strip()
         probs = [float(v) for v in (tmp_path / "p.csv").read_text().splitlines()[1].split(",")[2:]]
         assert max(labels["strokes"], key=labels["strokes"].get) == predicted == shape

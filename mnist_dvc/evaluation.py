@@ -9,7 +9,7 @@ from sklearn.metrics import accuracy_score, classification_report, confusion_mat
 
 from mnist_dvc import PipelineError
 from mnist_dvc.dataset import Normalization
-from mnist_dvc.models import LoadedModel
+from mnist_dvc.models import LoadedModel, probabilities
 
 CLASSES = list(range(10))
 
@@ -28,10 +28,7 @@ def check_normalization(model: LoadedModel, data_norm: Normalization) -> None:
 def score(labels: np.ndarray, log_probs: np.ndarray) -> dict:
     """Headline metrics (for `dvc metrics diff`), computed with scikit-learn."""
     predicted = log_probs.argmax(axis=1)
-    # float32 log-probabilities exponentiate to rows that miss 1 by ~1e-7; renormalize in float64 so
-    # scikit-learn scores the model's distribution rather than warning about rounding.
-    probs = np.exp(log_probs.astype(np.float64))
-    probs /= probs.sum(axis=1, keepdims=True)
+    probs = probabilities(log_probs)
     return {
         "accuracy": float(accuracy_score(labels, predicted)),
         "macro_f1": float(f1_score(labels, predicted, average="macro")),

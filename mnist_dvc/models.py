@@ -96,3 +96,10 @@ def ensemble_log_proba(log_probs: list[np.ndarray]) -> np.ndarray:
     top = stacked.max(axis=0)
     mean = np.log(np.exp(stacked - top).mean(axis=0)) + top  # log-mean-exp, stable
     return mean.astype(np.float32)
+
+
+def probabilities(log_probs: np.ndarray) -> np.ndarray:
+    """float64 probabilities whose rows sum to 1: float32 log-probabilities exponentiate to rows that miss 1
+    by ~1e-7, which scikit-learn's log_loss warns about and a CSV of probabilities would show."""
+    probs = np.exp(log_probs.astype(np.float64))
+    return probs / probs.sum(axis=1, keepdims=True)

@@ -17,7 +17,14 @@ import numpy as np
 from mnist_dvc import PipelineError
 from mnist_dvc.digits import SCALE_RULE, SCALES, Digits, expand, read_digits
 from mnist_dvc.fileio import write_text
-from mnist_dvc.models import ENSEMBLE, LoadedModel, ensemble_log_proba, load_model, load_pipeline_models
+from mnist_dvc.models import (
+    ENSEMBLE,
+    LoadedModel,
+    ensemble_log_proba,
+    load_model,
+    load_pipeline_models,
+    probabilities,
+)
 from mnist_dvc.paths import MODEL_FILES
 
 MODEL_CHOICES = (*MODEL_FILES, ENSEMBLE)
@@ -39,12 +46,6 @@ def select_models(model: str, model_file: str | None) -> dict[str, LoadedModel]:
     if model_file is not None:
         return {Path(model_file).stem: load_model(Path(model_file).stem, Path(model_file))}
     return load_pipeline_models(list(MODEL_FILES) if model == ENSEMBLE else [model])
-
-
-def probabilities(log_probs: np.ndarray) -> np.ndarray:
-    """float64 probabilities whose rows sum to 1 (float32 log-probabilities miss by ~1e-7)."""
-    probs = np.exp(log_probs.astype(np.float64))
-    return probs / probs.sum(axis=1, keepdims=True)
 
 
 def each_model_log_proba(

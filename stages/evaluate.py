@@ -15,7 +15,7 @@ from mnist_dvc.evaluation import (
     score,
 )
 from mnist_dvc.fileio import write_csv, write_json, write_text
-from mnist_dvc.models import ENSEMBLE, ensemble_log_proba, load_pipeline_models
+from mnist_dvc.models import ENSEMBLE, ensemble_log_proba, load_pipeline_models, probabilities
 from mnist_dvc.params import ParamsError, load_stage_params
 from mnist_dvc.paths import METRICS_DIR, MODEL_FILES, PREPARED_DIR
 from mnist_dvc.pictures import confusion_figure, digit_grid, probability_rows, save_png
@@ -87,7 +87,7 @@ def write_outputs(name, labels, log_probs, pixels, metrics, example_indices) -> 
     title = f"{name}: {metrics['accuracy']:.2%} of {len(labels)} test images"
     save_png(METRICS_DIR / "confusion" / f"{name}.png", confusion_figure(confusion(labels, predicted), title))
 
-    probs = np.exp(log_probs.astype(np.float64))
+    probs = probabilities(log_probs)
     worst = most_confident_errors(labels, log_probs, ERRORS_SHOWN)
     save_png(
         METRICS_DIR / "errors" / f"{name}.png",

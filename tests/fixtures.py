@@ -86,7 +86,7 @@ def make_project(tmp_path: Path, *, limit: int | None = None) -> DvcProject:
     (tmp_path / "home").mkdir(exist_ok=True)
     for name in ("stages", "mnist_dvc"):
         shutil.copytree(PROJECT_ROOT / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("dvc.yaml", "params.yaml", ".gitignore"):
+    for name in ("dvc.yaml", "params.yaml", ".gitignore", ".dvcignore"):
         shutil.copy2(PROJECT_ROOT / name, root / name)
     project = DvcProject(root, tool_env(tmp_path))
     project.run("git", "init", "-q", "-b", "main")

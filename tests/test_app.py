@@ -87,6 +87,31 @@ def test_a_drawing_gives_the_same_answer_through_the_app_as_through_predict(mode
         assert [labels["strokes"][str(c)] for c in range(10)] == pytest.approx(probs, abs=1e-6)
 
 
+def test_pictures_of_digits_moved_inverted_and_enlarged_get_the_answers_of_the_originals(
+    model_file, tmp_path
+):
+    """predict on PNGs: the 28x28 originals, and the same digits dark on light, enlarged and pasted
+    off-centre on a 100x100 page, must get the model's answers for the original arrays (>= 98%)."""
+    model = load_model("strokes", model_file)
+    rng = np.random.default_rng(7)
+    originals = np.concatenate([digits_of(s, 20, seed) for seed, s in enumerate(("0", "1", "7"))])
+    expected = model.log_proba_of_unit_images(originals).argmax(1)
+    for kind in ("original", "moved"):
+        folder = tmp_path / kind
+        folder.mkdir()
+        for i, digit in enumerate(originals):
+            pixels = Image.fromarray((digit * 255).round().astype(np.uint8))
+            if kind == "moved":
+                big = Image.fromarray(255 - np.asarray(pixels)).resize((60, 60), Image.Resampling.BICUBIC)
+                pixels = Image.new("L", (100, 100), 255)
+                pixels.paste(big, tuple(int(v) for v in rng.integers(0, 41, size=2)))
+            pixels.save(folder / f"{i:03d}.png")
+        out = tmp_path / f"{kind}.txt"
+        assert command(["predict", str(folder), "--model-file", str(model_file), "--out", str(out)]) == 0
+        agreement = (np.loadtxt(out, dtype=int) == expected).mean()
+        assert agreement >= 0.98, (kind, agreement)
+
+
 def test_an_empty_canvas_asks_for_a_digit_and_predicts_nothing(model_file):
     answerer = Answerer({"strokes": load_model("strokes", model_file)})
     empty = np.zeros((CANVAS, CANVAS, 4), np.uint8)  # all transparent
@@ -159,7 +184,11 @@ def test_a_person_draws_a_one_and_a_zero_in_a_real_browser(server, tmp_path):
         def stroke(points):
             sketch.find_element(By.CSS_SELECTOR, "button[aria-label='Brush']").click()
             canvas = sketch.find_elements(By.TAG_NAME, "canvas")[-1]
-            moves = ActionChains(browser).move_to_element_with_offset(canvas, *points[0]).click_and_hold()
+            moves = (
+                ActionChains(browser, duration=20)
+                .move_to_element_with_offset(canvas, *points[0])
+                .click_and_hold()
+            )
             for point in points[1:]:
                 moves.move_to_element_with_offset(canvas, *point)
             moves.release().perform()

@@ -157,6 +157,15 @@ def test_branch_diffs_show_the_changed_model_only(project):
         params_diff = project.dvc("params", "diff", "main").stdout
         assert "train_torch_mlp.lr" in params_diff and "0.0005" in params_diff
 
+        # `make report`: what a CI bot would post on the pull request.
+        project.run("python", "-m", "tools.pr_report", "--base", "main", "--out", "../report.md")
+        report = (project.root.parent / "report.md").read_text()
+        assert "| metrics/evaluation.json" in report and "torch_mlp.accuracy" in report
+        assert "train_torch_mlp.lr" in report and "0.0005" in report
+        assert "![metrics/errors/torch_mlp.png](metrics/errors/torch_mlp.png)" in report
+        assert "metrics/errors/cnn.png" not in report  # unchanged pictures are left out
+        assert "flowchart" in report  # dvc dag --md
+
         out = project.root / "plots-diff"
         project.dvc("plots", "diff", "main", "-o", str(out))
         html = (out / "index.html").read_text()

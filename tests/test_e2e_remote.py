@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tests.fixtures import PROJECT_ROOT, DvcProject, make_project
@@ -81,9 +82,6 @@ def origin(tmp_path_factory, s3):
     project = make_project(tmp_path_factory.mktemp("origin"))
     for name in ("Makefile", "requirements.txt", "pyproject.toml"):  # copy2 keeps the times: no reinstall
         shutil.copy2(PROJECT_ROOT / name, project.root / name)
-    shutil.copytree(
-        PROJECT_ROOT / "tools", project.root / "tools", ignore=shutil.ignore_patterns("__pycache__")
-    )
     _tiny(project)
     project.dvc("remote", "add", "-d", "storage", f"s3://{BUCKET}/store")
     project.dvc("remote", "modify", "storage", "endpointurl", endpoint)
@@ -112,6 +110,11 @@ def test_a_fresh_clone_pulls_instead_of_training_and_reuses_the_run_cache(origin
     assert _digests(clone.root) == _digests(origin.root)
     assert clone.run("git", "status", "--porcelain").stdout == ""
     assert clone.dvc("metrics", "diff", "main").stdout.strip() == ""
+    # The pulled models serve `mnist-dvc predict` in a clone that never trained.
+    np.save(tmp_path / "digits.npy", np.zeros((2, 28, 28), np.uint8) + np.eye(28, dtype=np.uint8) * 255)
+    predict = ["python", "-m", "mnist_dvc.command", "predict", str(tmp_path / "digits.npy")]
+    clone.run(*predict, "--model", "ensemble", "--out", str(tmp_path / "p.txt"))
+    assert len((tmp_path / "p.txt").read_text().split()) == 2
 
     # The experiment the origin ran is restored from the run-cache, not trained again.
     restored = clone.dvc("exp", "run", "-S", "train_numpy_mlp.lr=0.003").stdout

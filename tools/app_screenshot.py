@@ -47,7 +47,11 @@ def main() -> None:
         canvas = sketch.find_elements(By.TAG_NAME, "canvas")[-1]
         for points in ([(-40, -100), (-60, 20), (50, 20)], [(25, -60), (25, 110)]):  # a 4, in two strokes
             sketch.find_element(By.CSS_SELECTOR, "button[aria-label='Brush']").click()
-            moves = ActionChains(browser).move_to_element_with_offset(canvas, *points[0]).click_and_hold()
+            moves = (
+                ActionChains(browser, duration=20)
+                .move_to_element_with_offset(canvas, *points[0])
+                .click_and_hold()
+            )
             for (x0, y0), (x1, y1) in itertools.pairwise(points):
                 for t in range(1, 11):
                     moves.move_to_element_with_offset(

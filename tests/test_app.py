@@ -6,7 +6,6 @@ drawing must really be recognised.
 """
 
 import argparse
-import shutil
 import socket
 import time
 from pathlib import Path
@@ -153,56 +152,27 @@ def test_api_labels_an_uploaded_picture_and_survives_a_file_that_is_not_one(serv
     assert result[0]["label"] == "7"
 
 
-CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+browser = pytest.importorskip("tools.browser", reason="needs selenium (requirements.txt)")
 
 
-@pytest.mark.skipif(
-    not (CHROMIUM and CHROMEDRIVER),
-    reason="needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)",
-)
-def test_a_person_draws_a_one_and_a_zero_in_a_real_browser(server, tmp_path):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-    from selenium.webdriver.common.action_chains import ActionChains
+@pytest.mark.skipif(not (browser.CHROMIUM and browser.CHROMEDRIVER), reason=browser.MISSING)
+def test_a_person_draws_a_one_and_a_zero_in_a_real_browser(server):
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
 
-    options = webdriver.ChromeOptions()
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1400,1100"):
-        options.add_argument(arg)
-    options.binary_location = CHROMIUM
-    browser = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)  # downloads nothing
+    chromium = browser.headless_chromium()
     try:
-        browser.get(server)
-        wait = WebDriverWait(browser, 30)
-        sketch = wait.until(lambda b: b.find_element(By.ID, "sketch"))
-        wait.until(lambda b: sketch.find_elements(By.CSS_SELECTOR, "button[aria-label='Brush']"))
-
-        def answer() -> str:
-            return browser.find_element(By.ID, "label-strokes").text.split("\n")[1:2]
-
-        def stroke(points):
-            sketch.find_element(By.CSS_SELECTOR, "button[aria-label='Brush']").click()
-            canvas = sketch.find_elements(By.TAG_NAME, "canvas")[-1]
-            moves = (
-                ActionChains(browser, duration=20)
-                .move_to_element_with_offset(canvas, *points[0])
-                .click_and_hold()
-            )
-            for point in points[1:]:
-                moves.move_to_element_with_offset(canvas, *point)
-            moves.release().perform()
-
-        stroke([(0, dy) for dy in range(-100, 101, 10)])  # a "1": one vertical stroke
-        wait.until(lambda b: answer() == ["1"])
+        sketch, wait = browser.open_sketchpad(chromium, server)
+        browser.draw_stroke(chromium, sketch, [(0, -100), (0, 100)], steps=20)  # a "1": one vertical stroke
+        wait.until(lambda b: browser.label_of(b, "strokes") == ["1"])
         sketch.find_element(By.CSS_SELECTOR, "button[aria-label='Clear canvas']").click()
-        wait.until(lambda b: answer() != ["1"])
+        wait.until(lambda b: browser.label_of(b, "strokes") != ["1"])
         angles = np.linspace(0, 2 * np.pi, 37)  # a "0": a closed loop
-        stroke([(int(55 * np.sin(a)), int(-95 * np.cos(a))) for a in angles])
-        wait.until(lambda b: answer() == ["0"])
-        browser.save_screenshot(str(tmp_path / "page.png"))
+        browser.draw_stroke(
+            chromium, sketch, [(int(55 * np.sin(a)), int(-95 * np.cos(a))) for a in angles], 1
+        )
+        wait.until(lambda b: browser.label_of(b, "strokes") == ["0"])
     finally:
-        browser.quit()
+        chromium.quit()
 
 
 @pytest.mark.e2e

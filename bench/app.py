@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -24,18 +23,12 @@ from pathlib import Path
 
 from PIL import Image
 
-from bench.common import matmul_gflops, save
+from bench.common import free_port, matmul_gflops, save
 from mnist_dvc.idx import TEST_IMAGES, TEST_LABELS, read_images, read_labels
 from mnist_dvc.paths import RAW_DIR
 
 CLIENTS, REQUESTS = 20, 200
 READY_TIMEOUT_S = 60
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_ready(url: str) -> None:

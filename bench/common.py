@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import platform
+import socket
 import time
 from pathlib import Path
 
@@ -38,6 +39,13 @@ def matmul_gflops(
             a @ b
             best = min(best, time.perf_counter() - start)
     return 2 * m * k * n / best / 1e9
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now: the benchmarked servers bind there."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def save(name: str, results: dict) -> Path:

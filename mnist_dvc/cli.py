@@ -16,14 +16,15 @@ from mnist_dvc import PipelineError
 EXIT_INTERRUPTED = 128 + signal.SIGINT  # 130, what a shell reports for a process ended by Ctrl-C
 
 
-def _interrupted(stage: str) -> str:
-    return f"{stage}: interrupted; nothing was written"
+def interrupted_message(name: str) -> str:
+    """What Ctrl-C prints, for the stages and the `mnist-dvc` command alike."""
+    return f"{name}: interrupted; nothing was written"
 
 
 def _quiet_exit_during_imports(signum, frame) -> None:
     # Before run_stage starts, no output can have been opened: leave at once, without a traceback.
     stage = getattr(getattr(sys.modules["__main__"], "__spec__", None), "name", "stage").split(".")[-1]
-    print(_interrupted(stage), file=sys.stderr, flush=True)
+    print(interrupted_message(stage), file=sys.stderr, flush=True)
     os._exit(EXIT_INTERRUPTED)
 
 
@@ -53,5 +54,5 @@ def run_stage(name: str, main: Callable[[], None]) -> None:
         print(f"{name}: error: {exc}", file=sys.stderr)
         sys.exit(1)
     except KeyboardInterrupt:
-        print(_interrupted(name), file=sys.stderr)
+        print(interrupted_message(name), file=sys.stderr)
         sys.exit(EXIT_INTERRUPTED)

@@ -6,32 +6,26 @@ import argparse
 import sys
 
 from mnist_dvc import PipelineError
+from mnist_dvc.cli import EXIT_INTERRUPTED, interrupted_message
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from mnist_dvc import predict
+    # The app's module imports gradio only when the app starts, so `predict` stays fast.
+    from mnist_dvc import app, predict
 
     parser = argparse.ArgumentParser(
         prog="mnist-dvc", description="Use the models the mnist-dvc pipeline trained."
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    predict_parser = commands.add_parser(
-        "predict",
-        help="predict the digits in your own files",
-        description="Predict the digit in every image of the given files, in input order.",
-    )
-    predict.add_arguments(predict_parser)
-    predict_parser.set_defaults(run=predict.run)
-    app_parser = commands.add_parser(
-        "app",
-        help="a local web page: draw a digit or drop a picture, every model answers",
-        description="Serve a local web page where you draw a digit or drop a picture and the models answer.",
-    )
-    # The app's module imports gradio only when it starts: `predict` stays fast.
-    from mnist_dvc import app
-
-    app.add_arguments(app_parser)
-    app_parser.set_defaults(run=app.run)
+    for name, module, summary, description in (
+        ("predict", predict, "predict the digits in your own files",
+         "Predict the digit in every image of the given files, in input order."),
+        ("app", app, "a local web page: draw a digit or drop a picture, every model answers",
+         "Serve a local web page where you draw a digit or drop a picture and the models answer."),
+    ):  # fmt: skip
+        subparser = commands.add_parser(name, help=summary, description=description)
+        module.add_arguments(subparser)
+        subparser.set_defaults(run=module.run)
     return parser
 
 
@@ -43,8 +37,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"mnist-dvc {args.command}: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print(f"mnist-dvc {args.command}: interrupted; nothing was written", file=sys.stderr)
-        return 130
+        print(interrupted_message(f"mnist-dvc {args.command}"), file=sys.stderr)
+        return EXIT_INTERRUPTED
     return 0
 
 

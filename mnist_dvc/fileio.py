@@ -50,6 +50,11 @@ def write_text(path: str | os.PathLike, text: str) -> None:
         handle.write(text)
 
 
+def write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    with atomic_open(path) as handle:
+        handle.write(data)
+
+
 def write_csv(path: str | os.PathLike, rows: list[dict]) -> None:
     """One header row from the first row's keys; floats to 6 decimals, so reruns diff cleanly."""
     with atomic_open(path, "w") as handle:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mnist_dvc.fileio import atomic_open
+from mnist_dvc.fileio import write_bytes
 
 CLASSES = list(range(10))
 HIGHLIGHT, OTHER = "#d62728", "#9ecae1"  # the predicted class, the other nine
@@ -34,9 +34,7 @@ def png_bytes(fig) -> bytes:
 
 
 def save_png(path: Path, fig) -> None:
-    data = png_bytes(fig)
-    with atomic_open(path) as handle:
-        handle.write(data)
+    write_bytes(path, png_bytes(fig))
 
 
 def digit_grid(images: np.ndarray, titles: list[str], ncols: int, suptitle: str = ""):

@@ -7,8 +7,6 @@ a bad input leaves no output file, whole or half.
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +14,7 @@ import numpy as np
 
 from mnist_dvc import PipelineError
 from mnist_dvc.digits import SCALE_RULE, SCALES, Digits, expand, read_digits
-from mnist_dvc.fileio import write_text
+from mnist_dvc.fileio import write_bytes, write_csv, write_text
 from mnist_dvc.models import (
     ENSEMBLE,
     LoadedModel,
@@ -67,13 +65,12 @@ def predict_digits(models: dict[str, LoadedModel], digits: list[Digits]) -> Pred
     return Prediction([s for d in digits for s in d.sources()], images, probabilities(combined))
 
 
-def probs_csv(prediction: Prediction) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["source", "predicted", *(f"p{c}" for c in range(10))])
-    for source, label, p in zip(prediction.sources, prediction.labels, prediction.probs, strict=True):
-        writer.writerow([source, int(label), *(f"{v:.6f}" for v in p)])
-    return buffer.getvalue()
+def probs_rows(prediction: Prediction) -> list[dict]:
+    """One row per image for ``--probs``: its source, the predicted digit, the ten probabilities."""
+    return [
+        {"source": source, "predicted": int(label), **{f"p{c}": float(v) for c, v in enumerate(p)}}
+        for source, label, p in zip(prediction.sources, prediction.labels, prediction.probs, strict=True)
+    ]
 
 
 def picture_png(prediction: Prediction, model_label: str) -> bytes:
@@ -134,17 +131,14 @@ def run(args: argparse.Namespace) -> None:
     prediction = predict_digits(models, digits)
     label = args.model_file or args.model
     # Render everything first: a failure here leaves no output behind.
-    texts = {Path(args.out): "".join(f"{int(d)}\n" for d in prediction.labels)}
-    if args.probs:
-        texts[Path(args.probs)] = probs_csv(prediction)
+    digits_text = "".join(f"{int(d)}\n" for d in prediction.labels)
+    rows = probs_rows(prediction) if args.probs else None
     picture = picture_png(prediction, label) if args.picture else None
-    for path, text in texts.items():
-        write_text(path, text)
+    write_text(args.out, digits_text)
+    if rows is not None:
+        write_csv(args.probs, rows)
     if picture is not None:
-        from mnist_dvc.fileio import atomic_open
-
-        with atomic_open(args.picture) as handle:
-            handle.write(picture)
+        write_bytes(args.picture, picture)
     counts = np.bincount(prediction.labels, minlength=10)
     print(
         f"mnist-dvc predict: {len(prediction.sources)} image(s) from {len(files)} file(s) with {label} "

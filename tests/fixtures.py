@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -42,6 +43,13 @@ def write_fake_mnist(directory: Path, n_train: int = 300, n_test: int = 100, see
     for name, data in contents.items():
         (directory / name).write_bytes(data)
     return {name: hashlib.sha256(contents[name]).hexdigest() for name in MNIST_FILES}
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now (servers in tests bind only there)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def tool_env(tmp_path: Path) -> dict[str, str]:

@@ -6,7 +6,6 @@ drawing must really be recognised.
 """
 
 import argparse
-import socket
 import time
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from mnist_dvc.digits import mnist_style, picture_to_gray
 from mnist_dvc.models import load_model
 from mnist_dvc.numpy_mlp.io import save_model
 from mnist_dvc.numpy_mlp.train import train
+from tests.fixtures import free_port
 from tests.test_numpy_mlp import _stage_params
 
 CANVAS = 280  # the sketchpad's size in pixels
@@ -118,17 +118,11 @@ def test_an_empty_canvas_asks_for_a_digit_and_predicts_nothing(model_file):
     assert labels == [None] and seen is None and "Draw a digit first" in status
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(model_file):
     """The app on a free 127.0.0.1 port, in this process, closed at the end."""
     args = argparse.Namespace(rev=None, model="cnn", model_file=[str(model_file)], host="127.0.0.1",
-                              port=_free_port())  # fmt: skip
+                              port=free_port())  # fmt: skip
     started = time.perf_counter()
     demo, url = start(args)
     assert time.perf_counter() - started < 30

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,11 +19,10 @@ OUT = Path("docs/app.png")
 
 
 def main() -> None:
+    from bench.common import free_port
     from tools.browser import draw_stroke, headless_chromium, label_of, open_sketchpad
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     command = [str(Path(sys.executable).with_name("mnist-dvc")), "app", "--port", str(port)]
     server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, start_new_session=True)
     chromium = None

@@ -8,7 +8,6 @@ subprocesses and talk to the server over the socket.
 
 import hashlib
 import shutil
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -16,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.fixtures import PROJECT_ROOT, DvcProject, make_project
+from tests.fixtures import PROJECT_ROOT, DvcProject, free_port, make_project
 from tests.test_e2e_pipeline import _ran, _tiny
 
 pytestmark = pytest.mark.e2e
@@ -27,16 +26,10 @@ VENV = Path(sys.executable).parent.parent  # `make VENV=...` runs the Makefile w
 MAKE = shutil.which("make")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def s3():
     """An S3-protocol server on 127.0.0.1, started and stopped here, with one bucket and dummy keys."""
-    port = _free_port()
+    port = free_port()
     server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port)
     server.start()
     try:
@@ -57,7 +50,9 @@ def _digests(root: Path) -> dict[str, str]:
 
 
 def _make(project: DvcProject, target: str, check: bool = True) -> subprocess.CompletedProcess:
-    return project.run(MAKE, f"VENV={VENV}", target, check=check)
+    # -o: never "update" the running environment. A fresh clone's requirements.txt is newer than the
+    # venv's stamp, and `make setup` would re-point the venv's editable install at this temporary clone.
+    return project.run(MAKE, f"VENV={VENV}", "-o", f"{VENV}/.installed", target, check=check)
 
 
 def _clone(origin: DvcProject, source, dest: Path) -> DvcProject:
@@ -160,7 +155,7 @@ def test_an_unreachable_remote_fails_clearly_and_deletes_nothing(origin, tmp_pat
     clone = _clone(origin, origin.root, tmp_path / "clone")
     _set_s3_credentials(clone)
     # A port where nothing listens: the remote is down.
-    clone.dvc("remote", "modify", "--local", "storage", "endpointurl", f"http://127.0.0.1:{_free_port()}")
+    clone.dvc("remote", "modify", "--local", "storage", "endpointurl", f"http://127.0.0.1:{free_port()}")
     clone.dvc("remote", "modify", "--local", "storage", "connect_timeout", "2")
     (clone.root / "notes.txt").write_text("mine")
     proc = _make(clone, "pull", check=False)

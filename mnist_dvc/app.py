@@ -25,9 +25,14 @@ from mnist_dvc.digits import (
     picture_to_gray,
     read_digits,
 )
-from mnist_dvc.models import LoadedModel, load_model, load_pipeline_models, probabilities
+from mnist_dvc.models import (
+    LoadedModel,
+    each_model_log_proba,
+    load_model,
+    load_pipeline_models,
+    probabilities,
+)
 from mnist_dvc.paths import MODEL_FILES, project_root
-from mnist_dvc.predict import each_model_log_proba
 
 MAX_UPLOAD = "10mb"
 LOOPBACK = ("127.0.0.1", "localhost", "::1")

@@ -97,6 +97,11 @@ class PreparedData:
     normalization: Normalization
     meta: dict
 
+    def unit_images(self, split: str) -> np.ndarray:
+        """The split's images as pixels in [0, 1] (N, 28, 28), ink light: undoes the normalization."""
+        norm = self.normalization
+        return self.images[split][:, 0] * np.float32(norm.std) + np.float32(norm.mean)
+
 
 def load_prepared(data_dir: str | Path, splits: tuple[str, ...] = SPLITS) -> PreparedData:
     """Load and check the prepared arrays (shapes, dtypes, label range, counts against meta.json)."""

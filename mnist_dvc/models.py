@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from mnist_dvc import PipelineError
+from mnist_dvc.calibration import log_softmax
 from mnist_dvc.paths import MODEL_FILES, project_root
 
 ENSEMBLE = "ensemble"
@@ -28,6 +29,18 @@ class LoadedModel:
     # float32 images (N, 1, 28, 28), normalized as the model was trained -> log-probabilities (N, 10)
     predict_log_proba: Callable[[np.ndarray], np.ndarray]
 
+    @property
+    def temperature(self) -> float:
+        """Fitted on the validation split by the trainer; 1 for files written before calibration existed."""
+        return float(self.meta.get("temperature", 1.0))
+
+    def calibrate(self, log_probs: np.ndarray) -> np.ndarray:
+        """Temperature-scaled log-probabilities: the same ranking (so the same predictions), honest sizes."""
+        return log_softmax(log_probs / np.float32(self.temperature))
+
+    def calibrated_log_proba(self, images: np.ndarray) -> np.ndarray:
+        return self.calibrate(self.predict_log_proba(images))
+
     def normalize(self, unit_images: np.ndarray) -> np.ndarray:
         """Images with pixels in [0, 1] (N, 28, 28) -> what this model was trained on (N, 1, 28, 28)."""
         norm = self.meta["normalization"]
@@ -35,7 +48,8 @@ class LoadedModel:
         return x.reshape(len(x), 1, 28, 28)
 
     def log_proba_of_unit_images(self, unit_images: np.ndarray) -> np.ndarray:
-        return self.predict_log_proba(self.normalize(unit_images))
+        """Calibrated log-probabilities of images with pixels in [0, 1]: what predict and the app show."""
+        return self.calibrated_log_proba(self.normalize(unit_images))
 
 
 def load_model(name: str, path: Path) -> LoadedModel:
@@ -88,6 +102,17 @@ def _relative_to_cwd(path: Path) -> Path:
         return path.relative_to(Path.cwd())
     except ValueError:
         return path
+
+
+def each_model_log_proba(
+    models: dict[str, LoadedModel], images: np.ndarray, ensemble: bool = True
+) -> dict[str, np.ndarray]:
+    """Each model's log-probabilities for ``images`` (N, 28, 28) in [0, 1]; each model gets the images
+    normalized as it was trained. With several models and ``ensemble``, their ensemble is added."""
+    log_probs = {name: m.log_proba_of_unit_images(images) for name, m in models.items()}
+    if ensemble and len(log_probs) > 1:
+        log_probs[ENSEMBLE] = ensemble_log_proba(list(log_probs.values()))
+    return log_probs
 
 
 def ensemble_log_proba(log_probs: list[np.ndarray]) -> np.ndarray:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from mnist_dvc.corruptions import CORRUPTIONS
 from mnist_dvc.idx import MNIST_FILES
 from mnist_dvc.validation import (
     ParamsError,
@@ -42,15 +43,24 @@ _OPTIMIZATION: dict[str, Validator] = {
     "epochs": integer(1, 10000),
 }
 
+# Also shared by every trainer.
+_AVERAGING_AND_AUGMENTATION: dict[str, Validator] = {
+    # Validate and keep an exponential moving average of the weights (updated every step); 0 = off.
+    "ema_decay": number(0, 1, hi_open=True),
+    "augment": boolean(),  # a random rotation/scale/shift per training image, on whole batches
+    "augment_strength": number(0, 3),  # 1 = up to ±15°, ±10% scale, ±3 px
+    # Augment in the first N epochs only, so the last ones fit clean digits; null = every epoch.
+    "augment_epochs": integer(0, 10000, nullable=True),
+}
+
 # What both PyTorch stages accept; each adds its own architectures and shape params.
 _TORCH_TRAINING: dict[str, Validator] = {
     "optimizer": choice("sgd", "momentum", "adam", "adamw"),
     **_OPTIMIZATION,
+    **_AVERAGING_AND_AUGMENTATION,
     "weight_decay": number(0, 1),  # on weights, not on biases or batch-norm scales
     "dropout": number(0, 1, hi_open=True),  # archs without dropout ignore it
     "label_smoothing": number(0, 1, hi_open=True),
-    "augment": boolean(),  # random rotation/scale/shift per image, on whole batches
-    "augment_strength": number(0, 3),  # 1 = up to ±15°, ±10% scale, ±3 px
     "keep": choice("best", "last"),
     "seed": integer(0, 2**32 - 1),
     "device": choice("auto", "cpu", "cuda"),  # auto = CUDA when present, else CPU
@@ -82,6 +92,7 @@ SCHEMAS: dict[str, dict[str, Validator]] = {
         # adamw is torch-only: here weight_decay is an L2 term in the loss, as with adam.
         "optimizer": choice("sgd", "momentum", "adam"),
         **_OPTIMIZATION,
+        **_AVERAGING_AND_AUGMENTATION,
         "weight_decay": number(0, 1),  # L2 penalty on the weights (not the biases)
         "dropout": number(0, 1, hi_open=True),  # on hidden layers, training only
         "keep": choice("best", "last"),  # best = the epoch with the highest validation accuracy
@@ -97,6 +108,13 @@ SCHEMAS: dict[str, dict[str, Validator]] = {
         "arch": choice("modern", "seed_simple", "seed_improved"),
         "width": integer(1, 512),  # arch modern: channels of the first block (then 2x, 4x)
         **_TORCH_TRAINING,
+    },
+    "robustness": {
+        # Which corruptions to measure, each at severities 1-5 (mnist_dvc/corruptions.py says what they do).
+        "corruptions": list_of(choice(*CORRUPTIONS), min_len=1, unique=True),
+        "images": integer(10),  # test images used, stratified by digit
+        "seed": integer(0, 2**32 - 1),  # picks the images
+        "num_threads": integer(1, 256),
     },
     "evaluate": {
         "num_threads": integer(1, 256),

@@ -94,3 +94,45 @@ def confusion_figure(matrix: np.ndarray, title: str):
     ax.set(xticks=CLASSES, yticks=CLASSES, xlabel="predicted", ylabel="actual", title=title)
     fig.tight_layout()
     return fig
+
+
+def reliability_figure(before: dict[str, list[dict]], after: dict[str, list[dict]]):
+    """One reliability diagram per model: accuracy against confidence per bin, before and after
+    temperature scaling, with the diagonal a calibrated model would follow. Rows from
+    :func:`mnist_dvc.calibration.reliability_rows`; point area shows how many images a bin holds."""
+    plt = _pyplot()
+    names = list(after)
+    fig, axes = plt.subplots(1, len(names), figsize=(3.6 * len(names), 3.9), squeeze=False)
+    for ax, name in zip(axes[0], names, strict=True):
+        ax.plot([0, 1], [0, 1], color="#999999", lw=1, ls="--", label="calibrated")
+        for rows, label, color in ((before[name], "T = 1", OTHER), (after[name], "fitted T", HIGHLIGHT)):
+            x, y = [r["confidence"] for r in rows], [r["accuracy"] for r in rows]
+            sizes = [8 + 120 * np.sqrt(r["count"] / max(c["count"] for c in rows)) for r in rows]
+            ax.plot(x, y, color=color, lw=1)
+            ax.scatter(x, y, s=sizes, color=color, label=label, zorder=3)
+        ax.set(xlim=(0, 1.02), ylim=(0, 1.02), xlabel="confidence", title=name)
+        ax.legend(fontsize=7, loc="upper left")
+    axes[0][0].set_ylabel("accuracy")
+    fig.suptitle("Reliability: accuracy of the test images in each confidence bin (15 bins)", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def risk_coverage_figure(curves: dict[str, list[dict]]):
+    """Accuracy of the most confident share of the test images, one line per model (log error axis)."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for name, rows in curves.items():
+        coverage = [100 * r["coverage"] for r in rows]
+        error = [100 * max(1 - r["accuracy"], 1e-3) for r in rows]  # 0 errors drawn at 0.001%
+        ax.plot(coverage, error, label=name, lw=1.5)
+    ax.set_yscale("log")
+    ax.set(
+        xlabel="coverage: % of test images answered, most confident first",
+        ylabel="error rate of those answered (%)",
+        title="Risk-coverage: how far to trust a confident answer",
+    )
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    return fig

@@ -18,7 +18,7 @@ from mnist_dvc.fileio import write_bytes, write_csv, write_text
 from mnist_dvc.models import (
     ENSEMBLE,
     LoadedModel,
-    ensemble_log_proba,
+    each_model_log_proba,
     load_model,
     load_pipeline_models,
     probabilities,
@@ -44,17 +44,6 @@ def select_models(model: str, model_file: str | None) -> dict[str, LoadedModel]:
     if model_file is not None:
         return {Path(model_file).stem: load_model(Path(model_file).stem, Path(model_file))}
     return load_pipeline_models(list(MODEL_FILES) if model == ENSEMBLE else [model])
-
-
-def each_model_log_proba(
-    models: dict[str, LoadedModel], images: np.ndarray, ensemble: bool = True
-) -> dict[str, np.ndarray]:
-    """Each model's log-probabilities for ``images`` (N, 28, 28) in [0, 1]; each model gets the images
-    normalized as it was trained. With several models and ``ensemble``, their ensemble is added."""
-    log_probs = {name: m.log_proba_of_unit_images(images) for name, m in models.items()}
-    if ensemble and len(log_probs) > 1:
-        log_probs[ENSEMBLE] = ensemble_log_proba(list(log_probs.values()))
-    return log_probs
 
 
 def predict_digits(models: dict[str, LoadedModel], digits: list[Digits]) -> Prediction:
@@ -109,7 +98,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--out", default="predictions.txt", help="one predicted digit per line (default: %(default)s)"
     )
     parser.add_argument(
-        "--probs", metavar="FILE.csv", help="also write the ten class probabilities per image"
+        "--probs",
+        metavar="FILE.csv",
+        help="also write the ten class probabilities per image, calibrated: each model's softmax is "
+        "temperature-scaled with the temperature its trainer fitted on the validation split (the "
+        "ensemble averages the scaled probabilities); the predicted digits are the same either way",
     )
     parser.add_argument(
         "--picture", metavar="FILE.png",

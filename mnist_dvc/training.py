@@ -21,6 +21,7 @@ import numpy as np
 from tqdm import tqdm
 
 from mnist_dvc import PipelineError
+from mnist_dvc.calibration import fit_temperature
 from mnist_dvc.fileio import write_json
 from mnist_dvc.paths import timing_file
 from mnist_dvc.schedules import StepSchedule
@@ -175,11 +176,21 @@ def fit(
     return result
 
 
-def run_metadata(p, result: FitResult, normalization: dict) -> dict:
+def augments_in(epoch: int, augment: bool, augment_epochs: int | None) -> bool:
+    """Whether 1-based ``epoch`` trains on augmented images (params ``augment`` and ``augment_epochs``)."""
+    return augment and (augment_epochs is None or epoch <= augment_epochs)
+
+
+def run_metadata(p, result: FitResult, normalization: dict, val_log_probs, val_labels) -> dict:
     """What every trainer stores with its model. Nothing here depends on the clock, so the same params on
-    the same machine give byte-identical model files (timing goes to :func:`write_timing`)."""
+    the same machine give byte-identical model files (timing goes to :func:`write_timing`).
+
+    ``temperature`` is fitted on the kept model's validation log-probabilities (or logits: the same
+    softmax): predictions divide by it to be calibrated (:mod:`mnist_dvc.calibration`).
+    """
     return {
         "normalization": normalization,
+        "temperature": round(fit_temperature(val_log_probs, val_labels), 6),
         "params": p.values,
         "best_epoch": result.best_epoch,
         "num_threads": p.num_threads,

@@ -1,12 +1,13 @@
 """Stage evaluate: every trained model, and their ensemble, on the 10,000 official test images ->
 metrics/ (numbers, tables, pictures and report.md, all tracked in git)."""
 
-import numpy as np
 from threadpoolctl import threadpool_limits
 
+from mnist_dvc.calibration import reliability_rows, risk_coverage_rows
 from mnist_dvc.cli import run_stage
 from mnist_dvc.dataset import load_prepared
 from mnist_dvc.evaluation import (
+    calibration_metrics,
     check_normalization,
     confusion,
     most_confident_errors,
@@ -18,7 +19,14 @@ from mnist_dvc.fileio import write_csv, write_json, write_text
 from mnist_dvc.models import ENSEMBLE, ensemble_log_proba, load_pipeline_models, probabilities
 from mnist_dvc.params import ParamsError, load_stage_params
 from mnist_dvc.paths import METRICS_DIR, MODEL_FILES, PREPARED_DIR
-from mnist_dvc.pictures import confusion_figure, digit_grid, probability_rows, save_png
+from mnist_dvc.pictures import (
+    confusion_figure,
+    digit_grid,
+    probability_rows,
+    reliability_figure,
+    risk_coverage_figure,
+    save_png,
+)
 from mnist_dvc.training import read_timing
 
 ERRORS_SHOWN = 25
@@ -43,7 +51,11 @@ def main() -> None:
 
     torch.set_num_threads(p.num_threads)
     with threadpool_limits(p.num_threads):
-        log_probs = {name: model.predict_log_proba(images) for name, model in models.items()}
+        raw = {name: model.predict_log_proba(images) for name, model in models.items()}
+    # What predict and the app show: each model's probabilities scaled by its fitted temperature, and the
+    # ensemble of those. ``raw`` keeps temperature 1, for the before/after of calibration.
+    log_probs = {name: models[name].calibrate(lp) for name, lp in raw.items()}
+    raw[ENSEMBLE] = ensemble_log_proba(list(raw.values()))
     log_probs[ENSEMBLE] = ensemble_log_proba(list(log_probs.values()))
     timings[ENSEMBLE] = {
         "train_seconds": round(sum(t["train_seconds"] for t in timings.values()), 3),
@@ -52,14 +64,21 @@ def main() -> None:
     counts = {name: model.param_count for name, model in models.items()}
     counts[ENSEMBLE] = sum(counts.values())
 
-    # Pixels in [0, 1], light ink, for the pictures.
-    pixels = images[:, 0] * np.float32(data.normalization.std) + np.float32(data.normalization.mean)
+    pixels = data.unit_images("test")  # for the pictures
     metrics = {}
     for name, lp in log_probs.items():
+        temperature = {"temperature": models[name].temperature} if name in models else {}
         # Trainer-measured timing (validation images): a diff shows only for retrained models.
-        metrics[name] = {**score(labels, lp), "parameters": counts[name], **timings[name]}
+        metrics[name] = {
+            **score(labels, lp), **calibration_metrics(labels, raw[name], lp), **temperature,
+            "parameters": counts[name], **timings[name],
+        }  # fmt: skip
         write_outputs(name, labels, lp, pixels, metrics[name], p.example_indices)
-        print(f"evaluate: {name}: accuracy {metrics[name]['accuracy']:.4f}, {metrics[name]['errors']} errors")
+        print(
+            f"evaluate: {name}: accuracy {metrics[name]['accuracy']:.4f}, {metrics[name]['errors']} errors, "
+            f"ECE {metrics[name]['ece_uncalibrated']:.4f} -> {metrics[name]['ece']:.4f}"
+        )
+    write_calibration(labels, raw, log_probs)
     write_json(METRICS_DIR / "evaluation.json", metrics)
     write_text(
         METRICS_DIR / "report.md",
@@ -70,9 +89,26 @@ def main() -> None:
                 "Fixed examples: each model's ten probabilities": [f"examples/{n}.png" for n in metrics],
                 "The most confident errors": [f"errors/{n}.png" for n in metrics],
                 "Confusion matrices": [f"confusion/{n}.png" for n in metrics],
+                "Calibration: reliability and risk-coverage": [
+                    "calibration/reliability.png",
+                    "calibration/risk_coverage.png",
+                ],
             },
         ),
     )
+
+
+def write_calibration(labels, raw: dict, log_probs: dict) -> None:
+    """Reliability (before and after temperature scaling) and risk-coverage of every model: one long
+    table per curve, so that one DVC plot draws all models."""
+    before = {name: reliability_rows(probabilities(lp), labels) for name, lp in raw.items()}
+    after = {name: reliability_rows(probabilities(lp), labels) for name, lp in log_probs.items()}
+    coverage = {name: risk_coverage_rows(probabilities(lp), labels) for name, lp in log_probs.items()}
+    out = METRICS_DIR / "calibration"
+    write_csv(out / "reliability.csv", [{"model": n, **r} for n, rows in after.items() for r in rows])
+    write_csv(out / "risk_coverage.csv", [{"model": n, **r} for n, rows in coverage.items() for r in rows])
+    save_png(out / "reliability.png", reliability_figure(before, after))
+    save_png(out / "risk_coverage.png", risk_coverage_figure(coverage))
 
 
 def write_outputs(name, labels, log_probs, pixels, metrics, example_indices) -> None:

@@ -20,10 +20,10 @@ def main() -> None:
     params, result = train(p, data, training_dir(MODEL))
     with threadpool_limits(p.num_threads):
         speed = images_per_second(lambda x: predict_log_proba(params, x, p.activation), data.images["val"])
+        val_log_probs = predict_log_proba(params, data.images["val"], p.activation)
     architecture = {"layer_sizes": [INPUT_SIZE, *p.hidden, NUM_CLASSES], "activation": p.activation}
-    save_model(
-        MODEL_FILES[MODEL], params, {**architecture, **run_metadata(p, result, data.meta["normalization"])}
-    )
+    meta = run_metadata(p, result, data.meta["normalization"], val_log_probs, data.labels["val"])
+    save_model(MODEL_FILES[MODEL], params, {**architecture, **meta})
     write_timing(MODEL, result, speed)
     report(p.stage, result, MODEL_FILES[MODEL])
 

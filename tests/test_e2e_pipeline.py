@@ -22,6 +22,7 @@ def _tiny(project):
     params["train_torch_mlp"].update(hidden=[32], epochs=1, batch_size=32)
     params["train_cnn"].update(width=4, epochs=1, batch_size=32)
     params["evaluate"]["example_indices"] = [0, 1, 2, 3]
+    params["robustness"]["images"] = 40
     project.write_params(params)
 
 
@@ -43,7 +44,7 @@ def project(tmp_path_factory):
 
 
 def test_repro_from_scratch_runs_everything_then_nothing(project):
-    assert _ran(project.first_output) == {"fetch_data", "prepare", *TRAINERS, "evaluate"}
+    assert _ran(project.first_output) == {"fetch_data", "prepare", *TRAINERS, "evaluate", "robustness"}
     root = project.root
     for model_file in ("numpy_mlp.npz", "torch_mlp.pt", "cnn.pt"):
         assert (root / "data/models" / model_file).is_file()
@@ -54,16 +55,39 @@ def test_repro_from_scratch_runs_everything_then_nothing(project):
             "accuracy",
             "macro_f1",
             "log_loss",
+            "log_loss_uncalibrated",
+            "ece",
+            "ece_uncalibrated",
             "errors",
             "parameters",
             "inference_images_per_s",
             "train_seconds",
-        }
+        } | ({"temperature"} if name in MODELS else set())
         for picture in ("confusion", "errors", "examples"):
             assert (root / f"metrics/{picture}/{name}.png").read_bytes()[:4] == b"\x89PNG"
     for name in MODELS:
         assert (root / f"metrics/training/{name}/plots/custom/loss.json").is_file()
     assert (root / "metrics/data/samples.png").read_bytes()[:4] == b"\x89PNG"
+    for picture in ("calibration/reliability", "calibration/risk_coverage", "robustness/examples"):
+        assert (root / f"metrics/{picture}.png").read_bytes()[:4] == b"\x89PNG"
+    reliability = list(csv.DictReader((root / "metrics/calibration/reliability.csv").open()))
+    assert {row["model"] for row in reliability} == {*MODELS, "ensemble"}
+    n_test = len(np.load(root / "data/prepared/test_labels.npy"))
+    assert sum(int(row["count"]) for row in reliability if row["model"] == "cnn") == n_test
+
+    robustness = json.loads((root / "metrics/robustness.json").read_text())
+    corruptions = project.params()["robustness"]["corruptions"]
+    assert set(robustness) == {*MODELS, "ensemble"}
+    for row in robustness.values():
+        assert set(row["corruptions"]) == set(corruptions)
+        assert row["mean_corrupted_accuracy"] == pytest.approx(np.mean(list(row["corruptions"].values())))
+    for corruption in corruptions:
+        rows = list(csv.DictReader((root / f"metrics/robustness/{corruption}.csv").open()))
+        assert [(r["model"], int(r["severity"])) for r in rows[:7]] == [
+            ("numpy_mlp", s) for s in range(6)
+        ] + [("torch_mlp", 0)]
+        clean = {r["model"]: float(r["accuracy"]) for r in rows if r["severity"] == "0"}
+        assert clean == {name: pytest.approx(robustness[name]["clean_accuracy"]) for name in clean}
     report = (root / "metrics/report.md").read_text()
     assert "| ensemble |" in report and "](examples/cnn.png)" in report
     assert _ran(project.dvc("repro").stdout) == set()
@@ -122,28 +146,30 @@ def test_editing_one_trainer_reruns_only_it_and_evaluate(project):
     params["train_cnn"]["lr"] = 0.001
     project.write_params(params)
     try:
-        assert _ran(project.dvc("repro").stdout) == {"train_cnn", "evaluate"}
+        assert _ran(project.dvc("repro").stdout) == {"train_cnn", "evaluate", "robustness"}
     finally:
         project.run("git", "checkout", "HEAD", "--", "params.yaml", "metrics", "dvc.lock")
         project.dvc("checkout", "-q")
 
 
 def test_branch_diffs_show_the_changed_model_only(project):
-    project.run("git", "checkout", "-q", "-b", "lower-lr")
+    project.run("git", "checkout", "-q", "-b", "stronger-augmentation")
     try:
         params = project.params()
-        params["train_torch_mlp"]["lr"] = 0.0005
+        params["train_torch_mlp"]["augment_strength"] = 2.5
         project.write_params(params)
-        project.dvc("repro")
+        assert _ran(project.dvc("repro").stdout) == {"train_torch_mlp", "evaluate", "robustness"}
         project.run("git", "add", "-A")
-        project.run("git", "commit", "-q", "-m", "lower torch_mlp lr")
+        project.run("git", "commit", "-q", "-m", "stronger torch_mlp augmentation")
 
         diff = json.loads(project.dvc("metrics", "diff", "main", "--json").stdout)
         changed = {path: {k for k, v in values.items() if v.get("diff")} for path, values in diff.items()}
         assert "metrics/evaluation.json" in changed
         assert changed["metrics/evaluation.json"]
         # The ensemble averages all three models, so it changes with any of them.
-        assert all(key.startswith(("torch_mlp.", "ensemble.")) for key in changed["metrics/evaluation.json"])
+        for metrics_file in ("metrics/evaluation.json", "metrics/robustness.json"):
+            assert changed[metrics_file]
+            assert all(key.startswith(("torch_mlp.", "ensemble.")) for key in changed[metrics_file])
         assert {path for path in changed if changed[path] and path.startswith("metrics/training/")} <= {
             "metrics/training/torch_mlp/metrics.json",
             "metrics/training/torch_mlp/timing.json",
@@ -155,13 +181,13 @@ def test_branch_diffs_show_the_changed_model_only(project):
         assert not any(word.startswith(("cnn.", "numpy_mlp.")) for word in shown.stdout.split())
 
         params_diff = project.dvc("params", "diff", "main").stdout
-        assert "train_torch_mlp.lr" in params_diff and "0.0005" in params_diff
+        assert "train_torch_mlp.augment_strength" in params_diff and "2.5" in params_diff
 
         # `make report`: what a CI bot would post on the pull request.
         project.run("python", "-m", "tools.pr_report", "--base", "main", "--out", "../report.md")
         report = (project.root.parent / "report.md").read_text()
         assert "| metrics/evaluation.json" in report and "torch_mlp.accuracy" in report
-        assert "train_torch_mlp.lr" in report and "0.0005" in report
+        assert "train_torch_mlp.augment_strength" in report and "2.5" in report
         assert "![metrics/errors/torch_mlp.png](metrics/errors/torch_mlp.png)" in report
         assert "metrics/errors/cnn.png" not in report  # unchanged pictures are left out
         assert "flowchart" in report  # dvc dag --md
@@ -181,7 +207,7 @@ def test_branch_diffs_show_the_changed_model_only(project):
 
 def test_exp_run_with_set_param_and_exp_show(project):
     out = project.dvc("exp", "run", "-S", "train_numpy_mlp.lr=3e-3").stdout
-    assert _ran(out) == {"train_numpy_mlp", "evaluate"}
+    assert _ran(out) == {"train_numpy_mlp", "evaluate", "robustness"}
     shown = json.loads(project.dvc("exp", "show", "--json").stdout)
     text = json.dumps(shown)
     assert "train_numpy_mlp" in text and "0.003" in text

@@ -280,3 +280,44 @@ def test_model_file_bytes_do_not_depend_on_the_clock(tmp_path, monkeypatch):
     assert digests[0] == digests[1]
     loaded, _ = load_model(tmp_path / "m0.npz")
     assert all(np.array_equal(a, b) for a, b in zip(loaded, params, strict=True))
+
+
+def test_weight_average_follows_the_ema_formula():
+    from mnist_dvc.numpy_mlp.train import WeightAverage
+
+    average = WeightAverage(0.9)
+    steps = [
+        np.array([1.0, 2.0], np.float32),
+        np.array([3.0, 0.0], np.float32),
+        np.array([5.0, 4.0], np.float32),
+    ]
+    expected = steps[0].copy()  # the first update copies
+    for i, weights in enumerate(steps):
+        average.update([weights])
+        if i:
+            expected = 0.9 * expected + 0.1 * weights
+        np.testing.assert_allclose(average.average[0], expected, rtol=1e-6)
+
+
+def test_augmentation_and_ema_change_the_run_and_augment_epochs_limits_augmentation():
+    data = _tiny_data()
+    base = dict(hidden=[16], epochs=2, batch_size=32, dropout=0.0, keep="last")
+
+    def weights(**overrides):
+        return train(_stage_params(**base, **overrides), data, live_dir=None)[0]
+
+    plain = weights(augment=False)
+    # Augmenting in none of the epochs is exactly the plain run (the same random stream).
+    for a, b in zip(plain, weights(augment=True, augment_epochs=0), strict=True):
+        np.testing.assert_array_equal(a, b)
+    augmented = weights(augment=True, augment_strength=1.0)
+    first_epoch_only = weights(augment=True, augment_strength=1.0, augment_epochs=1)
+    assert not np.array_equal(plain[0], augmented[0])
+    assert not np.array_equal(augmented[0], first_epoch_only[0])
+    for a, b in zip(augmented, weights(augment=True, augment_strength=1.0), strict=True):
+        np.testing.assert_array_equal(a, b)  # deterministic
+    averaged = weights(augment=False, ema_decay=0.9)
+    assert not np.array_equal(plain[0], averaged[0])
+    nearly_raw = weights(augment=False, ema_decay=1e-9)
+    for a, b in zip(plain, nearly_raw, strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-6)

@@ -13,7 +13,7 @@ from mnist_dvc.command import main
 from mnist_dvc.digits import mnist_style, read_digits
 from mnist_dvc.idx import encode_idx
 from mnist_dvc.numpy_mlp.io import save_model
-from mnist_dvc.numpy_mlp.model import init_params
+from mnist_dvc.numpy_mlp.model import init_params, predict_log_proba
 
 
 @pytest.fixture
@@ -193,3 +193,26 @@ def test_an_output_that_is_an_input_is_refused(tmp_path, model_file, capsys):
                  str(tmp_path / "x.npy")]) == 1  # fmt: skip
     assert "is one of the inputs" in capsys.readouterr().err
     assert np.load(tmp_path / "x.npy").shape == (1, 28, 28)
+
+
+def test_probs_are_scaled_by_the_models_temperature(tmp_path):
+    params = init_params([784, 16, 10], "he", np.random.default_rng(0))
+    meta = {"layer_sizes": [784, 16, 10], "activation": "relu", "normalization": {"mean": 0.13, "std": 0.31}}
+    pixels = _digits_uint8(4)
+    np.save(tmp_path / "x.npy", pixels)
+    rows = {}
+    for temperature in (1.0, 3.0):
+        path = tmp_path / f"t{temperature:g}.npz"
+        save_model(path, params, {**meta, "temperature": temperature})
+        code, _ = _predict(tmp_path, tmp_path / "x.npy", "--model-file", path, "--probs", tmp_path / "p.csv")
+        assert code == 0
+        with open(tmp_path / "p.csv") as handle:
+            rows[temperature] = np.array(
+                [[float(r[f"p{c}"]) for c in range(10)] for r in csv.DictReader(handle)]
+            )
+    unit = (pixels.astype(np.float32) / 255 - np.float32(0.13)) / np.float32(0.31)
+    log_probs = predict_log_proba(params, unit.reshape(4, -1), "relu")
+    for temperature, probs in rows.items():
+        expected = np.exp(log_probs / temperature)
+        np.testing.assert_allclose(probs, expected / expected.sum(1, keepdims=True), atol=1e-5)
+    assert (rows[3.0].argmax(1) == rows[1.0].argmax(1)).all() and (rows[3.0].max(1) < rows[1.0].max(1)).all()

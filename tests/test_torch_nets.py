@@ -164,3 +164,25 @@ def test_bad_params_are_rejected(stage, key, value, message):
 def test_project_torch_params_are_valid():
     for stage in ("train_torch_mlp", "train_cnn"):
         assert _params(stage).num_threads >= 1
+
+
+def test_ema_and_augment_epochs_in_the_torch_trainer():
+    data = _tiny_data()
+    base = dict(width=4, epochs=2, batch_size=32, keep="last")
+
+    def state(**overrides):
+        model, _ = train(_params("train_cnn", **base, **overrides), data, live_dir=None)
+        return model.state_dict()
+
+    plain = state(augment=False)
+    same = state(augment=True, augment_epochs=0)
+    assert all(torch.equal(plain[k], same[k]) for k in plain)
+    assert not torch.equal(state(augment=True, augment_epochs=1)["0.weight"], plain["0.weight"])
+    averaged = state(augment=False, ema_decay=0.9)
+    assert not torch.equal(averaged["0.weight"], plain["0.weight"])
+    # The running statistics of batch norm are averaged too (AveragedModel's use_buffers).
+    assert not torch.equal(averaged["1.running_mean"], plain["1.running_mean"])
+    nearly_raw = state(augment=False, ema_decay=1e-9)
+    for key in plain:
+        if plain[key].is_floating_point():
+            assert torch.allclose(plain[key], nearly_raw[key], atol=1e-5), key

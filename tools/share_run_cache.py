@@ -12,6 +12,7 @@ objects too: every output hash named by a run-cache entry, whichever kind of out
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -30,6 +31,18 @@ def run_cache_output_hashes(runs_dir: Path) -> set[str]:
     return hashes
 
 
+def with_directory_members(hashes: set[str], local) -> set[str]:
+    """``hashes`` plus the files of every directory (``<md5>.dir``) among them that ``local`` holds: a
+    ``cache: false`` directory output (metrics/robustness) is listed in the run-cache by its .dir object
+    only, and restoring it needs the files too."""
+    members = set()
+    for h in hashes:
+        if h.endswith(".dir") and local.exists(h):
+            entries = json.loads(Path(local.oid_to_path(h)).read_text())
+            members.update(str(entry["md5"]) for entry in entries)
+    return hashes | members
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("direction", choices=("push", "pull"))
@@ -43,13 +56,21 @@ def main() -> int:
     local = repo.cache.local
     hashes = run_cache_output_hashes(Path(repo.cache.local_cache_dir) / "runs")
     if args.direction == "push":
-        # Only what this cache holds; directories (.dir) are pushed by dvc itself with their files.
-        objs = {HashInfo("md5", h) for h in hashes if local.exists(h)}
+        # Only what this cache holds.
+        objs = {HashInfo("md5", h) for h in with_directory_members(hashes, local) if local.exists(h)}
         result = repo.cloud.push(objs, remote=args.remote)
+        moved = len(result.transferred)
     else:
-        objs = {HashInfo("md5", h) for h in hashes if not local.exists(h)}
-        result = repo.cloud.pull(objs, remote=args.remote)
-    moved = len(result.transferred)
+        # Two rounds: a directory's listing first, then the files it names.
+        result = repo.cloud.pull(
+            {HashInfo("md5", h) for h in hashes if not local.exists(h)}, remote=args.remote
+        )
+        moved = len(result.transferred)
+        members = with_directory_members(hashes, local) - hashes
+        result = repo.cloud.pull(
+            {HashInfo("md5", h) for h in members if not local.exists(h)}, remote=args.remote
+        )
+        moved += len(result.transferred)
     print(f"run-cache outputs: {moved} object(s) {'pushed' if args.direction == 'push' else 'pulled'}")
     if result.failed and args.direction == "push":
         print(f"run-cache outputs: {len(result.failed)} object(s) failed to push", file=sys.stderr)

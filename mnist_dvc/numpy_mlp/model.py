@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mnist_dvc.calibration import log_softmax
+
 
 # Each activation is (f, f' expressed through the output a = f(z)); using the output means the
 # backward pass needs no copy of the pre-activations.
@@ -95,12 +97,6 @@ def forward(
         cache.masks.append(mask)
         cache.layer_inputs.append(h)
     raise ValueError("params must hold at least one (W, b) pair")
-
-
-def log_softmax(logits: np.ndarray) -> np.ndarray:
-    """log(softmax(z)) via log-sum-exp: subtracting the row maximum keeps exp() from overflowing."""
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
 
 
 def nll_loss(logits: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:

@@ -7,12 +7,13 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from mnist_dvc.affine import random_transforms, warp
 from mnist_dvc.dataset import PreparedData
 from mnist_dvc.numpy_mlp.io import INPUT_SIZE, NUM_CLASSES
 from mnist_dvc.numpy_mlp.model import init_params, loss_and_gradients, predict_log_proba
 from mnist_dvc.numpy_mlp.optim import make_optimizer
 from mnist_dvc.params import StageParams
-from mnist_dvc.training import BatchLoop, FitResult, fit
+from mnist_dvc.training import BatchLoop, FitResult, augments_in, fit
 
 
 def evaluate(params: list[np.ndarray], x: np.ndarray, y: np.ndarray, activation: str) -> tuple[float, float]:
@@ -20,6 +21,22 @@ def evaluate(params: list[np.ndarray], x: np.ndarray, y: np.ndarray, activation:
     log_probs = predict_log_proba(params, x, activation)
     loss = -float(log_probs[np.arange(len(y)), y].mean())
     return loss, float((log_probs.argmax(axis=1) == y).mean())
+
+
+class WeightAverage:
+    """An exponential moving average of the weights, updated after every step and evaluated instead of
+    them: the average of the last ~1/(1 - decay) steps sits nearer the minimum than any single step.
+    The first update copies the weights, as torch's ``AveragedModel`` does."""
+
+    def __init__(self, decay: float):
+        self.decay, self.average = decay, None
+
+    def update(self, params: list[np.ndarray]) -> None:
+        if self.average is None:
+            self.average = [a.copy() for a in params]
+            return
+        for avg, current in zip(self.average, params, strict=True):
+            avg -= avg.dtype.type(1 - self.decay) * (avg - current)  # avg = d avg + (1 - d) current
 
 
 def train(
@@ -35,15 +52,23 @@ def train(
     x_train = data.images["train"].reshape(len(data.images["train"]), -1)
     y_train = data.labels["train"]
     x_val, y_val = data.images["val"].reshape(len(data.images["val"]), -1), data.labels["val"]
+    side = data.images["train"].shape[-1]
+    background = (0.0 - data.normalization.mean) / data.normalization.std  # blank paper, normalized
+    average = WeightAverage(p.ema_decay) if p.ema_decay > 0 else None
+    augmenting = False  # set per epoch
     loop = BatchLoop(
         len(x_train), p.batch_size, rng, lr=p.lr, schedule=p.schedule, epochs=p.epochs,
         warmup_epochs=p.warmup_epochs,
     )  # fmt: skip
 
     def train_step(idx: np.ndarray, lr: float) -> float:
+        x = x_train[idx]
+        if augmenting:
+            moves = random_transforms(len(idx), p.augment_strength, rng)
+            x = warp(x.reshape(len(idx), side, side), moves, background).reshape(x.shape)
         loss, grads = loss_and_gradients(
             params,
-            x_train[idx],
+            x,
             y_train[idx],
             p.activation,
             weight_decay=p.weight_decay,
@@ -51,14 +76,25 @@ def train(
             rng=rng,
         )
         optimizer.step(params, grads, lr)
+        if average is not None:
+            average.update(params)
         return loss
+
+    def train_epoch(epoch: int) -> float:
+        nonlocal augmenting
+        augmenting = augments_in(epoch, p.augment, p.augment_epochs)
+        return loop.run_epoch(train_step)
+
+    def evaluated() -> list[np.ndarray]:
+        """The weights that are validated and kept: the running average when there is one."""
+        return params if average is None else average.average
 
     with threadpool_limits(limits=p.num_threads):
         result = fit(
             epochs=p.epochs,
-            train_epoch=lambda epoch: loop.run_epoch(train_step),
-            evaluate=lambda: evaluate(params, x_val, y_val, p.activation),
-            snapshot=lambda: [a.copy() for a in params],
+            train_epoch=train_epoch,
+            evaluate=lambda: evaluate(evaluated(), x_val, y_val, p.activation),
+            snapshot=lambda: [a.copy() for a in evaluated()],
             keep=p.keep,
             lr=p.lr,
             lr_param=f"{p.stage}.lr",

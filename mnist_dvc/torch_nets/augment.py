@@ -12,8 +12,9 @@ import math
 import torch
 import torch.nn.functional as F
 
-# At strength 1: up to ±15 degrees, ±10% scale, ±3 pixels (of 28) shift.
-MAX_DEGREES, MAX_SCALE, MAX_SHIFT = 15.0, 0.10, 3.0 / 28.0
+from mnist_dvc.affine import MAX_DEGREES, MAX_SCALE, MAX_SHIFT_PX
+
+MAX_SHIFT = MAX_SHIFT_PX / 28.0  # as a fraction of the image side
 
 
 def random_affine(images: torch.Tensor, strength: float, background: float, generator: torch.Generator):

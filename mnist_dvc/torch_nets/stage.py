@@ -20,9 +20,9 @@ def run(stage: str, model: str) -> None:
     # Reported for the CPU: the pipeline must run on one, whatever trained the model.
     cpu = torch.device("cpu")
     speed = images_per_second(lambda x: predict_logits(net, torch.from_numpy(x), cpu), data.images["val"])
+    val_logits = predict_logits(net, torch.from_numpy(data.images["val"]), cpu).numpy()
     architecture = {"arch": p.arch, "hparams": hparams_of(p)}
-    save_checkpoint(
-        MODEL_FILES[model], net, {**architecture, **run_metadata(p, result, data.meta["normalization"])}
-    )
+    meta = run_metadata(p, result, data.meta["normalization"], val_logits, data.labels["val"])
+    save_checkpoint(MODEL_FILES[model], net, {**architecture, **meta})
     write_timing(model, result, speed)
     report(stage, result, MODEL_FILES[model])

@@ -12,13 +12,14 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch import nn
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from mnist_dvc import PipelineError
 from mnist_dvc.dataset import PreparedData
 from mnist_dvc.params import StageParams
 from mnist_dvc.torch_nets.augment import random_affine
 from mnist_dvc.torch_nets.models import build_model
-from mnist_dvc.training import BatchLoop, FitResult, fit
+from mnist_dvc.training import BatchLoop, FitResult, augments_in, fit
 
 EVAL_BATCH = 1000
 
@@ -95,6 +96,15 @@ def train(
     device = select_device(p.device)
     model = build_model(p.arch, hparams_of(p)).to(device, memory_format=torch.channels_last)
     optimizer = make_optimizer(p, model)
+    # The moving average of the weights (and, through use_buffers, of batch norm's running statistics)
+    # is what is validated and kept, when ema_decay > 0.
+    average = (
+        AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(p.ema_decay), use_buffers=True)
+        if p.ema_decay > 0
+        else None
+    )
+    evaluated = model if average is None else average.module
+    augmenting = False  # set per epoch
     loss_fn = nn.CrossEntropyLoss(label_smoothing=p.label_smoothing)
 
     x_train, y_train = torch.from_numpy(data.images["train"]), torch.from_numpy(data.labels["train"])
@@ -112,7 +122,7 @@ def train(
     def train_step(idx: np.ndarray, lr: float) -> float:
         index = torch.from_numpy(idx)
         images = x_train[index]
-        if p.augment:
+        if augmenting:
             images = random_affine(images, p.augment_strength, background, augment_rng)
         for group in optimizer.param_groups:
             group["lr"] = lr
@@ -120,19 +130,23 @@ def train(
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
+        if average is not None:
+            average.update_parameters(model)
         return loss.item()
 
     def train_epoch(epoch: int) -> float:
+        nonlocal augmenting
+        augmenting = augments_in(epoch, p.augment, p.augment_epochs)
         model.train()
         return loop.run_epoch(train_step)
 
     def snapshot() -> dict:
-        return {k: v.detach().clone() for k, v in model.state_dict().items()}
+        return {k: v.detach().clone() for k, v in evaluated.state_dict().items()}
 
     result = fit(
         epochs=p.epochs,
         train_epoch=train_epoch,
-        evaluate=lambda: evaluate(model, x_val, y_val, device),
+        evaluate=lambda: evaluate(evaluated, x_val, y_val, device),
         snapshot=snapshot,
         keep=p.keep,
         lr=p.lr,

@@ -136,3 +136,30 @@ def risk_coverage_figure(curves: dict[str, list[dict]]):
     ax.legend()
     fig.tight_layout()
     return fig
+
+
+def robustness_figure(table: dict[str, dict[str, list[float]]]):
+    """Accuracy against severity, one panel per corruption, one line per model (severity 0 = clean).
+    ``table`` as :func:`mnist_dvc.robustness.accuracy_table` returns it."""
+    plt = _pyplot()
+    names = list(table)
+    corruptions = list(table[names[0]])
+    ncols = 3
+    nrows = -(-len(corruptions) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4 * ncols, 2.9 * nrows), squeeze=False, sharey=True)
+    for ax in axes.flat[len(corruptions) :]:
+        ax.axis("off")
+    for ax, corruption in zip(axes.flat, corruptions, strict=False):
+        for name in names:
+            accuracy = table[name][corruption]
+            ax.plot(range(len(accuracy)), [100 * a for a in accuracy], marker="o", ms=3, label=name)
+        ax.set(title=corruption, ylim=(0, 101), xticks=range(len(accuracy)))
+        ax.grid(True, alpha=0.3)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("accuracy (%)")
+    for ax in axes[-1, :]:
+        ax.set_xlabel("severity")
+    axes.flat[0].legend(fontsize=8, loc="lower left")
+    fig.suptitle("Accuracy under corruption (the same stratified test images for every model)", fontsize=11)
+    fig.tight_layout()
+    return fig

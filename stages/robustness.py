@@ -1,5 +1,6 @@
 """Stage robustness: every model (and the ensemble) on a stratified test subset under each corruption
-and severity -> metrics/robustness.json, metrics/robustness/<corruption>.csv and examples.png."""
+and severity -> metrics/robustness.json, metrics/robustness/<corruption>.csv, curves.png and
+examples.png."""
 
 import time
 
@@ -14,7 +15,7 @@ from mnist_dvc.fileio import write_csv, write_json
 from mnist_dvc.models import load_pipeline_models
 from mnist_dvc.params import load_stage_params
 from mnist_dvc.paths import METRICS_DIR, MODEL_FILES, PREPARED_DIR
-from mnist_dvc.pictures import digit_grid, save_png
+from mnist_dvc.pictures import digit_grid, robustness_figure, save_png
 from mnist_dvc.robustness import accuracy_table, curve_rows, stratified_subset, summary
 
 OUT_DIR = METRICS_DIR / "robustness"
@@ -49,6 +50,7 @@ def main() -> None:
             suptitle=f"test #{chosen[0]} under each corruption, severity 0 (clean) to {SEVERITIES}",
         ),
     )
+    save_png(OUT_DIR / "curves.png", robustness_figure(table))
     results = summary(table)
     write_json(METRICS_DIR / "robustness.json", results)
     for name, r in results.items():

@@ -68,7 +68,8 @@ def test_repro_from_scratch_runs_everything_then_nothing(project):
     for name in MODELS:
         assert (root / f"metrics/training/{name}/plots/custom/loss.json").is_file()
     assert (root / "metrics/data/samples.png").read_bytes()[:4] == b"\x89PNG"
-    for picture in ("calibration/reliability", "calibration/risk_coverage", "robustness/examples"):
+    for picture in ("calibration/reliability", "calibration/risk_coverage", "robustness/examples",
+                    "robustness/curves"):  # fmt: skip
         assert (root / f"metrics/{picture}.png").read_bytes()[:4] == b"\x89PNG"
     reliability = list(csv.DictReader((root / "metrics/calibration/reliability.csv").open()))
     assert {row["model"] for row in reliability} == {*MODELS, "ensemble"}

@@ -8,6 +8,7 @@ applies fixed ones. (The PyTorch trainers warp tensors with ``grid_sample`` in
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,6 +26,9 @@ class Transforms:
     scale: np.ndarray
     dx: np.ndarray
     dy: np.ndarray
+
+    def __getitem__(self, index) -> Transforms:
+        return Transforms(self.degrees[index], self.scale[index], self.dx[index], self.dy[index])
 
 
 def random_transforms(n: int, strength: float, rng: np.random.Generator) -> Transforms:
@@ -88,3 +92,22 @@ def warp(images: np.ndarray, t: Transforms, background: float = 0.0) -> np.ndarr
     top += bottom
     top += f32(background)
     return top.astype(images.dtype, copy=False)
+
+
+def warp_all(
+    images: np.ndarray, t: Transforms, background: float, threads: int, chunk: int = 4096
+) -> np.ndarray:
+    """:func:`warp` over a whole array in chunks, on ``threads`` threads (NumPy's gathers and arithmetic
+    release the GIL). The transforms are drawn before, so the result does not depend on the threads.
+
+    The NumPy MLP warps its whole training set at the start of each augmented epoch: warping batch by
+    batch, between matrix products, ran 40% slower (BLAS threads still spinning on the other core)."""
+    out = np.empty_like(images)
+
+    def one(start: int) -> None:
+        part = slice(start, start + chunk)
+        out[part] = warp(images[part], t[part], background)
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        list(pool.map(one, range(0, len(images), chunk)))
+    return out

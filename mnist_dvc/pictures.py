@@ -119,20 +119,24 @@ def reliability_figure(before: dict[str, list[dict]], after: dict[str, list[dict
 
 
 def risk_coverage_figure(curves: dict[str, list[dict]]):
-    """Accuracy of the most confident share of the test images, one line per model (log error axis)."""
+    """Error rate of the most confident share of the test images, one line per model. The x axis starts
+    a little before the first coverage at which any model errs: below it every model is right."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.5))
+    first_error = min(
+        (r["coverage"] for rows in curves.values() for r in rows if r["accuracy"] < 1), default=1.0
+    )
+    start = max(0.0, np.floor(first_error * 20) / 20 - 0.05)  # a multiple of 5%, one step earlier
     for name, rows in curves.items():
-        coverage = [100 * r["coverage"] for r in rows]
-        error = [100 * max(1 - r["accuracy"], 1e-3) for r in rows]  # 0 errors drawn at 0.001%
-        ax.plot(coverage, error, label=name, lw=1.5)
-    ax.set_yscale("log")
+        ax.plot([100 * r["coverage"] for r in rows], [100 * (1 - r["accuracy"]) for r in rows], label=name)
     ax.set(
+        xlim=(100 * start, 100),
+        ylim=(0, None),
         xlabel="coverage: % of test images answered, most confident first",
         ylabel="error rate of those answered (%)",
-        title="Risk-coverage: how far to trust a confident answer",
+        title=f"Risk-coverage: below {100 * start:.0f}% coverage no model makes an error",
     )
-    ax.grid(True, which="both", alpha=0.3)
+    ax.grid(True, alpha=0.3)
     ax.legend()
     fig.tight_layout()
     return fig

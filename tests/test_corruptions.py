@@ -5,7 +5,15 @@ import itertools
 import numpy as np
 import pytest
 
-from mnist_dvc.affine import MAX_DEGREES, MAX_SCALE, MAX_SHIFT_PX, Transforms, random_transforms, warp
+from mnist_dvc.affine import (
+    MAX_DEGREES,
+    MAX_SCALE,
+    MAX_SHIFT_PX,
+    Transforms,
+    random_transforms,
+    warp,
+    warp_all,
+)
 from mnist_dvc.corruptions import CORRUPTIONS, SEVERITIES, shift
 from tests.fixtures import synthetic_digits
 
@@ -91,3 +99,10 @@ def test_shift_moves_each_digit_a_whole_number_of_pixels_in_turn():
     for i, (dy, dx) in enumerate([(0, 6), (6, 0), (0, -6), (-6, 0)]):
         expected = np.roll(padded[i], (dy, dx), axis=(0, 1))[margin:-margin, margin:-margin]
         np.testing.assert_array_equal(out[i], expected)
+
+
+def test_warp_all_in_threaded_chunks_equals_one_warp():
+    x = _digits(50)
+    t = random_transforms(50, 1.0, np.random.default_rng(5))
+    whole = warp(x, t, background=-0.4)
+    np.testing.assert_array_equal(warp_all(x, t, -0.4, threads=2, chunk=7), whole)

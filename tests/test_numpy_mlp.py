@@ -97,6 +97,7 @@ def test_one_per_sample_sgd_step_equals_the_update_by_hand():
         epochs=1,
         dropout=0.0,
         weight_decay=0.0,
+        augment=False,
         keep="last",
     )
     w0, b0, w1, b1 = init_params([784, 8, 10], "xavier", np.random.default_rng(p.seed))
@@ -140,7 +141,7 @@ def test_same_seed_gives_identical_weights(optimizer):
 
 def test_training_learns_and_keeps_the_best_epoch(tmp_path):
     data = _tiny_data()
-    p = _stage_params(hidden=[32], epochs=4, batch_size=16, keep="best")
+    p = _stage_params(hidden=[32], epochs=4, batch_size=16, keep="best", augment=False)
     params, result = train(p, data, live_dir=tmp_path / "live")
     accuracies = [row["val_accuracy"] for row in result.history]
     assert max(accuracies) >= 0.9  # the synthetic classes are easy

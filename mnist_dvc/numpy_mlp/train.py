@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from mnist_dvc.affine import random_transforms, warp
+from mnist_dvc.affine import random_transforms, warp_all
 from mnist_dvc.dataset import PreparedData
 from mnist_dvc.numpy_mlp.io import INPUT_SIZE, NUM_CLASSES
 from mnist_dvc.numpy_mlp.model import init_params, loss_and_gradients, predict_log_proba
@@ -52,23 +52,19 @@ def train(
     x_train = data.images["train"].reshape(len(data.images["train"]), -1)
     y_train = data.labels["train"]
     x_val, y_val = data.images["val"].reshape(len(data.images["val"]), -1), data.labels["val"]
-    side = data.images["train"].shape[-1]
     background = (0.0 - data.normalization.mean) / data.normalization.std  # blank paper, normalized
     average = WeightAverage(p.ema_decay) if p.ema_decay > 0 else None
-    augmenting = False  # set per epoch
+    images = data.images["train"][:, 0]
+    x_epoch = x_train  # the training images this epoch: warped ones in augmented epochs
     loop = BatchLoop(
         len(x_train), p.batch_size, rng, lr=p.lr, schedule=p.schedule, epochs=p.epochs,
         warmup_epochs=p.warmup_epochs,
     )  # fmt: skip
 
     def train_step(idx: np.ndarray, lr: float) -> float:
-        x = x_train[idx]
-        if augmenting:
-            moves = random_transforms(len(idx), p.augment_strength, rng)
-            x = warp(x.reshape(len(idx), side, side), moves, background).reshape(x.shape)
         loss, grads = loss_and_gradients(
             params,
-            x,
+            x_epoch[idx],
             y_train[idx],
             p.activation,
             weight_decay=p.weight_decay,
@@ -81,8 +77,11 @@ def train(
         return loss
 
     def train_epoch(epoch: int) -> float:
-        nonlocal augmenting
-        augmenting = augments_in(epoch, p.augment, p.augment_epochs)
+        nonlocal x_epoch
+        x_epoch = x_train
+        if augments_in(epoch, p.augment, p.augment_epochs):
+            moves = random_transforms(len(images), p.augment_strength, rng)
+            x_epoch = warp_all(images, moves, background, p.num_threads).reshape(x_train.shape)
         return loop.run_epoch(train_step)
 
     def evaluated() -> list[np.ndarray]:

@@ -83,7 +83,8 @@ clean:
 NB_NUMPY := -S 'train_numpy_mlp.hidden=[128]' -S train_numpy_mlp.activation=sigmoid -S train_numpy_mlp.init=xavier \
 	-S train_numpy_mlp.optimizer=sgd -S train_numpy_mlp.lr=0.01 -S train_numpy_mlp.schedule=constant \
 	-S train_numpy_mlp.warmup_epochs=0 -S train_numpy_mlp.batch_size=1 -S train_numpy_mlp.epochs=10 \
-	-S train_numpy_mlp.weight_decay=0 -S train_numpy_mlp.dropout=0 -S train_numpy_mlp.keep=last
+	-S train_numpy_mlp.weight_decay=0 -S train_numpy_mlp.dropout=0 -S train_numpy_mlp.keep=last \
+	-S train_numpy_mlp.augment=false
 NB_TORCH_PLAIN = -S $(1).optimizer=sgd -S $(1).schedule=constant -S $(1).warmup_epochs=0 -S $(1).batch_size=64 \
 	-S $(1).weight_decay=0 -S $(1).label_smoothing=0 -S $(1).augment=false -S $(1).keep=last
 

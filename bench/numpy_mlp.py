@@ -71,7 +71,7 @@ def ours_time_to_target(data, flat, max_epochs: int) -> dict:
     # (at this size a second thread's spin-waiting slows the NumPy work between the matmuls; the
     # weights come out identical either way).
     fast = dict(hidden=[128], optimizer="momentum", lr=0.05, batch_size=128, schedule="cosine",
-                warmup_epochs=0, dropout=0.1, num_threads=1)  # fmt: skip
+                warmup_epochs=0, dropout=0.1, augment=False, ema_decay=0.0, num_threads=1)  # fmt: skip
     p = StageParams("train_numpy_mlp", dict(base, **fast, epochs=max_epochs, keep="last"))
     history, reached = [], {}
 

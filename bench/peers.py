@@ -42,7 +42,7 @@ from mnist_dvc.validation import StageParams
 # The Makefile's notebook-numpy target.
 NOTEBOOK_NUMPY = dict(hidden=[128], activation="sigmoid", init="xavier", optimizer="sgd", lr=0.01,
                       schedule="constant", warmup_epochs=0, batch_size=1, epochs=10, weight_decay=0.0,
-                      dropout=0.0, keep="last")  # fmt: skip
+                      dropout=0.0, augment=False, ema_decay=0.0, keep="last")  # fmt: skip
 EXAMPLES_EPOCHS = 14
 
 

@@ -203,7 +203,12 @@ def pareto_figure(results: list[dict]):
         marker = "^" if r["shortened"] else "o"
         x, y = r["train_seconds"], 100 * r["test_accuracy"]
         ax.scatter(x, y, color=color, marker=marker, s=70, zorder=3)
-        ax.annotate(r["name"], (x, y), textcoords="offset points", xytext=(7, 4), fontsize=9, color=color)
+        # Below the point where a neighbour sits just above and to the right, so no label crosses a point.
+        crowded = any(
+            0 < 100 * o["test_accuracy"] - y < 0.5 and 1 < o["train_seconds"] / x < 2.5 for o in results
+        )
+        ax.annotate(r["name"], (x, y), textcoords="offset points", xytext=(7, -13 if crowded else 4),
+                    fontsize=9, color=color)  # fmt: skip
     ax.set_xscale("log")
     seconds = [r["train_seconds"] for r in results]
     ax.set_xlim(min(seconds) / 1.6, max(seconds) * 6)  # room for the labels right of the points

@@ -148,7 +148,7 @@ def run_cnn_dataloader(data, epochs: int | None) -> dict:
     model = model.to(memory_format=torch.channels_last)
     optimizer = make_optimizer(p, model)
     s = p.augment_strength
-    background = (0.0 - data.normalization.mean) / data.normalization.std
+    background = data.normalization.blank
     affine = v2.RandomAffine(
         degrees=MAX_DEGREES * s, translate=(MAX_SHIFT * s, MAX_SHIFT * s),
         scale=(1 - MAX_SCALE * s, 1 + MAX_SCALE * s), fill=background,

@@ -31,6 +31,11 @@ class Normalization:
     mean: float
     std: float
 
+    @property
+    def blank(self) -> float:
+        """The value of a blank (paper) pixel after normalization: what a warp fills uncovered areas with."""
+        return (0.0 - self.mean) / self.std
+
     def apply(self, images_uint8: np.ndarray) -> np.ndarray:
         scaled = images_uint8.astype(np.float32) / np.float32(255.0)
         return (scaled - np.float32(self.mean)) / np.float32(self.std)

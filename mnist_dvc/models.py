@@ -38,9 +38,6 @@ class LoadedModel:
         """Temperature-scaled log-probabilities: the same ranking (so the same predictions), honest sizes."""
         return log_softmax(log_probs / np.float32(self.temperature))
 
-    def calibrated_log_proba(self, images: np.ndarray) -> np.ndarray:
-        return self.calibrate(self.predict_log_proba(images))
-
     def normalize(self, unit_images: np.ndarray) -> np.ndarray:
         """Images with pixels in [0, 1] (N, 28, 28) -> what this model was trained on (N, 1, 28, 28)."""
         norm = self.meta["normalization"]
@@ -49,7 +46,7 @@ class LoadedModel:
 
     def log_proba_of_unit_images(self, unit_images: np.ndarray) -> np.ndarray:
         """Calibrated log-probabilities of images with pixels in [0, 1]: what predict and the app show."""
-        return self.calibrated_log_proba(self.normalize(unit_images))
+        return self.calibrate(self.predict_log_proba(self.normalize(unit_images)))
 
 
 def load_model(name: str, path: Path) -> LoadedModel:

@@ -9,16 +9,6 @@ from mnist_dvc.corruptions import CORRUPTIONS, SEVERITIES
 from mnist_dvc.models import LoadedModel, each_model_log_proba
 
 
-def stratified_subset(labels: np.ndarray, size: int, seed: int) -> np.ndarray:
-    """Sorted indices of ``size`` images with the digits in the test set's proportions (scikit-learn)."""
-    from sklearn.model_selection import train_test_split
-
-    if size >= len(labels):
-        return np.arange(len(labels))
-    chosen, _ = train_test_split(np.arange(len(labels)), train_size=size, stratify=labels, random_state=seed)
-    return np.sort(chosen)
-
-
 def accuracy_table(
     models: dict[str, LoadedModel], unit_images: np.ndarray, labels: np.ndarray, corruptions: list[str]
 ) -> dict[str, dict[str, list[float]]]:

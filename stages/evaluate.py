@@ -102,8 +102,9 @@ def write_calibration(labels, raw: dict, log_probs: dict) -> None:
     """Reliability (before and after temperature scaling) and risk-coverage of every model: one long
     table per curve, so that one DVC plot draws all models."""
     before = {name: reliability_rows(probabilities(lp), labels) for name, lp in raw.items()}
-    after = {name: reliability_rows(probabilities(lp), labels) for name, lp in log_probs.items()}
-    coverage = {name: risk_coverage_rows(probabilities(lp), labels) for name, lp in log_probs.items()}
+    probs = {name: probabilities(lp) for name, lp in log_probs.items()}
+    after = {name: reliability_rows(p, labels) for name, p in probs.items()}
+    coverage = {name: risk_coverage_rows(p, labels) for name, p in probs.items()}
     out = METRICS_DIR / "calibration"
     write_csv(out / "reliability.csv", [{"model": n, **r} for n, rows in after.items() for r in rows])
     write_csv(out / "risk_coverage.csv", [{"model": n, **r} for n, rows in coverage.items() for r in rows])

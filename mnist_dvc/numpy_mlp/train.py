@@ -52,7 +52,6 @@ def train(
     x_train = data.images["train"].reshape(len(data.images["train"]), -1)
     y_train = data.labels["train"]
     x_val, y_val = data.images["val"].reshape(len(data.images["val"]), -1), data.labels["val"]
-    background = (0.0 - data.normalization.mean) / data.normalization.std  # blank paper, normalized
     average = WeightAverage(p.ema_decay) if p.ema_decay > 0 else None
     images = data.images["train"][:, 0]
     x_epoch = x_train  # the training images this epoch: warped ones in augmented epochs
@@ -81,7 +80,7 @@ def train(
         x_epoch = x_train
         if augments_in(epoch, p.augment, p.augment_epochs):
             moves = random_transforms(len(images), p.augment_strength, rng)
-            x_epoch = warp_all(images, moves, background, p.num_threads).reshape(x_train.shape)
+            x_epoch = warp_all(images, moves, data.normalization.blank, p.num_threads).reshape(x_train.shape)
         return loop.run_epoch(train_step)
 
     def evaluated() -> list[np.ndarray]:

@@ -109,8 +109,7 @@ def train(
 
     x_train, y_train = torch.from_numpy(data.images["train"]), torch.from_numpy(data.labels["train"])
     x_val, y_val = torch.from_numpy(data.images["val"]), torch.from_numpy(data.labels["val"])
-    norm = data.normalization
-    background = (0.0 - norm.mean) / norm.std  # a blank pixel after normalization
+    background = data.normalization.blank
     batch_rng = np.random.default_rng(p.seed)
     augment_rng = torch.Generator().manual_seed(p.seed)
 

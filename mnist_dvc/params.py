@@ -64,6 +64,9 @@ _TORCH_TRAINING: dict[str, Validator] = {
     "keep": choice("best", "last"),
     "seed": integer(0, 2**32 - 1),
     "device": choice("auto", "cpu", "cuda"),  # auto = CUDA when present, else CPU
+    # The training forward pass; auto = bfloat16 where the device has it natively, else float32.
+    # Weights, validation and the saved model are float32 either way.
+    "precision": choice("auto", "float32", "bfloat16"),
     "num_threads": integer(1, 256),  # torch CPU threads; bit-identical results need the same count
 }
 

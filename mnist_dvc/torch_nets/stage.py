@@ -8,7 +8,7 @@ from mnist_dvc.dataset import load_prepared
 from mnist_dvc.params import load_stage_params
 from mnist_dvc.paths import MODEL_FILES, PREPARED_DIR, training_dir
 from mnist_dvc.torch_nets.checkpoint import save_checkpoint
-from mnist_dvc.torch_nets.train import hparams_of, predict_logits, train
+from mnist_dvc.torch_nets.train import autocast_dtype, hparams_of, predict_logits, select_device, train
 from mnist_dvc.training import images_per_second, report, run_metadata, write_timing
 
 
@@ -22,7 +22,11 @@ def run(stage: str, model: str) -> None:
     speed = images_per_second(lambda x: predict_logits(net, torch.from_numpy(x), cpu), data.images["val"])
     val_logits = predict_logits(net, torch.from_numpy(data.images["val"]), cpu).numpy()
     architecture = {"arch": p.arch, "hparams": hparams_of(p)}
+    # What `precision: auto` became on this machine (the params keep "auto").
+    trained_in = autocast_dtype(p.precision, select_device(p.device)) or torch.float32
     meta = run_metadata(p, result, data.meta["normalization"], val_logits, data.labels["val"])
-    save_checkpoint(MODEL_FILES[model], net, {**architecture, **meta})
+    save_checkpoint(
+        MODEL_FILES[model], net, {**architecture, **meta, "precision": str(trained_in).removeprefix("torch.")}
+    )
     write_timing(model, result, speed)
     report(stage, result, MODEL_FILES[model])

@@ -33,6 +33,33 @@ def select_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+def native_bfloat16(device: torch.device) -> bool:
+    """Whether ``device`` computes in bfloat16 natively (AVX512-BF16/AMX CPUs, Ampere+ GPUs)."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):  # a torch built without oneDNN
+        return False
+
+
+def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
+    """The dtype the training forward pass runs in, for the ``precision`` param; None = float32.
+
+    bfloat16 autocast keeps the weights, the optimizer, validation and the saved model in float32 and
+    runs convolutions and matrix products in bfloat16: 1.5-1.7x faster on a CPU that has the
+    instructions (measured here), and emulated, so much slower, on one that has not - hence ``auto``.
+    """
+    if precision == "float32" or (precision == "auto" and not native_bfloat16(device)):
+        return None
+    if not native_bfloat16(device):
+        raise PipelineError(
+            f"precision = 'bfloat16' but this {device.type.upper()} has no native bfloat16; "
+            "use 'auto' or 'float32'"
+        )
+    return torch.bfloat16
+
+
 def make_deterministic(seed: int, num_threads: int) -> None:
     """Same params, same machine => identical weights. On the CPU that needs a fixed thread count."""
     torch.set_num_threads(num_threads)
@@ -95,6 +122,7 @@ def train(
     make_deterministic(p.seed, p.num_threads)
     device = select_device(p.device)
     model = build_model(p.arch, hparams_of(p)).to(device, memory_format=torch.channels_last)
+    low_precision = autocast_dtype(p.precision, device)
     optimizer = make_optimizer(p, model)
     # The moving average of the weights (and, through use_buffers, of batch norm's running statistics)
     # is what is validated and kept, when ema_decay > 0.
@@ -125,7 +153,8 @@ def train(
             images = random_affine(images, p.augment_strength, background, augment_rng)
         for group in optimizer.param_groups:
             group["lr"] = lr
-        loss = loss_fn(model(to_device(images, device)), y_train[index].to(device))
+        with torch.autocast(device.type, dtype=low_precision, enabled=low_precision is not None):
+            loss = loss_fn(model(to_device(images, device)), y_train[index].to(device))
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()

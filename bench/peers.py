@@ -36,7 +36,7 @@ from mnist_dvc.pictures import save_png
 from mnist_dvc.schedules import StepSchedule
 from mnist_dvc.torch_nets.augment import MAX_DEGREES, MAX_SCALE, MAX_SHIFT
 from mnist_dvc.torch_nets.models import build_model
-from mnist_dvc.torch_nets.train import evaluate, make_deterministic, make_optimizer, to_device
+from mnist_dvc.torch_nets.train import autocast_dtype, evaluate, make_deterministic, make_optimizer, to_device
 from mnist_dvc.validation import StageParams
 
 # The Makefile's notebook-numpy target.
@@ -92,14 +92,18 @@ class ExamplesNet(nn.Module):
         return self.fc2(self.dropout2(x))
 
 
-def timed_epochs(model, batches, optimizer, epochs: int, loss_fn=F.cross_entropy, after_epoch=None) -> float:
-    """A textbook PyTorch training loop over ``batches()`` (yielding (images, labels)); its seconds."""
+def timed_epochs(
+    model, batches, optimizer, epochs: int, loss_fn=F.cross_entropy, after_epoch=None, autocast=None
+) -> float:
+    """A textbook PyTorch training loop over ``batches()`` (yielding (images, labels)); its seconds.
+    ``autocast``: the low-precision dtype of the forward pass, as the stages' ``precision`` resolves."""
     elapsed = 0.0
     model.train()
     for _ in range(epochs):
         start = time.perf_counter()
         for images, labels in batches():
-            loss = loss_fn(model(images), labels)
+            with torch.autocast("cpu", dtype=autocast, enabled=autocast is not None):
+                loss = loss_fn(model(images), labels)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -179,11 +183,12 @@ def run_cnn_dataloader(data, epochs: int | None) -> dict:
             yield to_device(images, torch.device("cpu")), labels
 
     loss_fn = nn.CrossEntropyLoss(label_smoothing=p.label_smoothing)
-    seconds = timed_epochs(model, batches, optimizer, epochs, loss_fn=loss_fn)
+    low_precision = autocast_dtype(p.precision, torch.device("cpu"))
+    seconds = timed_epochs(model, batches, optimizer, epochs, loss_fn=loss_fn, autocast=low_precision)
     return entry(
         "default CNN, DataLoader + per-sample transforms", test_accuracy(model, data),
         seconds * full / epochs, epochs_run=epochs, epochs_full=full,
-        note="same model, optimizer and schedule",
+        note="same model, optimizer, schedule and precision",
     )  # fmt: skip
 
 

@@ -86,7 +86,8 @@ NB_NUMPY := -S 'train_numpy_mlp.hidden=[128]' -S train_numpy_mlp.activation=sigm
 	-S train_numpy_mlp.weight_decay=0 -S train_numpy_mlp.dropout=0 -S train_numpy_mlp.keep=last \
 	-S train_numpy_mlp.augment=false
 NB_TORCH_PLAIN = -S $(1).optimizer=sgd -S $(1).schedule=constant -S $(1).warmup_epochs=0 -S $(1).batch_size=64 \
-	-S $(1).weight_decay=0 -S $(1).label_smoothing=0 -S $(1).augment=false -S $(1).keep=last
+	-S $(1).weight_decay=0 -S $(1).label_smoothing=0 -S $(1).augment=false -S $(1).keep=last \
+	-S $(1).precision=float32
 
 notebook-numpy: $(STAMP)
 	$(BIN)/dvc exp run --temp -n notebook-numpy $(NB_NUMPY)

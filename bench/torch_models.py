@@ -26,6 +26,7 @@ PLAIN = dict(
     label_smoothing=0.0,
     augment=False,
     keep="last",
+    precision="float32",  # the notebook's arithmetic, whatever the defaults' `auto` picks
 )
 NOTEBOOK = {
     "notebook_mlp": ("train_torch_mlp", dict(PLAIN, arch="seed", lr=0.003, epochs=5, dropout=0.0)),

@@ -192,6 +192,22 @@ def run_cnn_dataloader(data, epochs: int | None) -> dict:
     )  # fmt: skip
 
 
+def _label_dy(r: dict, results: list[dict]) -> int:
+    """Vertical offset (points) of the label right of ``r``'s point, so that no label crosses a neighbour
+    at nearly the same accuracy: away from the neighbour on its right, else below a left one as high."""
+    x, y = r["train_seconds"], 100 * r["test_accuracy"]
+
+    def near(o, lo, hi):
+        return lo < o["train_seconds"] / x < hi and abs(100 * o["test_accuracy"] - y) < 0.5
+
+    right = [100 * o["test_accuracy"] for o in results if near(o, 1, 2.5)]
+    if right:
+        return -13 if min(right) > y else 8
+    if any(100 * o["test_accuracy"] >= y for o in results if near(o, 1 / 2.5, 1)):
+        return -13
+    return 4
+
+
 def pareto_figure(results: list[dict]):
     """Test accuracy against training seconds (log), one labelled point per model, ours in red."""
     import matplotlib
@@ -208,11 +224,7 @@ def pareto_figure(results: list[dict]):
         marker = "^" if r["shortened"] else "o"
         x, y = r["train_seconds"], 100 * r["test_accuracy"]
         ax.scatter(x, y, color=color, marker=marker, s=70, zorder=3)
-        # Below the point where a neighbour sits just above and to the right, so no label crosses a point.
-        crowded = any(
-            0 < 100 * o["test_accuracy"] - y < 0.5 and 1 < o["train_seconds"] / x < 2.5 for o in results
-        )
-        ax.annotate(r["name"], (x, y), textcoords="offset points", xytext=(7, -13 if crowded else 4),
+        ax.annotate(r["name"], (x, y), textcoords="offset points", xytext=(7, _label_dy(r, results)),
                     fontsize=9, color=color)  # fmt: skip
     ax.set_xscale("log")
     seconds = [r["train_seconds"] for r in results]

@@ -2,13 +2,14 @@
 
 Accepted, by content and suffix: PyTorch tensor files (.pth/.pt, loaded with ``weights_only=True``:
 anything but a plain tensor is refused, never unpickled), .npy arrays, IDX image files (raw or .gz),
-and PNG/JPEG/BMP pictures of any size, which are turned into MNIST-style digits the way MNIST itself
-was made: grayscale, light ink on a dark background, cropped to the ink, scaled to fit 20x20 and placed
-in 28x28 so that the centre of mass is at the centre.
+which are digits already, and pictures (PNG, JPEG, BMP, GIF's first frame, TIFF, WebP) of any size:
+photos, scans and drawings, in which :mod:`mnist_dvc.photo` finds the handwritten digits - none, one or
+several side by side - and redraws each the way MNIST was made.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +18,7 @@ import numpy as np
 from mnist_dvc import PipelineError
 from mnist_dvc.idx import GZIP_MAGIC, IMAGE_MAGIC, read_images
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 TENSOR_SUFFIXES = (".pth", ".pt")
 SCALES = ("auto", "pixels", "unit", "seed", "standard")
 SCALE_RULE = (
@@ -27,9 +28,10 @@ SCALE_RULE = (
     "and pictures are always pixels."
 )
 MAX_PIXELS = 40_000_000  # a picture larger than this is refused (decompression bombs)
-MIN_CONTRAST = 32  # on 0-255: less between background and ink is a blank picture
-INK_THRESHOLD = 0.1  # of the ink's peak: fainter pixels are background noise (paper, sensor)
-BOX, SIDE = 20, 28  # MNIST: the digit fits a 20x20 box inside the 28x28 image
+FORMATS = (
+    "pictures (PNG, JPEG, BMP, GIF, TIFF, WebP: photos, scans, drawings), PyTorch tensor files (.pth/.pt), "
+    ".npy arrays and IDX image files (raw or .gz)"
+)
 
 
 class InputError(PipelineError):
@@ -38,40 +40,57 @@ class InputError(PipelineError):
 
 @dataclass
 class Digits:
-    """Digits read from one file: ``images`` (N, 28, 28) float32 in [0, 1] (0 background, 1 ink)."""
+    """Digits read from one file: ``images`` (N, 28, 28) float32 in [0, 1] (0 background, 1 ink).
+
+    For a picture they are the digits found in it, left to right: N = 0 when it holds no digit. For
+    tensors, .npy and IDX files, each image is a digit of its own."""
 
     path: Path
     images: np.ndarray
+    picture: bool = False
 
     def sources(self) -> list[str]:
-        if len(self.images) == 1 and self.path.suffix.lower() in IMAGE_SUFFIXES:
+        if self.picture and len(self.images) == 1:
             return [str(self.path)]
         return [f"{self.path}[{i}]" for i in range(len(self.images))]
 
 
-def expand(paths: list[str | Path]) -> list[Path]:
-    """Files in the order given; a folder contributes its readable files, sorted by name."""
-    files = []
+def expand(paths: list[str | Path]) -> tuple[list[Path], list[str]]:
+    """The files to read, in the order given, and why others were skipped.
+
+    A folder contributes the readable files under it, subfolders included, sorted by path; each file
+    there that is not a picture, tensor, .npy or IDX file is skipped with a line saying so. A folder
+    with nothing readable is an error, as is a path that does not exist.
+    """
+    files, skipped = [], []
     for path in map(Path, paths):
         if path.is_dir():
-            inside = sorted(p for p in path.iterdir() if p.is_file() and _kind(p) is not None)
+            inside = []
+            for candidate in sorted(p for p in path.rglob("*") if p.is_file()):
+                if _kind(candidate) is None:
+                    skipped.append(f"{candidate}: skipped, not a file predict reads ({FORMATS})")
+                else:
+                    inside.append(candidate)
             if not inside:
-                raise InputError(f"{path}: a folder with no image, tensor, .npy or IDX file in it")
+                raise InputError(f"{path}: a folder with no picture, tensor, .npy or IDX file in it")
             files.extend(inside)
         elif path.is_file():
             files.append(path)
         else:
             raise InputError(f"{path}: no such file or folder")
-    return files
+    return files, skipped
 
 
-def read_digits(path: Path, scale: str = "auto", standard: tuple[float, float] | None = None) -> Digits:
+def read_digits(
+    path: Path, scale: str = "auto", standard: tuple[float, float] | None = None, ink: str = "auto"
+) -> Digits:
     """Read one file; ``scale`` says how tensor/.npy values map to pixels (see :data:`SCALE_RULE`).
-    ``standard`` is the (mean, std) of the model for ``scale='standard'``."""
+    ``standard`` is the (mean, std) of the model for ``scale='standard'``; ``ink`` (auto, dark, light)
+    the polarity of a picture's writing."""
     kind = _kind(path)
     try:
         if kind == "image":
-            return Digits(path, _read_picture(path)[None])
+            return Digits(path, _read_picture(path, ink), picture=True)
         if kind == "idx":
             return Digits(path, read_images(path).astype(np.float32) / 255)
         if kind in ("tensor", "npy"):
@@ -79,10 +98,7 @@ def read_digits(path: Path, scale: str = "auto", standard: tuple[float, float] |
             return Digits(path, to_unit(_as_digits_shape(array, path), scale, path, standard))
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    raise InputError(
-        f"{path}: unsupported file type (expected .pth/.pt, .npy, IDX images raw or .gz, or "
-        f"{'/'.join(s.lstrip('.').upper() for s in IMAGE_SUFFIXES)})"
-    )
+    raise InputError(f"{path}: unsupported file type (expected {FORMATS})")
 
 
 def _kind(path: Path) -> str | None:
@@ -190,19 +206,25 @@ def to_unit(array: np.ndarray, scale: str, path: Path, standard: tuple[float, fl
     return np.clip(x, 0, 1)
 
 
-def _read_picture(path: Path) -> np.ndarray:
+def _read_picture(path: Path, ink: str = "auto") -> np.ndarray:
     from PIL import Image, UnidentifiedImageError
 
     try:
         with Image.open(path) as picture:
-            if picture.width * picture.height > MAX_PIXELS:
-                raise InputError(
-                    f"{path}: {picture.width}x{picture.height} pixels, more than the {MAX_PIXELS:,} allowed"
-                )
+            _check_size(picture.width * picture.height, path)
             gray = picture_to_gray(picture)
-    except (UnidentifiedImageError, Image.DecompressionBombError, SyntaxError, ValueError) as exc:
+    except Image.DecompressionBombError as exc:  # PIL's own limit, where a caller lowered it
+        pixels = re.search(r"\((\d+) pixels\)", str(exc))
+        _check_size(int(pixels.group(1)) if pixels else MAX_PIXELS + 1, path)
+        raise
+    except (UnidentifiedImageError, SyntaxError, ValueError) as exc:
         raise InputError(f"{path}: not an image PIL can read ({type(exc).__name__})") from None
-    return mnist_style(gray, str(path))
+    return picture_digits(gray, ink)
+
+
+def _check_size(pixels: int, path: Path) -> None:
+    if pixels > MAX_PIXELS:
+        raise InputError(f"{path}: too large ({pixels / 1e6:.0f} Mpixel, limit {MAX_PIXELS / 1e6:.0f})")
 
 
 def picture_to_gray(picture) -> np.ndarray:
@@ -216,36 +238,8 @@ def picture_to_gray(picture) -> np.ndarray:
     return np.asarray(picture.convert("L"), dtype=np.float32)
 
 
-def mnist_style(gray: np.ndarray, source: str) -> np.ndarray:
-    """A grayscale picture (H, W) on 0-255, either polarity -> a 28x28 MNIST-style digit in [0, 1].
+def picture_digits(gray: np.ndarray, ink: str = "auto") -> np.ndarray:
+    """A grayscale picture (H, W) on 0-255 -> its digits (N, 28, 28) in [0, 1], left to right."""
+    from mnist_dvc.photo import find_digits
 
-    The background is the median of the border pixels; dark ink on light paper is inverted. The ink is
-    cropped, scaled to fit 20x20 (aspect kept, anti-aliased) and shifted so its centre of mass is at
-    the centre of the 28x28 image, as LeCun et al. made MNIST.
-    """
-    from PIL import Image
-
-    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
-    background = float(np.median(border))
-    ink = gray - background if background < 128 else background - gray
-    ink = np.clip(ink, 0, None)
-    if ink.max() < MIN_CONTRAST:
-        raise InputError(f"{source}: a blank picture (no ink darker or lighter than the background)")
-    ink /= ink.max()
-    ink[ink < INK_THRESHOLD] = 0
-    rows, cols = np.nonzero(ink)
-    crop = ink[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
-    h, w = crop.shape
-    factor = BOX / max(h, w)
-    size = (max(1, round(w * factor)), max(1, round(h * factor)))
-    resized = np.asarray(Image.fromarray(crop.astype(np.float32)).resize(size, Image.Resampling.LANCZOS))
-    resized = np.clip(resized, 0, 1)
-    # Place the box so that its centre of mass lands on the image centre, staying inside the image.
-    total = resized.sum()
-    cy = (resized.sum(axis=1) * np.arange(size[1])).sum() / total
-    cx = (resized.sum(axis=0) * np.arange(size[0])).sum() / total
-    top = int(np.clip(round(SIDE / 2 - 0.5 - cy), 0, SIDE - size[1]))
-    left = int(np.clip(round(SIDE / 2 - 0.5 - cx), 0, SIDE - size[0]))
-    digit = np.zeros((SIDE, SIDE), np.float32)
-    digit[top : top + size[1], left : left + size[0]] = resized
-    return digit
+    return find_digits(gray, ink).digits

@@ -1,0 +1,284 @@
+"""Real-world pictures of handwriting, made from MNIST test digits, and how well the models read them.
+
+`python -m bench.photos` (after `dvc repro`: it needs the models and data/raw). Each set redraws official
+**test** digits (never trained on) as pen strokes - the digit's skeleton drawn with a ballpoint, a pencil,
+a marker or chalk - on a photographed surface: ruled or squared notebook paper, a board; with uneven light,
+a tilt of the phone, sensor noise and JPEG compression. The sets:
+
+* ``ruled_ballpoint``: blue ballpoint on ruled paper with a red margin line, noise, JPEG;
+* ``squared_pencil``: pencil on squared paper, a shadow across the page, JPEG;
+* ``board_chalk``: white chalk (broken strokes) on a dark green board, noise, JPEG;
+* ``ruled_marker``: a fat black marker on ruled paper, tilted up to 4 degrees, JPEG;
+* ``page_corner``: a small ballpoint digit somewhere on a large plain page;
+* ``numbers``: two to four digits side by side on ruled paper (read with ``number=True``);
+* ``no_digit``: blank pages, ruled and squared pages and boards with nothing written.
+
+Every picture goes through the real input path (:func:`mnist_dvc.digits.read_digits`), files included.
+Accuracy per model and set, with this revision's preprocessing and with ``--baseline`` (a git revision's
+:mod:`mnist_dvc.digits`, default the last one before the photo preprocessing), goes to
+bench/results/photos.json; bench/results/photos.png shows a few inputs beside what the models received.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from bench.common import RESULTS_DIR, matmul_gflops, save
+from mnist_dvc.digits import read_digits
+from mnist_dvc.idx import TEST_IMAGES, TEST_LABELS, read_images, read_labels
+from mnist_dvc.models import ENSEMBLE, each_model_log_proba, load_pipeline_models
+from mnist_dvc.paths import MODEL_FILES, RAW_DIR
+from mnist_dvc.pictures import _pyplot, save_png
+
+BASELINE = "0aeff80"  # main before the photo preprocessing: `mnist_style` of PIL only
+SETS = ("ruled_ballpoint", "squared_pencil", "board_chalk", "ruled_marker", "page_corner")
+BLUE_INK, PENCIL, BLACK, CHALK = (25, 45, 140), (70, 70, 78), (15, 15, 20), (235, 235, 225)
+PAPER, BOARD = (245, 243, 236), (38, 70, 52)
+RULE_BLUE, GRID_GRAY, MARGIN_RED = (150, 185, 225), (165, 175, 185), (220, 90, 90)
+
+
+def stroke_mask(digit: np.ndarray, height: int, pen: float) -> np.ndarray:
+    """An MNIST digit (28x28 uint8) redrawn as a pen stroke ``height`` pixels tall and ``pen`` wide: the
+    skeleton of the lightly smoothed digit at 4x MNIST's size (where it has no spurs), each pair of
+    neighbouring skeleton pixels joined by a line at the target size, dilated by the pen. Float mask."""
+    from skimage.draw import line
+    from skimage.filters import gaussian
+    from skimage.morphology import dilation, disk
+    from skimage.transform import resize
+
+    from mnist_dvc.photo import stroke_skeleton
+
+    ink = gaussian(digit.astype(np.float32) / 255, 0.8)
+    rows, cols = np.nonzero(ink > 0.5 * ink.max())
+    crop = ink[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
+    base = resize(crop, (4 * crop.shape[0], 4 * crop.shape[1]), order=3)
+    skeleton = stroke_skeleton(base > 0.5 * base.max())
+    factor = (height - 1) / (skeleton.shape[0] - 1)
+    margin = int(pen) + 2
+    out = np.zeros((height + 2 * margin, round((skeleton.shape[1] - 1) * factor) + 1 + 2 * margin), bool)
+    ys, xs = np.nonzero(skeleton)
+    out[np.round(ys * factor).astype(int) + margin, np.round(xs * factor).astype(int) + margin] = True
+    for dy, dx in ((0, 1), (1, 0), (1, 1), (1, -1)):
+        for y, x in zip(ys, xs, strict=True):
+            y2, x2 = y + dy, x + dx
+            if 0 <= y2 < skeleton.shape[0] and 0 <= x2 < skeleton.shape[1] and skeleton[y2, x2]:
+                rr, cc = line(*(round(v * factor) + margin for v in (y, x, y2, x2)))
+                out[rr, cc] = True
+    return dilation(out, disk(pen / 2)).astype(np.float32) if pen >= 2 else out.astype(np.float32)
+
+
+def _smooth_noise(shape, scale: float, rng: np.random.Generator) -> np.ndarray:
+    from skimage.filters import gaussian
+
+    field = gaussian(rng.standard_normal(shape), sigma=scale)
+    return (field - field.mean()) / (field.std() + 1e-9)
+
+
+def _paper(shape, kind: str, spacing: int, rng: np.random.Generator) -> np.ndarray:
+    h, w = shape
+    base = BOARD if kind == "board" else PAPER
+    canvas = np.empty((h, w, 3), np.float32)
+    canvas[:] = base
+    if kind in ("ruled", "squared"):
+        offset = rng.integers(0, spacing)
+        colour = RULE_BLUE if kind == "ruled" else GRID_GRAY
+        width = int(rng.integers(1, 3))
+        for y in range(offset, h, spacing):
+            canvas[y : y + width] = colour
+        if kind == "squared":
+            for x in range(rng.integers(0, spacing), w, spacing):
+                canvas[:, x : x + width] = colour
+        elif rng.random() < 0.7:
+            x = int(w * rng.uniform(0.05, 0.15))
+            canvas[:, x : x + 2] = MARGIN_RED
+    if kind == "board":  # chalk dust and wiping marks
+        canvas += 10 * _smooth_noise((h, w), 20, rng)[..., None]
+    return canvas
+
+
+def _light(canvas: np.ndarray, rng: np.random.Generator, depth: float) -> np.ndarray:
+    """Uneven light: a linear fall-off in a random direction and a soft shadow."""
+    h, w = canvas.shape[:2]
+    angle = rng.uniform(0, 2 * np.pi)
+    ys, xs = np.mgrid[0:h, 0:w]
+    ramp = (np.cos(angle) * xs / w + np.sin(angle) * ys / h) + 1
+    ramp = 1 - depth * ramp / ramp.max()
+    cy, cx, r = rng.uniform(0, h), rng.uniform(0, w), rng.uniform(0.2, 0.5) * max(h, w)
+    shadow = 1 - 0.5 * depth * np.exp(-((ys - cy) ** 2 + (xs - cx) ** 2) / (2 * r**2))
+    return canvas * (ramp * shadow)[..., None]
+
+
+def compose(digits: list[np.ndarray], kind: str, rng: np.random.Generator) -> Image.Image:
+    """One photo of ``digits`` (MNIST uint8 28x28 each) written side by side, in the style of ``kind``."""
+    from skimage.transform import rotate
+
+    small = kind == "page_corner"
+    h, w = (1400, 1000) if small else (int(rng.integers(360, 720)), int(rng.integers(480, 900)))
+    height = int(rng.uniform(0.04, 0.07) * h) if small else int(rng.uniform(0.3, 0.55) * h)
+    surface = {"ruled_ballpoint": "ruled", "squared_pencil": "squared", "board_chalk": "board",
+               "ruled_marker": "ruled", "page_corner": "plain", "numbers": "ruled"}[kind]  # fmt: skip
+    colour, alpha, pen = {
+        "ruled_ballpoint": (BLUE_INK, 0.9, rng.uniform(0.012, 0.03) * height),
+        "squared_pencil": (PENCIL, rng.uniform(0.55, 0.8), rng.uniform(0.02, 0.04) * height),
+        "board_chalk": (CHALK, 0.9, rng.uniform(0.05, 0.09) * height),
+        "ruled_marker": (BLACK, 0.95, rng.uniform(0.08, 0.14) * height),
+        "page_corner": (BLUE_INK, 0.9, rng.uniform(0.03, 0.06) * height),
+        "numbers": (BLUE_INK, 0.9, rng.uniform(0.015, 0.04) * height),
+    }[kind]
+    pen = max(1.0, pen)
+    canvas = _paper((h, w), surface, max(8, int(height * rng.uniform(0.45, 0.7))), rng)
+    ink = np.zeros((h, w), np.float32)
+    masks = [stroke_mask(d, int(height * rng.uniform(0.9, 1.1)), pen) for d in digits]
+    total = sum(m.shape[1] for m in masks) + int(0.3 * height) * (len(masks) - 1)
+    x = int(rng.integers(int(0.05 * w), max(int(0.05 * w) + 1, w - total - int(0.05 * w))))
+    top = int(rng.integers(int(0.05 * h), max(int(0.05 * h) + 1, h - height - int(0.1 * h))))
+    for mask in masks:
+        mh, mw = mask.shape
+        y = top + int(rng.integers(-height // 12, height // 12 + 1))
+        y, xx = min(max(y, 0), h - mh), min(x, w - mw)
+        ink[y : y + mh, xx : xx + mw] = np.maximum(ink[y : y + mh, xx : xx + mw], mask)
+        x += mw + int(rng.uniform(0.15, 0.45) * height)
+    if kind == "board_chalk":  # chalk skips on the board's grain
+        ink *= (_smooth_noise((h, w), 1.2, rng) > -0.6) * rng.uniform(0.7, 1.0)
+    elif kind == "squared_pencil":  # graphite grain
+        ink *= np.clip(0.85 + 0.25 * _smooth_noise((h, w), 1.0, rng), 0, 1)
+    a = (alpha * ink)[..., None]
+    canvas = canvas * (1 - a) + np.asarray(colour, np.float32) * a
+    canvas = _light(canvas, rng, rng.uniform(0.15, 0.45))
+    if kind == "ruled_marker" or rng.random() < 0.5:  # the phone held at a slight angle
+        canvas = rotate(canvas, rng.uniform(-4, 4), mode="edge", preserve_range=True)
+    canvas += rng.normal(0, rng.uniform(3, 8), canvas.shape)
+    return Image.fromarray(np.clip(canvas, 0, 255).astype(np.uint8))
+
+
+def no_digit_picture(i: int, rng: np.random.Generator) -> Image.Image:
+    kind = ("plain", "ruled", "squared", "board")[i % 4]
+    h, w = int(rng.integers(360, 720)), int(rng.integers(480, 900))
+    canvas = _light(_paper((h, w), kind, int(rng.integers(20, 45)), rng), rng, rng.uniform(0.15, 0.45))
+    canvas += rng.normal(0, rng.uniform(3, 8), canvas.shape)
+    return Image.fromarray(np.clip(canvas, 0, 255).astype(np.uint8))
+
+
+def load_baseline(rev: str):
+    """``mnist_style`` of :mod:`mnist_dvc.digits` as it was at git revision ``rev``."""
+    source = subprocess.run(
+        ["git", "show", f"{rev}:mnist_dvc/digits.py"], check=True, capture_output=True, text=True
+    ).stdout
+    path = Path(tempfile.mkdtemp()) / "digits_baseline.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location("digits_baseline", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def baseline_digit(module, path: Path) -> np.ndarray | None:
+    """The baseline's single digit of a picture (it always read exactly one), None if it refused."""
+    from PIL import Image as PILImage
+
+    try:
+        with PILImage.open(path) as picture:
+            return module.mnist_style(module.picture_to_gray(picture), str(path))
+    except module.InputError:
+        return None
+
+
+def answers(models, images: np.ndarray) -> dict[str, np.ndarray]:
+    if len(images) == 0:
+        return {name: np.zeros(0, int) for name in [*models, ENSEMBLE]}
+    return {name: lp.argmax(1) for name, lp in each_model_log_proba(models, images).items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--per-set", type=int, default=100, help="pictures per set (default: %(default)s)")
+    parser.add_argument(
+        "--baseline", default=BASELINE, help="git revision to compare with (default: %(default)s)"
+    )
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+
+    test_images = read_images(RAW_DIR / TEST_IMAGES)
+    test_labels = read_labels(RAW_DIR / TEST_LABELS)
+    models = load_pipeline_models(list(MODEL_FILES))
+    baseline = load_baseline(args.baseline)
+    rng = np.random.default_rng(args.seed)
+    results = {"sgemm_gflops_2_threads": round(matmul_gflops(), 1), "per_set": args.per_set,
+               "baseline": args.baseline, "sets": {}}  # fmt: skip
+    shown = []
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        for kind in (*SETS, "numbers", "no_digit"):
+            picks = rng.integers(0, len(test_images), size=(args.per_set, 4))
+            truth, after, before, seconds = [], [], [], []
+            for i in range(args.per_set):
+                count = int(rng.integers(2, 5)) if kind == "numbers" else (0 if kind == "no_digit" else 1)
+                digits = [test_images[j] for j in picks[i, :count]]
+                picture = compose(digits, kind, rng) if count else no_digit_picture(i, rng)
+                path = tmp / f"{kind}_{i}.jpg"
+                picture.save(path, quality=int(rng.integers(70, 90)))
+                start = time.perf_counter()
+                found = read_digits(path)
+                seconds.append(time.perf_counter() - start)
+                truth.append("".join(str(test_labels[j]) for j in picks[i, :count]))
+                after.append(found.images)
+                before.append(baseline_digit(baseline, path))
+                if i < 2:
+                    shown.append((kind, path, found.images, before[-1]))
+            results["sets"][kind] = score(models, truth, after, before)
+            results["sets"][kind]["preprocess_ms_median"] = round(1000 * float(np.median(seconds)), 1)
+            print(kind, results["sets"][kind], flush=True)
+        figure(shown, RESULTS_DIR / "photos.png")
+    save("photos", results)
+
+
+def score(models, truth: list[str], after: list[np.ndarray], before: list[np.ndarray | None]) -> dict:
+    """Share of pictures read exactly (every digit, none made up), per model, now and before."""
+    empty = np.zeros((0, 28, 28), np.float32)
+    before = [empty if b is None else b[None] for b in before]
+    out = {}
+    for when, found in (("after", after), ("before", before)):
+        labels = answers(models, np.concatenate([*found, empty]).astype(np.float32))
+        ends = np.cumsum([len(f) for f in found])
+        out[when] = {
+            name: round(float(np.mean([
+                "".join(map(str, predicted[end - len(f) : end])) == t
+                for f, end, t in zip(found, ends, truth, strict=True)
+            ])), 3)
+            for name, predicted in labels.items()
+        }  # fmt: skip
+    return out
+
+
+def figure(shown: list, path: Path) -> None:
+    """Each row: the picture, what the models receive now, and what they received before."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(len(shown), 3, figsize=(7.5, 1.9 * len(shown)), squeeze=False,
+                             gridspec_kw={"width_ratios": [2.2, 2, 1]})  # fmt: skip
+    for row, (kind, picture, after, before) in zip(axes, shown, strict=True):
+        for ax in row:
+            ax.axis("off")
+        with Image.open(picture) as image:
+            row[0].imshow(np.asarray(image.convert("RGB")))
+        row[0].set_title(f"{kind}: the photo", fontsize=8)
+        strip = np.concatenate(list(after), axis=1) if len(after) else np.zeros((28, 28))
+        row[1].imshow(strip, cmap="gray", vmin=0, vmax=1)
+        row[1].set_title("received now" + ("" if len(after) else ": no digit found"), fontsize=8)
+        row[2].imshow(before if before is not None else np.zeros((28, 28)), cmap="gray", vmin=0, vmax=1)
+        row[2].set_title("received before" + ("" if before is not None else ": refused"), fontsize=8)
+    fig.tight_layout()
+    save_png(path, fig)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

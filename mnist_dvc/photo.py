@@ -1,0 +1,416 @@
+"""A picture of handwriting (a phone photo, a scan, a drawing) -> the MNIST-style digits in it, left to right.
+
+MNIST's digits are white strokes of one pen width on black, fitted into 20x20 and centred by centre of mass
+in 28x28. A photo of a notebook page is far from that: uneven light, ruling lines, JPEG noise, a thin
+ballpoint or a fat marker, a small digit somewhere on a large page. Each step below removes one of those
+differences, with scikit-image doing the image processing:
+
+1. :func:`working_copy`: bounded size, so a 12-Mpixel photo and a 28x28 scan cost about the same.
+2. :func:`ink_strength`: the paper's (or board's) own brightness, estimated by a morphological closing
+   (opening) wider than any stroke, is subtracted, which removes shadows and uneven light. Dark ink on
+   light paper or light chalk on a dark board: whichever leaves the sparser residue, unless told.
+3. :func:`ink_mask`: a hysteresis threshold relative to the ink's contrast and above the picture's noise.
+4. :func:`remove_rules`: long thin straight lines that run across the picture (ruled, squared and margin
+   lines) are found after straightening the picture (Hough transform), and removed except where a stroke
+   crosses them.
+5. :func:`digit_boxes`: connected components, specks dropped, grouped into digits along the line of
+   writing, left to right. No group large enough: no digit.
+6. :func:`redraw`: each digit's skeleton redrawn with MNIST's pen, fitted into 20x20, centred by mass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+WORK_LONG_SIDE = 1024  # larger pictures are shrunk (anti-aliased) to this long side first
+WORK_SHORT_SIDE = 112  # smaller ones (a 28x28 scan) are enlarged, so strokes are several pixels wide
+BACKGROUND_SHARE = 0.25  # of the short side: the paper estimate's footprint, wider than any stroke
+MIN_CONTRAST = 32.0  # on 0-255: ink fainter than this against its paper is no ink (a blank picture)
+NOISE_MADS = 6.0  # ink stands this many median absolute deviations above the paper's residue...
+CLEAR_OF_NOISE = 1.5  # ...and its typical contrast is this many times that floor: else it is noise
+LOW, HIGH = 0.3, 0.55  # hysteresis thresholds, as shares of the ink's typical contrast
+MAX_TILT = 10.0  # degrees: a photo tilted up to this much is straightened by its ruling lines
+RULE_COVERAGE = 0.5  # a ruling line's ink covers at least this share of the picture's width (height)...
+RULE_REACH = 0.12  # ...reaches within this share of both edges...
+RULE_THICKNESS = 0.025  # ...and is at most this share of the short side thick (3 pixels at least)
+RULE_LEVEL = 0.15  # rulings are looked for down to this share of the ink's contrast
+RULE_SLACK = 3  # pixels: how far a ruling line may wander from level across the straightened picture
+SPECK = 0.04  # a component smaller than this share of the largest one is a speck (noise, dust)
+MAX_STROKE_SHARE = 0.25  # of a digit's long side: thicker "strokes" are shadows or blots
+MIN_DIGIT_HEIGHT = 0.025  # of the long side: smaller writing is no digit
+SAME_ROW = 0.5  # another digit overlaps the main one vertically by this share of the smaller height
+MIN_HEIGHT_SHARE = 0.4  # ...and is at least this share of the main digit's height
+MAX_GAP = 1.5  # ...and lies within this many digit heights of its neighbour in the row
+BOX, SIDE = 20, 28  # MNIST: the digit fits a 20x20 box inside the 28x28 image
+# MNIST's pen: ink mass per pixel of skeleton is 2.85 pixels (median of the first 3,000 training digits).
+# Drawn OVERSAMPLE times larger with a disk of radius PEN_RADIUS and averaged back: (2 * 5 + 1) / 4 = 2.75.
+OVERSAMPLE, PEN_RADIUS = 4, 5
+INKS = ("auto", "dark", "light")
+
+
+@dataclass
+class Found:
+    """What :func:`find_digits` saw: the digits (N, 28, 28) in [0, 1], left to right (N = 0: no digit)."""
+
+    digits: np.ndarray
+    ink: str  # "dark" (ink on paper) or "light" (chalk on a board), as decided or forced
+
+
+def find_digits(gray: np.ndarray, ink: str = "auto") -> Found:
+    """A grayscale picture (H, W) on 0-255 -> the handwritten digits in it, MNIST-style."""
+    work = working_copy(gray)
+    strength, ink = ink_strength(work, ink)
+    mask = ink_mask(strength)
+    if mask is None:
+        return Found(np.zeros((0, SIDE, SIDE), np.float32), ink)
+    mask = remove_rules(mask, strength)
+    boxes = digit_boxes(mask)
+    digits = [redraw(piece) for piece in boxes]
+    return Found(np.stack(digits) if digits else np.zeros((0, SIDE, SIDE), np.float32), ink)
+
+
+def working_copy(gray: np.ndarray) -> np.ndarray:
+    from skimage.transform import rescale
+
+    long_side, short_side = max(gray.shape), min(gray.shape)
+    factor = min(WORK_LONG_SIDE / long_side, max(1.0, WORK_SHORT_SIDE / short_side))
+    if factor == 1.0:
+        return gray.astype(np.float32)
+    return rescale(gray.astype(np.float32), factor, order=1, anti_aliasing=factor < 1, preserve_range=True)
+
+
+def ink_strength(gray: np.ndarray, ink: str = "auto") -> tuple[np.ndarray, str]:
+    """How much darker (lighter) than its paper (board) each pixel is, on 0-255, and which ink that is.
+
+    A closing with a footprint wider than any stroke fills the strokes in and leaves the paper, shadows
+    and gradients included; the difference is the ink alone.
+    """
+    from skimage.morphology import closing, footprint_rectangle, opening
+
+    size = max(15, round(min(gray.shape) * BACKGROUND_SHARE)) | 1
+    footprint = footprint_rectangle((size, size), decomposition="sequence")
+    if ink not in INKS:
+        raise ValueError(f"ink must be one of {INKS}, got {ink!r}")
+    # Light falls on paper and ink alike: the ink's share of the paper's brightness is what stays the same
+    # from the lit side of the page to the shaded side.
+    if ink == "auto":
+        ink = polarity(gray)
+    if ink == "dark":
+        return _smooth((1 - gray / np.maximum(closing(gray, footprint), 1)) * 255), ink
+    return _smooth(gray - opening(gray, footprint)), ink
+
+
+def polarity(gray: np.ndarray) -> str:
+    """"dark" (ink on paper) or "light" (chalk on a board): the side of the paper's brightness on which
+    the picture reaches farther. The paper's brightness here is a coarse median, which, unlike a closing
+    or an opening, favours neither side (ink covers a minority of each block); the reach is that of the
+    smoothed residue, so that single noisy pixels do not count."""
+    from skimage.filters import gaussian
+    from skimage.measure import block_reduce
+    from skimage.transform import resize
+
+    block = max(4, min(gray.shape) // 8)
+    coarse = block_reduce(gray, (block, block), np.median, cval=float(np.median(gray)))
+    residual = gaussian(gray - resize(coarse, gray.shape, order=1), sigma=2, preserve_range=True)
+    return "dark" if -residual.min() >= residual.max() else "light"
+
+
+def _smooth(strength: np.ndarray) -> np.ndarray:
+    """A light Gaussian: sensor noise and JPEG blocks average out, strokes (several pixels) stay."""
+    from skimage.filters import gaussian
+
+    return gaussian(strength, sigma=1.0, preserve_range=True)
+
+
+def _noise_floor(strength: np.ndarray) -> float:
+    """The paper's residue: most pixels are paper, so their median and spread are the noise's."""
+    median = float(np.median(strength))
+    return median + NOISE_MADS * 1.4826 * float(np.median(np.abs(strength - median)))
+
+
+def _contrast(strength: np.ndarray, exclude: np.ndarray | None = None) -> float:
+    """The ink's typical contrast: a high percentile of the pixels above the noise floor (0 if none)."""
+    candidates = strength[strength > _noise_floor(strength)]
+    if exclude is not None:
+        candidates = strength[(strength > _noise_floor(strength)) & ~exclude]
+    return float(np.percentile(candidates, 90)) if candidates.size else 0.0
+
+
+def ink_mask(strength: np.ndarray, exclude: np.ndarray | None = None) -> np.ndarray | None:
+    """Ink pixels: hysteresis between LOW and HIGH of the ink's contrast, never below the noise floor.
+    None when nothing stands out by MIN_CONTRAST (a blank page, a photo with no writing)."""
+    from skimage.filters import apply_hysteresis_threshold
+
+    contrast, floor = _contrast(strength, exclude), _noise_floor(strength)
+    if contrast < max(MIN_CONTRAST, CLEAR_OF_NOISE * floor):
+        return None
+    return apply_hysteresis_threshold(strength, max(floor, LOW * contrast), max(floor, HIGH * contrast))
+
+
+def remove_rules(mask: np.ndarray, strength: np.ndarray) -> np.ndarray:
+    """The mask without ruling lines, straightened by their angle when the photo is tilted.
+
+    A ruling line runs across the picture (RULE_COVERAGE, RULE_REACH) and is thin (RULE_THICKNESS). Where
+    a stroke crosses it, the stroke is kept. A lone long line with nothing else beside it is a stroke
+    (a "1" drawn across the whole canvas), not a ruling.
+    """
+    from skimage.transform import rotate
+
+    # Printed rulings are often much fainter than the ink: look for them in a mask that keeps faint lines.
+    faint = strength > max(_noise_floor(strength), RULE_LEVEL * _contrast(strength))
+    inside = np.ones_like(mask)
+    tilt = _rule_tilt(faint)
+    if tilt:
+        strength = rotate(strength, tilt, resize=True, order=1, preserve_range=True)
+        mask, faint, inside = (
+            rotate(m.astype(np.float32), tilt, resize=True, order=1) > 0.5 for m in (mask, faint, inside)
+        )
+    rules = _rules(faint, inside)
+    if not rules.any():
+        return mask
+    # Rulings darker than the ink set no standard for it: threshold again without them. The rulings'
+    # bands are cleared whole, so a lower threshold's wider line goes too.
+    again = ink_mask(strength, exclude=rules)
+    cleaned = (mask if again is None else again) & ~rules
+    if not _any_digit(cleaned):
+        lines = _count_runs(rules.any(axis=1)) + _count_runs(rules.any(axis=0))
+        return mask if lines <= 1 else cleaned  # a lone stroke, or a page of nothing but lines
+    return cleaned
+
+
+def _rules(mask: np.ndarray, inside: np.ndarray) -> np.ndarray:
+    """The bands of every ruling line of ``mask`` within the picture's area ``inside``: vertical lines
+    first, then horizontal ones in what is left, so that where two rulings cross nothing stays."""
+    vertical = _rule_pixels(mask.T, inside.T).T
+    return vertical | _rule_pixels(mask & ~vertical, inside)
+
+
+def _rule_tilt(mask: np.ndarray) -> float:
+    """The angle (degrees, counter-clockwise) that makes the strongest long straight line axis-aligned,
+    or 0 when there is no line long enough to be a ruling."""
+    from skimage.measure import block_reduce
+    from skimage.transform import hough_line
+
+    factor = max(1, int(np.ceil(max(mask.shape) / 512)))
+    small = block_reduce(mask, (factor, factor), np.max)
+    tilts = np.arange(-MAX_TILT, MAX_TILT + 0.01, 0.25)
+    best_votes, best_tilt = 0.0, 0.0
+    for normal, extent in ((90.0, small.shape[1]), (0.0, small.shape[0])):  # horizontal, vertical lines
+        accumulator, _, _ = hough_line(small, theta=np.deg2rad(normal + tilts))
+        votes = accumulator.max(axis=0) / extent
+        if votes.max() > best_votes:
+            best_votes, best_tilt = float(votes.max()), float(tilts[votes.argmax()])
+    return best_tilt if best_votes >= RULE_COVERAGE and abs(best_tilt) >= 0.25 else 0.0
+
+
+def _rule_pixels(m: np.ndarray, inside: np.ndarray) -> np.ndarray:
+    """The bands of the horizontal ruling lines of ``m``, where strokes cross them left out: what the
+    rulings' ink covers at any threshold. ``inside`` is the picture's area (a straightened photo has
+    empty corners), which a ruling crosses from side to side."""
+    height, width = m.shape
+    # A line a few pixels off level across the picture (the straightening is to a quarter degree) still
+    # counts: each row sees RULE_SLACK rows either side too.
+    band = m.copy()
+    for shift in range(1, RULE_SLACK + 1):
+        band[shift:] |= m[:-shift]
+        band[:-shift] |= m[shift:]
+    coverage = band.sum(axis=1) / np.maximum(inside.sum(axis=1), 1)
+    columns = np.arange(width)
+    max_thickness = max(3, round(RULE_THICKNESS * min(height, width))) + 2 * RULE_SLACK
+    out = np.zeros_like(m)
+    for top, bottom in _runs(coverage >= RULE_COVERAGE):
+        if bottom - top > max_thickness:
+            continue  # a wide dark band (the page's edge, a stroke), not a thin line
+        inked = columns[band[top:bottom].any(axis=0)]
+        area = columns[inside[top:bottom].all(axis=0)]
+        if area.size == 0:
+            continue
+        reach = RULE_REACH * area.size
+        if inked[0] > area[0] + reach or inked[-1] < area[-1] - reach:
+            continue
+        crossing = m[max(top - 2, 0) : top].any(axis=0) & m[bottom : bottom + 2].any(axis=0)
+        out[top:bottom] = ~crossing
+    return out
+
+
+def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
+    """[start, stop) of every run of True."""
+    edges = np.diff(np.concatenate([[0], flags.astype(np.int8), [0]]))
+    return list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True))
+
+
+def _count_runs(flags: np.ndarray) -> int:
+    return len(_runs(flags))
+
+
+def _any_digit(mask: np.ndarray) -> bool:
+    return bool(digit_boxes(mask))
+
+
+def digit_boxes(mask: np.ndarray) -> list[np.ndarray]:
+    """The digits of the mask, left to right, each as the crop of its own components (bool).
+
+    Components closer than half a height to one another and overlapping in x form one digit (a "5" whose
+    bar is apart); the largest digit sets the line of writing, and others of similar height on that line,
+    near enough to it, join it: a number such as "2025".
+    """
+    from skimage.measure import label, regionprops
+    from skimage.morphology import skeletonize
+
+    labels = label(mask, connectivity=2)
+    regions = regionprops(labels)
+    if not regions:
+        return []
+    largest = max(r.area for r in regions)
+    groups = _group([r for r in regions if r.area >= max(4, SPECK * largest)])
+    # Writing is made of strokes: a group whose ink is as thick as it is large is a shadow or a blot.
+    skeleton_length = np.bincount(labels[skeletonize(mask)], minlength=labels.max() + 1)
+    groups = [g for g in groups if _stroke_width(g, skeleton_length) <= MAX_STROKE_SHARE * _long_side(g)]
+    if not groups:
+        return []
+    boxes = [_box(group) for group in groups]
+    main = max(range(len(groups)), key=lambda i: sum(r.area for r in groups[i]))
+    top, bottom = boxes[main][0], boxes[main][2]
+    height = bottom - top
+    if height < max(6, MIN_DIGIT_HEIGHT * max(mask.shape)):
+        return []
+
+    def on_the_row(box: tuple) -> bool:
+        t, b = box[0], box[2]
+        overlap = min(b, bottom) - max(t, top)
+        return b - t >= MIN_HEIGHT_SHARE * height and overlap >= SAME_ROW * min(b - t, height)
+
+    row = sorted((i for i in range(len(groups)) if on_the_row(boxes[i])), key=lambda i: boxes[i][1])
+    # The run of digits around the main one whose gaps stay small: farther writing is something else.
+    start = stop = row.index(main)
+    while start > 0 and boxes[row[start]][1] - boxes[row[start - 1]][3] <= MAX_GAP * height:
+        start -= 1
+    while stop < len(row) - 1 and boxes[row[stop + 1]][1] - boxes[row[stop]][3] <= MAX_GAP * height:
+        stop += 1
+    crops = []
+    for i in row[start : stop + 1]:
+        t, left, b, right = boxes[i]
+        crops.append(np.isin(labels[t:b, left:right], [region.label for region in groups[i]]))
+    return crops
+
+
+def _group(regions: list) -> list[list]:
+    """Components that overlap in x and are vertically close belong to one digit; merged groups are
+    compared again until nothing changes (a digit in three pieces)."""
+    groups = [[region] for region in regions]
+    while True:
+        boxes = [_box(group) for group in groups]
+        root = _union(len(groups), [(i, j) for i in range(len(boxes)) for j in range(i + 1, len(boxes))
+                                    if _same_digit(boxes[i], boxes[j])])  # fmt: skip
+        merged: dict[int, list] = {}
+        for i, group in enumerate(groups):
+            merged.setdefault(root[i], []).extend(group)
+        if len(merged) == len(groups):
+            return groups
+        groups = list(merged.values())
+
+
+def _same_digit(a: tuple, b: tuple) -> bool:
+    """Boxes (top, left, bottom, right) that overlap in x, less than half a height apart vertically."""
+    return min(a[3], b[3]) > max(a[1], b[1]) and max(a[0], b[0]) - min(a[2], b[2]) <= 0.5 * max(
+        a[2] - a[0], b[2] - b[0]
+    )
+
+
+def _union(n: int, pairs: list[tuple[int, int]]) -> list[int]:
+    """Union-find: each of ``n`` items -> the representative of its connected set."""
+    parent = list(range(n))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, j in pairs:
+        parent[find(i)] = find(j)
+    return [find(i) for i in range(n)]
+
+
+def _stroke_width(group: list, skeleton_length: np.ndarray) -> float:
+    """Mean stroke width of a group of components: ink area per pixel of centre line."""
+    return sum(r.area for r in group) / max(1, sum(int(skeleton_length[r.label]) for r in group))
+
+
+def _long_side(group: list) -> int:
+    top, left, bottom, right = _box(group)
+    return max(bottom - top, right - left)
+
+
+def _box(group: list) -> tuple[int, int, int, int]:
+    """(top, left, bottom, right) around every component of the group."""
+    boxes = np.array([r.bbox for r in group])
+    return int(boxes[:, 0].min()), int(boxes[:, 1].min()), int(boxes[:, 2].max()), int(boxes[:, 3].max())
+
+
+def redraw(crop: np.ndarray) -> np.ndarray:
+    """One digit's ink (bool crop) -> 28x28 in [0, 1]: its skeleton drawn with MNIST's pen, fitted into
+    20x20 (aspect kept) and placed so that its centre of mass is at the centre, as MNIST was made."""
+    from skimage.measure import block_reduce
+    from skimage.morphology import dilation, disk
+    from skimage.transform import resize
+
+    h, w = crop.shape
+    inner = BOX * OVERSAMPLE - 2 * PEN_RADIUS  # the skeleton's box, so the drawn stroke fits BOX
+    factor = inner / max(h, w)
+    shape = (max(1, round(h * factor)), max(1, round(w * factor)))
+    # Shrinking averages a thin line away: keep any pixel it touched. Enlarging: a smooth outline.
+    scaled = resize(crop.astype(np.float32), shape, order=1, anti_aliasing=factor < 1)
+    skeleton = stroke_skeleton(scaled > (0.15 if factor < 1 else 0.5))
+    if not skeleton.any():  # a dot: its centre
+        skeleton[shape[0] // 2, shape[1] // 2] = True
+    padded = np.pad(skeleton, PEN_RADIUS + OVERSAMPLE)
+    stroke = dilation(padded, disk(PEN_RADIUS)).astype(np.float32)
+    rows, cols = np.nonzero(stroke)
+    stroke = stroke[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
+    pad = [(0, -s % OVERSAMPLE) for s in stroke.shape]
+    small = block_reduce(np.pad(stroke, pad), (OVERSAMPLE, OVERSAMPLE), np.mean)
+    return centre_by_mass(small)
+
+
+def stroke_skeleton(mask: np.ndarray) -> np.ndarray:
+    """The centre line of the strokes of ``mask``, without the spurs a wide stroke's corners grow.
+
+    A spur is a branch from an end point to a junction no longer than the stroke is wide (its width being
+    the mask's area per pixel of skeleton): removing such branches leaves the strokes the pen drew.
+    """
+    from scipy.ndimage import convolve
+    from skimage.measure import label
+    from skimage.morphology import skeletonize
+
+    skeleton = skeletonize(mask)
+    if not skeleton.any():
+        return skeleton
+    width = mask.sum() / skeleton.sum()
+    neighbours = convolve(
+        skeleton.astype(np.uint8), np.array([[1, 1, 1], [1, 0, 1], [1, 1, 1]]), mode="constant"
+    )
+    junctions = skeleton & (neighbours >= 3)
+    ends = skeleton & (neighbours == 1)
+    branches = label(skeleton & ~junctions, connectivity=2)
+    near_junction = convolve(junctions.astype(np.uint8), np.ones((3, 3), np.uint8), mode="constant") > 0
+    sizes = np.bincount(branches.ravel())
+    spurs = [
+        b for b in np.unique(branches[ends]) if b and sizes[b] <= width and near_junction[branches == b].any()
+    ]
+    return skeleton & ~np.isin(branches, spurs)
+
+
+def centre_by_mass(box: np.ndarray) -> np.ndarray:
+    """Place ``box`` (at most 28x28) in 28x28 so its centre of mass lands on the centre, inside the image."""
+    hb, wb = box.shape
+    total = box.sum()
+    cy = (box.sum(axis=1) * np.arange(hb)).sum() / total
+    cx = (box.sum(axis=0) * np.arange(wb)).sum() / total
+    top = int(np.clip(round(SIDE / 2 - 0.5 - cy), 0, SIDE - hb))
+    left = int(np.clip(round(SIDE / 2 - 0.5 - cx), 0, SIDE - wb))
+    digit = np.zeros((SIDE, SIDE), np.float32)
+    digit[top : top + hb, left : left + wb] = box
+    return digit

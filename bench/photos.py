@@ -48,32 +48,21 @@ RULE_BLUE, GRID_GRAY, MARGIN_RED = (150, 185, 225), (165, 175, 185), (220, 90, 9
 
 def stroke_mask(digit: np.ndarray, height: int, pen: float) -> np.ndarray:
     """An MNIST digit (28x28 uint8) redrawn as a pen stroke ``height`` pixels tall and ``pen`` wide: the
-    skeleton of the lightly smoothed digit at 4x MNIST's size (where it has no spurs), each pair of
-    neighbouring skeleton pixels joined by a line at the target size, dilated by the pen. Float mask."""
-    from skimage.draw import line
+    skeleton of the lightly smoothed digit at 4x MNIST's size, drawn at the target size and dilated by the
+    pen. Float mask."""
     from skimage.filters import gaussian
     from skimage.morphology import dilation, disk
     from skimage.transform import resize
 
-    from mnist_dvc.photo import stroke_skeleton
+    from mnist_dvc.photo import draw_skeleton, stroke_skeleton
 
     ink = gaussian(digit.astype(np.float32) / 255, 0.8)
     rows, cols = np.nonzero(ink > 0.5 * ink.max())
     crop = ink[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
     base = resize(crop, (4 * crop.shape[0], 4 * crop.shape[1]), order=3)
     skeleton = stroke_skeleton(base > 0.5 * base.max())
-    factor = (height - 1) / (skeleton.shape[0] - 1)
-    margin = int(pen) + 2
-    out = np.zeros((height + 2 * margin, round((skeleton.shape[1] - 1) * factor) + 1 + 2 * margin), bool)
-    ys, xs = np.nonzero(skeleton)
-    out[np.round(ys * factor).astype(int) + margin, np.round(xs * factor).astype(int) + margin] = True
-    for dy, dx in ((0, 1), (1, 0), (1, 1), (1, -1)):
-        for y, x in zip(ys, xs, strict=True):
-            y2, x2 = y + dy, x + dx
-            if 0 <= y2 < skeleton.shape[0] and 0 <= x2 < skeleton.shape[1] and skeleton[y2, x2]:
-                rr, cc = line(*(round(v * factor) + margin for v in (y, x, y2, x2)))
-                out[rr, cc] = True
-    return dilation(out, disk(pen / 2)).astype(np.float32) if pen >= 2 else out.astype(np.float32)
+    lines = draw_skeleton(skeleton, (height - 1) / np.ptp(np.nonzero(skeleton)[0]), int(pen) + 2)
+    return dilation(lines, disk(pen / 2)).astype(np.float32) if pen >= 2 else lines.astype(np.float32)
 
 
 def _smooth_noise(shape, scale: float, rng: np.random.Generator) -> np.ndarray:
@@ -135,18 +124,23 @@ def compose(digits: list[np.ndarray], kind: str, rng: np.random.Generator) -> Im
         "numbers": (BLUE_INK, 0.9, rng.uniform(0.015, 0.04) * height),
     }[kind]
     pen = max(1.0, pen)
-    canvas = _paper((h, w), surface, max(8, int(height * rng.uniform(0.45, 0.7))), rng)
-    ink = np.zeros((h, w), np.float32)
+    spacing = max(8, int(height * rng.uniform(0.45, 0.7)))
+    canvas = _paper((h, w), surface, spacing, rng)
     masks = [stroke_mask(d, int(height * rng.uniform(0.9, 1.1)), pen) for d in digits]
-    total = sum(m.shape[1] for m in masks) + int(0.3 * height) * (len(masks) - 1)
+    gaps = [int(rng.uniform(0.25, 0.6) * height) for _ in masks]
+    total = sum(m.shape[1] for m in masks) + sum(gaps[1:])
+    if total > 0.9 * w:  # a wider photo, so the whole number is on it
+        w = int(total / 0.8)
+        canvas = _paper((h, w), surface, spacing, rng)
+    ink = np.zeros((h, w), np.float32)
     x = int(rng.integers(int(0.05 * w), max(int(0.05 * w) + 1, w - total - int(0.05 * w))))
     top = int(rng.integers(int(0.05 * h), max(int(0.05 * h) + 1, h - height - int(0.1 * h))))
-    for mask in masks:
+    for mask, gap in zip(masks, gaps, strict=True):
         mh, mw = mask.shape
         y = top + int(rng.integers(-height // 12, height // 12 + 1))
         y, xx = min(max(y, 0), h - mh), min(x, w - mw)
         ink[y : y + mh, xx : xx + mw] = np.maximum(ink[y : y + mh, xx : xx + mw], mask)
-        x += mw + int(rng.uniform(0.15, 0.45) * height)
+        x += mw + gap
     if kind == "board_chalk":  # chalk skips on the board's grain
         ink *= (_smooth_noise((h, w), 1.2, rng) > -0.6) * rng.uniform(0.7, 1.0)
     elif kind == "squared_pencil":  # graphite grain

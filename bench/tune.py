@@ -2,33 +2,65 @@
 
 Trains with params.yaml's group for the stage, overridden by the given key=value pairs (YAML 1.2 values,
 validated like the stage's own), through the code the stage uses, and appends one line to
-bench/results/tuning.jsonl: the overrides, the kept epoch's validation accuracy, training seconds and this
-machine's sgemm throughput. The test split is never loaded, so nothing here can select on it.
+bench/results/tuning.jsonl: the overrides, the kept epoch's validation accuracy, training seconds, this
+machine's sgemm throughput, and the robustness stage's corruptions measured on 2,000 validation images
+(noise, blur and the mean over all). The test split is never loaded, so nothing here can select on it.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 import yaml
 
 from bench.common import RESULTS_DIR, matmul_gflops
-from mnist_dvc.dataset import load_prepared
+from mnist_dvc.dataset import load_prepared, stratified_subset
+from mnist_dvc.models import LoadedModel
 from mnist_dvc.params import SCHEMAS, load_stage_params
+from mnist_dvc.robustness import accuracy_table, summary
 from mnist_dvc.validation import StageParams, Yaml12Loader, group
 
 TRAINERS = ("train_numpy_mlp", "train_torch_mlp", "train_cnn")
+VAL_IMAGES = 2000
 
 
-def train(stage: str, p: StageParams, data):
+def train(stage: str, p: StageParams, data) -> tuple[LoadedModel, object]:
+    """Train; return the kept model, ready to predict like a loaded model file, and the run's result."""
+    meta = {"normalization": data.meta["normalization"]}
     if stage == "train_numpy_mlp":
+        from mnist_dvc.numpy_mlp.model import predict_log_proba
         from mnist_dvc.numpy_mlp.train import train as train_numpy
 
-        return train_numpy(p, data, live_dir=None)[1]
+        params, result = train_numpy(p, data, live_dir=None)
+        return LoadedModel(
+            stage, Path(stage), meta, 0, lambda x: predict_log_proba(params, x, p.activation)
+        ), result
+    import torch
+
+    from mnist_dvc.torch_nets.train import predict_logits
     from mnist_dvc.torch_nets.train import train as train_torch
 
-    return train_torch(p, data, live_dir=None)[1]
+    net, result = train_torch(p, data, live_dir=None)
+
+    def log_proba(x):
+        return torch.log_softmax(predict_logits(net, torch.from_numpy(x), torch.device("cpu")), 1).numpy()
+
+    return LoadedModel(stage, Path(stage), meta, 0, log_proba), result
+
+
+def validation_robustness(model: LoadedModel, data) -> dict:
+    """The robustness stage's corruptions on VAL_IMAGES stratified validation images."""
+    corruptions = load_stage_params("robustness").corruptions
+    chosen = stratified_subset(data.labels["val"], VAL_IMAGES, 0)
+    table = accuracy_table({model.name: model}, data.unit_images("val")[chosen], data.labels["val"][chosen],
+                           corruptions)  # fmt: skip
+    result = summary(table)[model.name]
+    return {
+        "val_mean_corrupted": round(result["mean_corrupted_accuracy"], 4),
+        **{f"val_{c}": round(result["corruptions"][c], 4) for c in ("noise", "blur") if c in corruptions},
+    }
 
 
 def main() -> None:
@@ -42,7 +74,7 @@ def main() -> None:
         values[key] = yaml.load(text, Loader=Yaml12Loader)
     p = StageParams(args.stage, group(SCHEMAS[args.stage])(values, args.stage))
     data = load_prepared("data/prepared", ("train", "val"))
-    result = train(args.stage, p, data)
+    model, result = train(args.stage, p, data)
     row = {
         "stage": args.stage,
         "overrides": args.overrides,
@@ -51,6 +83,7 @@ def main() -> None:
         "last_val_accuracy": result.history[-1]["val_accuracy"],
         "train_seconds": round(result.train_seconds, 1),
         "n_train": len(data.labels["train"]),
+        **validation_robustness(model, data),
         "sgemm_gflops": round(matmul_gflops(), 1),
     }
     print(json.dumps(row))

@@ -10,3 +10,14 @@ class PipelineError(Exception):
 
     Stages print it as one clear line and exit non-zero instead of showing a traceback.
     """
+
+
+def refusal(exc: BaseException) -> str:
+    """Why ``torch.load(weights_only=True)`` or ``np.load(allow_pickle=False)`` refused a file, in a few
+    words on one line. Their own messages run to several lines and advise loading the file unsafely;
+    a file of pickled objects can run code when loaded, so that advice is never repeated."""
+    text = str(exc).strip()
+    if type(exc).__name__ == "UnpicklingError" or any(w in text for w in ("weights_only", "allow_pickle")):
+        return "it holds pickled Python objects, never loaded: they could run code"
+    first = text.splitlines()[0] if text else ""
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__

@@ -21,7 +21,7 @@ from mnist_dvc.digits import (
     IMAGE_SUFFIXES,
     MAX_PIXELS,
     InputError,
-    mnist_style,
+    picture_digits,
     picture_to_gray,
     read_digits,
 )
@@ -38,17 +38,31 @@ MAX_UPLOAD = "10mb"
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 EXAMPLES_DIR = Path("docs/digits")  # pictures of test digits: scans (easy and hard) and drawings
 DRAW_FIRST = "Draw a digit first (or drop a picture)."
+NO_DIGIT = "No digit found: nothing written, or only ruling lines. Draw one, or drop another picture."
+# The sketchpad opens with its brush chosen, so a drag draws at once (gradio opens it with no tool).
+PICK_BRUSH = """() => {
+  const pick = () => {
+    const brush = document.querySelector("#sketch button[aria-label='Brush']");
+    if (brush) { brush.click(); } else { setTimeout(pick, 100); }
+  };
+  pick();
+}"""
 
 
-def digit_from_canvas(canvas) -> np.ndarray:
+def digits_from_canvas(canvas) -> np.ndarray:
     """A gradio sketchpad value (its ``composite``, RGBA, transparent where nothing was drawn) or an
-    image array -> the 28x28 digit the models receive. Raises InputError when there is no ink."""
+    image array -> the 28x28 digits the models receive, left to right. InputError when there are none."""
     from PIL import Image
 
     array = canvas.get("composite") if isinstance(canvas, dict) else canvas
-    if array is None:
+    digits = (
+        None
+        if array is None
+        else picture_digits(picture_to_gray(Image.fromarray(np.asarray(array, np.uint8))))
+    )
+    if digits is None or len(digits) == 0:
         raise InputError(DRAW_FIRST)
-    return mnist_style(picture_to_gray(Image.fromarray(np.asarray(array, np.uint8))), "the drawing")
+    return digits
 
 
 class Answerer:
@@ -59,45 +73,66 @@ class Answerer:
         blank = np.zeros((1, 28, 28), np.float32)
         self.names = list(each_model_log_proba(models, blank, ensemble))  # the models, then the ensemble
 
-    def answer(self, digit: np.ndarray) -> tuple[dict[str, dict[str, float]], float]:
+    def answer(self, digits: np.ndarray) -> tuple[dict[str, np.ndarray], float]:
+        """Every model's probabilities (N, 10) for the digits (N, 28, 28), and the milliseconds taken."""
         started = time.perf_counter()
-        log_probs = each_model_log_proba(self.models, digit[None], self.ensemble)
-        labels = {
-            name: {str(c): float(p) for c, p in enumerate(probabilities(lp)[0])}
-            for name, lp in log_probs.items()
-        }
-        return labels, (time.perf_counter() - started) * 1000
+        log_probs = each_model_log_proba(self.models, digits, self.ensemble)
+        probs = {name: probabilities(lp) for name, lp in log_probs.items()}
+        return probs, (time.perf_counter() - started) * 1000
 
-    def outputs(self, make_digit) -> list:
-        """[label per model..., the 28x28 image, a status line]; a bad input empties the labels."""
+    def outputs(self, make_digits) -> list:
+        """[label per model..., the 28x28 images, a status line]; no digit empties the labels.
+
+        One digit: each model's top classes. Several side by side (a number): each model's reading of the
+        whole number, with the product of the digits' probabilities, and every digit's answer below."""
         try:
-            digit = make_digit()
+            digits = make_digits()
         except InputError as exc:
-            message = str(exc)
-            if "blank" in message:
-                message = DRAW_FIRST
-            return [None] * len(self.names) + [None, f"**{message}**"]
-        labels, ms = self.answer(digit)
-        shown = (255 - np.kron(digit, np.ones((8, 8))) * 255).astype(np.uint8)  # 224x224, dark on light
-        return [labels[n] for n in self.names] + [shown, f"All {len(self.names)} answers in {ms:.0f} ms."]
+            return [None] * len(self.names) + [None, f"**{exc}**"]
+        if len(digits) == 0:
+            return [None] * len(self.names) + [None, f"**{NO_DIGIT}**"]
+        probs, ms = self.answer(digits)
+        shown = np.concatenate(list(digits), axis=1)  # side by side, as written
+        shown = (255 - np.kron(shown, np.ones((8, 8))) * 255).astype(np.uint8)  # dark on light
+        timing = f"All {len(self.names)} answers in {ms:.0f} ms."
+        if len(digits) == 1:
+            labels = [{str(c): float(p) for c, p in enumerate(probs[n][0])} for n in self.names]
+            return [*labels, shown, timing]
+        labels, rows = [], []
+        for name in self.names:
+            read = probs[name].argmax(1)
+            labels.append({"".join(map(str, read)): float(np.prod(probs[name].max(1)))})
+            rows.append(
+                f"| {name} | "
+                + " | ".join(f"{d} ({p:.0%})" for d, p in zip(read, probs[name].max(1), strict=True))
+                + " |"
+            )
+        header = "| model | " + " | ".join(f"digit {i + 1}" for i in range(len(digits))) + " |"
+        table = "\n".join([header, "|---" * (len(digits) + 1) + "|", *rows])
+        return [
+            *labels,
+            shown,
+            f"{len(digits)} digits side by side, read left to right:\n\n{table}\n\n{timing}",
+        ]
 
 
 def build(answerer: Answerer, title: str):
     import gradio as gr
 
     def from_sketch(canvas):
-        return answerer.outputs(lambda: digit_from_canvas(canvas))
+        return answerer.outputs(lambda: digits_from_canvas(canvas))
 
     def from_upload(path):
-        def digit():
+        def digits():
             if not path:
                 raise InputError(DRAW_FIRST)
             try:
-                return read_digits(Path(path)).images[0]
+                found = read_digits(Path(path))
             except InputError as exc:  # name the file as the user knows it, not gradio's upload copy
                 raise InputError(str(exc).replace(str(path), Path(path).name)) from None
+            return found.images if found.picture else found.images[:1]  # a tensor file: its first image
 
-        return answerer.outputs(digit)
+        return answerer.outputs(digits)
 
     examples = (
         sorted(
@@ -112,14 +147,14 @@ def build(answerer: Answerer, title: str):
             sketch = gr.Sketchpad(
                 label="Draw here", type="numpy", image_mode="RGBA", canvas_size=(280, 280), elem_id="sketch",
                 brush=gr.Brush(default_size=18, colors=["#000000"], color_mode="fixed"), layers=False,
-                placeholder="Pick the brush (left), then draw one digit",
+                placeholder="Draw a digit (or a number) here",
             )  # fmt: skip
             with gr.Column():
                 # A plain file, not gr.Image: gradio would decode it itself and fail with a traceback
                 # on a file that is not an image; here it goes through predict's own reader.
                 upload = gr.File(
-                    label="…or drop a picture (PNG, JPEG, BMP)", type="filepath", elem_id="upload",
-                    file_types=[".png", ".jpg", ".jpeg", ".bmp"],
+                    label="…or drop a picture: a photo, a scan or a drawing", type="filepath",
+                    elem_id="upload", file_types=list(IMAGE_SUFFIXES),
                 )  # fmt: skip
                 if examples:
                     gr.Examples(examples, inputs=upload, label="Examples: test digits as scans, and drawings")
@@ -128,7 +163,7 @@ def build(answerer: Answerer, title: str):
                 gr.Label(num_top_classes=3, label=name, elem_id=f"label-{name}") for name in answerer.names
             ]
         with gr.Row():
-            seen = gr.Image(label="What the models received (28x28, after cropping and centring)", height=240)
+            seen = gr.Image(label="What the models received (28x28 each, redrawn and centred)", height=240)
             status = gr.Markdown(elem_id="status")
         outputs = [*labels, seen, status]
         sketch.change(from_sketch, sketch, outputs, api_name="predict_drawing")
@@ -198,7 +233,7 @@ def start(args: argparse.Namespace):
     demo.queue(default_concurrency_limit=4)
     demo.launch(
         server_name=args.host, server_port=args.port, share=False, max_file_size=MAX_UPLOAD,
-        prevent_thread_lock=True, quiet=True, show_error=False, footer_links=[],
+        prevent_thread_lock=True, quiet=True, show_error=False, footer_links=[], js=PICK_BRUSH,
     )  # fmt: skip
     return demo, demo.local_url
 

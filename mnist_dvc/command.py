@@ -19,7 +19,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     for name, module, summary, description in (
         ("predict", predict, "predict the digits in your own files",
-         "Predict the digit in every image of the given files, in input order."),
+         "Read the handwritten digits in your own pictures (phone photos, scans, drawings) and the digit "
+         "images in tensor, .npy and IDX files, in input order: one output line per picture and per image."),
         ("app", app, "a local web page: draw a digit or drop a picture, every model answers",
          "Serve a local web page where you draw a digit or drop a picture and the models answer."),
     ):  # fmt: skip

@@ -28,6 +28,7 @@ MAX_BLUR_SIGMA = 2.0  # pixels
 MAX_THICKER_STEPS = 2.5  # grey dilations with a 3x3 cross (one pixel each way per step)
 MAX_THINNER_STEPS = 1.25  # grey erosions: MNIST strokes are 2-4 pixels wide, so 2 steps erase most
 MAX_BAR_PX = 10  # width of the erasing bar
+MAX_CONTRAST_LOSS = 0.6  # of the ink-paper contrast
 
 
 def _fraction(severity: int) -> float:
@@ -66,12 +67,13 @@ def scale(images: np.ndarray, severity: int) -> np.ndarray:
     return _affine(images, scale=_cycle(len(images), [1 - change, 1 + change]))
 
 
-def noise(images: np.ndarray, severity: int) -> np.ndarray:
-    """Additive Gaussian noise, clipped to [0, 1]; seeded with the severity, so the same every run."""
+def noise(images: np.ndarray, severity: int, rng: np.random.Generator | None = None) -> np.ndarray:
+    """Additive Gaussian noise, clipped to [0, 1]; seeded with the severity, so the same every run,
+    unless a generator is given (training draws fresh noise every time)."""
     std = MAX_NOISE_STD * _fraction(severity)
     if std == 0:
         return images.copy()
-    rng = np.random.default_rng(severity)
+    rng = np.random.default_rng(severity) if rng is None else rng
     noisy = images + rng.normal(0.0, std, images.shape).astype(images.dtype)
     return np.clip(noisy, 0, 1)
 
@@ -138,6 +140,13 @@ def inversion(images: np.ndarray, severity: int) -> np.ndarray:
     return (1 - a) * images + a * (1 - images)
 
 
+def contrast(images: np.ndarray, severity: int) -> np.ndarray:
+    """Faint ink on grey paper (a dim photo, a pale pencil): the paper rises and the ink falls towards
+    grey, the contrast between them down to 40% at severity 5."""
+    lift = images.dtype.type(MAX_CONTRAST_LOSS / 2 * _fraction(severity))
+    return images * (1 - 2 * lift) + lift
+
+
 CORRUPTIONS: dict[str, Callable[[np.ndarray, int], np.ndarray]] = {
     "shift": shift,
     "rotation": rotation,
@@ -148,4 +157,31 @@ CORRUPTIONS: dict[str, Callable[[np.ndarray, int], np.ndarray]] = {
     "thinner": thinner,
     "occlusion": occlusion,
     "inversion": inversion,
+    "contrast": contrast,
 }
+# What the trainers may apply while training (param `corrupt`): what photos do to a digit.
+TRAINING_CORRUPTIONS = ("noise", "blur", "thicker", "thinner", "contrast")
+
+
+def random_corruptions(
+    images: np.ndarray, max_severity: dict[str, int], share: float, rng: np.random.Generator
+) -> np.ndarray:
+    """A random ``share`` of ``images`` (N, 28, 28) in [0, 1], each under one corruption of
+    ``max_severity`` (name -> highest severity, 0 = never) at a random severity from 1 to that; the rest
+    unchanged. Images sharing a corruption and severity are corrupted as one batch."""
+    kinds = [name for name, top in max_severity.items() if top > 0]
+    if not kinds or share == 0:
+        return images
+    n = len(images)
+    chosen = rng.random(n) < share
+    kind = rng.integers(0, len(kinds), n)
+    level = rng.random(n)
+    out = images.copy()
+    for k, name in enumerate(kinds):
+        severity = 1 + (level * max_severity[name]).astype(int)
+        for s in range(1, max_severity[name] + 1):
+            picked = chosen & (kind == k) & (severity == s)
+            if picked.any():
+                extra = {"rng": rng} if name == "noise" else {}
+                out[picked] = CORRUPTIONS[name](images[picked], s, **extra)
+    return out

@@ -36,6 +36,13 @@ class Normalization:
         """The value of a blank (paper) pixel after normalization: what a warp fills uncovered areas with."""
         return (0.0 - self.mean) / self.std
 
+    def to_unit(self, x: np.ndarray) -> np.ndarray:
+        """Normalized images -> pixels in [0, 1] (what the corruptions work on)."""
+        return x * np.float32(self.std) + np.float32(self.mean)
+
+    def from_unit(self, unit: np.ndarray) -> np.ndarray:
+        return (unit - np.float32(self.mean)) / np.float32(self.std)
+
     def apply(self, images_uint8: np.ndarray) -> np.ndarray:
         scaled = images_uint8.astype(np.float32) / np.float32(255.0)
         return (scaled - np.float32(self.mean)) / np.float32(self.std)
@@ -104,8 +111,7 @@ class PreparedData:
 
     def unit_images(self, split: str) -> np.ndarray:
         """The split's images as pixels in [0, 1] (N, 28, 28), ink light: undoes the normalization."""
-        norm = self.normalization
-        return self.images[split][:, 0] * np.float32(norm.std) + np.float32(norm.mean)
+        return self.normalization.to_unit(self.images[split][:, 0])
 
 
 def load_prepared(data_dir: str | Path, splits: tuple[str, ...] = SPLITS) -> PreparedData:

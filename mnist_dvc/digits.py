@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mnist_dvc import PipelineError
+from mnist_dvc import PipelineError, refusal
 from mnist_dvc.idx import GZIP_MAGIC, IMAGE_MAGIC, read_images
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
@@ -127,8 +127,7 @@ def _read_tensor(path: Path) -> np.ndarray:
     try:
         value = torch.load(path, map_location="cpu", weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, AttributeError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputError(f"{path}: not a plain tensor file; refused to unpickle it ({first})") from None
+        raise InputError(f"{path}: not a plain tensor file, refused ({refusal(exc)})") from None
     if not isinstance(value, torch.Tensor):
         raise InputError(f"{path}: holds a {type(value).__name__}, expected one tensor of images")
     if value.is_complex() or value.dtype == torch.bool:
@@ -140,7 +139,7 @@ def _read_npy(path: Path) -> np.ndarray:
     try:
         array = np.load(path, allow_pickle=False)
     except ValueError as exc:
-        raise InputError(f"{path}: not a plain .npy array ({exc})") from None
+        raise InputError(f"{path}: not a plain .npy array ({refusal(exc)})") from None
     if not isinstance(array, np.ndarray) or not (
         np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer)
     ):

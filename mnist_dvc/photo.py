@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+POLARITY_MARGIN = 2.0  # the polarity against the picture's brightness needs this much more contrast
 WORK_LONG_SIDE = 1024  # larger pictures are shrunk (anti-aliased) to this long side first
 WORK_SHORT_SIDE = 112  # smaller ones (a 28x28 scan) are enlarged, so strokes are several pixels wide
 BACKGROUND_SHARE = 0.25  # of the short side: the paper estimate's footprint, wider than any stroke
@@ -38,7 +39,8 @@ RULE_THICKNESS = 0.025  # ...and is at most this share of the short side thick (
 RULE_LEVEL = 0.15  # rulings are looked for down to this share of the ink's contrast
 RULE_SLACK = 3  # pixels: how far a ruling line may wander from level across the straightened picture
 SPECK = 0.04  # a component smaller than this share of the largest one is a speck (noise, dust)
-MAX_STROKE_SHARE = 0.25  # of a digit's long side: thicker "strokes" are shadows or blots
+MAX_STROKE_SHARE = 0.4  # of a digit's long side: thicker "strokes" are shadows or blots
+EDGE_MARK = 0.15  # of the short side: smaller marks at the picture's edge are not writing
 MIN_DIGIT_HEIGHT = 0.025  # of the long side: smaller writing is no digit
 SAME_ROW = 0.5  # another digit overlaps the main one vertically by this share of the smaller height
 MIN_HEIGHT_SHARE = 0.4  # ...and is at least this share of the main digit's height
@@ -47,6 +49,7 @@ BOX, SIDE = 20, 28  # MNIST: the digit fits a 20x20 box inside the 28x28 image
 # MNIST's pen: ink mass per pixel of skeleton is 2.85 pixels (median of the first 3,000 training digits).
 # Drawn OVERSAMPLE times larger with a disk of radius PEN_RADIUS and averaged back: (2 * 5 + 1) / 4 = 2.75.
 OVERSAMPLE, PEN_RADIUS = 4, 5
+SPUR = 0.75  # skeleton branches shorter than this many stroke widths, ending free, are spurs
 INKS = ("auto", "dark", "light")
 
 
@@ -103,18 +106,24 @@ def ink_strength(gray: np.ndarray, ink: str = "auto") -> tuple[np.ndarray, str]:
 
 
 def polarity(gray: np.ndarray) -> str:
-    """"dark" (ink on paper) or "light" (chalk on a board): the side of the paper's brightness on which
-    the picture reaches farther. The paper's brightness here is a coarse median, which, unlike a closing
-    or an opening, favours neither side (ink covers a minority of each block); the reach is that of the
-    smoothed residue, so that single noisy pixels do not count."""
+    """ "dark" (ink on paper) or "light" (chalk on a board).
+
+    Paper is light and boards are dark, so the picture's median brightness gives the first guess; the
+    other polarity wins only where it reaches POLARITY_MARGIN times farther from the paper's brightness.
+    That brightness here is a coarse median, which, unlike a closing or an opening, favours neither side
+    (ink covers a minority of each block); the reach is that of the lightly smoothed residue, so single
+    noisy pixels do not count."""
     from skimage.filters import gaussian
     from skimage.measure import block_reduce
     from skimage.transform import resize
 
     block = max(4, min(gray.shape) // 8)
     coarse = block_reduce(gray, (block, block), np.median, cval=float(np.median(gray)))
-    residual = gaussian(gray - resize(coarse, gray.shape, order=1), sigma=2, preserve_range=True)
-    return "dark" if -residual.min() >= residual.max() else "light"
+    residual = gaussian(gray - resize(coarse, gray.shape, order=1), sigma=1, preserve_range=True)
+    darker, lighter = -float(residual.min()), float(residual.max())
+    if np.median(gray) >= 128:
+        return "light" if lighter > POLARITY_MARGIN * darker else "dark"
+    return "dark" if darker > POLARITY_MARGIN * lighter else "light"
 
 
 def _smooth(strength: np.ndarray) -> np.ndarray:
@@ -268,6 +277,10 @@ def digit_boxes(mask: np.ndarray) -> list[np.ndarray]:
     # Writing is made of strokes: a group whose ink is as thick as it is large is a shadow or a blot.
     skeleton_length = np.bincount(labels[skeletonize(mask)], minlength=labels.max() + 1)
     groups = [g for g in groups if _stroke_width(g, skeleton_length) <= MAX_STROKE_SHARE * _long_side(g)]
+    # Small marks cut by the picture's edge are the edge's doing (vignetting, the page's border, a table).
+    groups = [
+        g for g in groups if not (_at_edge(g, mask.shape) and _long_side(g) < EDGE_MARK * min(mask.shape))
+    ]
     if not groups:
         return []
     boxes = [_box(group) for group in groups]
@@ -339,6 +352,11 @@ def _stroke_width(group: list, skeleton_length: np.ndarray) -> float:
     return sum(r.area for r in group) / max(1, sum(int(skeleton_length[r.label]) for r in group))
 
 
+def _at_edge(group: list, shape: tuple[int, int]) -> bool:
+    top, left, bottom, right = _box(group)
+    return top == 0 or left == 0 or bottom == shape[0] or right == shape[1]
+
+
 def _long_side(group: list) -> int:
     top, left, bottom, right = _box(group)
     return max(bottom - top, right - left)
@@ -352,7 +370,10 @@ def _box(group: list) -> tuple[int, int, int, int]:
 
 def redraw(crop: np.ndarray) -> np.ndarray:
     """One digit's ink (bool crop) -> 28x28 in [0, 1]: its skeleton drawn with MNIST's pen, fitted into
-    20x20 (aspect kept) and placed so that its centre of mass is at the centre, as MNIST was made."""
+    20x20 (aspect kept) and placed so that its centre of mass is at the centre, as MNIST was made.
+
+    The skeleton itself is fitted to the box (the ink's outline is wider by the old pen), so a fat
+    marker's digit keeps its proportions."""
     from skimage.measure import block_reduce
     from skimage.morphology import dilation, disk
     from skimage.transform import resize
@@ -366,8 +387,10 @@ def redraw(crop: np.ndarray) -> np.ndarray:
     skeleton = stroke_skeleton(scaled > (0.15 if factor < 1 else 0.5))
     if not skeleton.any():  # a dot: its centre
         skeleton[shape[0] // 2, shape[1] // 2] = True
-    padded = np.pad(skeleton, PEN_RADIUS + OVERSAMPLE)
-    stroke = dilation(padded, disk(PEN_RADIUS)).astype(np.float32)
+    rows, cols = np.nonzero(skeleton)
+    extent = max(np.ptp(rows), np.ptp(cols))
+    lines = draw_skeleton(skeleton, (inner - 1) / extent if extent else 1.0, PEN_RADIUS + 1)
+    stroke = dilation(lines, disk(PEN_RADIUS)).astype(np.float32)
     rows, cols = np.nonzero(stroke)
     stroke = stroke[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
     pad = [(0, -s % OVERSAMPLE) for s in stroke.shape]
@@ -375,11 +398,34 @@ def redraw(crop: np.ndarray) -> np.ndarray:
     return centre_by_mass(small)
 
 
+def draw_skeleton(skeleton: np.ndarray, factor: float, margin: int) -> np.ndarray:
+    """The skeleton's pixels scaled by ``factor`` from its top-left corner, each joined to its neighbours
+    by a straight line (so enlarging leaves no gaps), on a canvas with ``margin`` pixels all round."""
+    ys, xs = np.nonzero(skeleton)
+    top, left = ys.min(), xs.min()
+    height, width = round(np.ptp(ys) * factor) + 1, round(np.ptp(xs) * factor) + 1
+    canvas = np.zeros((height + 2 * margin, width + 2 * margin), bool)
+    steps = np.linspace(0, 1, int(np.ceil(factor * 1.5)) + 1)[:, None]
+    for dy, dx in ((0, 0), (0, 1), (1, 0), (1, 1), (1, -1)):
+        y2, x2 = ys + dy, xs + dx
+        inside = (y2 < skeleton.shape[0]) & (x2 >= 0) & (x2 < skeleton.shape[1])
+        joined = np.zeros_like(inside)
+        joined[inside] = skeleton[y2[inside], x2[inside]]
+        y = ys[joined] + dy * steps  # points along each join, (steps, joins)
+        x = xs[joined] + dx * steps
+        canvas[
+            np.rint((y - top) * factor).astype(int) + margin,
+            np.rint((x - left) * factor).astype(int) + margin,
+        ] = True
+    return canvas
+
+
 def stroke_skeleton(mask: np.ndarray) -> np.ndarray:
     """The centre line of the strokes of ``mask``, without the spurs a wide stroke's corners grow.
 
-    A spur is a branch from an end point to a junction no longer than the stroke is wide (its width being
-    the mask's area per pixel of skeleton): removing such branches leaves the strokes the pen drew.
+    A spur is a branch from an end point to a junction shorter than SPUR stroke widths (the width being
+    the mask's area per pixel of skeleton): about what reaches from the centre line into a corner of a
+    wide stroke. Removing such branches leaves the strokes the pen drew.
     """
     from scipy.ndimage import convolve
     from skimage.measure import label
@@ -397,9 +443,8 @@ def stroke_skeleton(mask: np.ndarray) -> np.ndarray:
     branches = label(skeleton & ~junctions, connectivity=2)
     near_junction = convolve(junctions.astype(np.uint8), np.ones((3, 3), np.uint8), mode="constant") > 0
     sizes = np.bincount(branches.ravel())
-    spurs = [
-        b for b in np.unique(branches[ends]) if b and sizes[b] <= width and near_junction[branches == b].any()
-    ]
+    short = [b for b in np.unique(branches[ends]) if b and sizes[b] <= SPUR * width]
+    spurs = [b for b in short if near_junction[branches == b].any()]
     return skeleton & ~np.isin(branches, spurs)
 
 

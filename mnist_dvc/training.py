@@ -22,6 +22,7 @@ from tqdm import tqdm
 
 from mnist_dvc import PipelineError
 from mnist_dvc.calibration import fit_temperature
+from mnist_dvc.corruptions import random_corruptions
 from mnist_dvc.fileio import write_json
 from mnist_dvc.paths import timing_file
 from mnist_dvc.schedules import StepSchedule
@@ -179,6 +180,16 @@ def fit(
 def augments_in(epoch: int, augment: bool, augment_epochs: int | None) -> bool:
     """Whether 1-based ``epoch`` trains on augmented images (params ``augment`` and ``augment_epochs``)."""
     return augment and (augment_epochs is None or epoch <= augment_epochs)
+
+
+def corrupt(x: np.ndarray, p, normalization, rng: np.random.Generator) -> np.ndarray:
+    """Normalized training images (..., 28, 28) under the stage's random corruptions (params ``corrupt``
+    and ``corrupt_share``), normalized again; unchanged when there are none."""
+    if p.corrupt_share == 0 or not any(p.corrupt.values()):
+        return x
+    unit = normalization.to_unit(x.reshape(-1, *x.shape[-2:]))
+    corrupted = random_corruptions(unit, p.corrupt, p.corrupt_share, rng)
+    return normalization.from_unit(corrupted).reshape(x.shape).astype(np.float32, copy=False)
 
 
 def run_metadata(p, result: FitResult, normalization: dict, val_log_probs, val_labels) -> dict:

@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from mnist_dvc.app import Answerer, digit_from_canvas, start
+from mnist_dvc.app import Answerer, digits_from_canvas, start
 from mnist_dvc.command import main as command
 from mnist_dvc.dataset import Normalization, PreparedData
-from mnist_dvc.digits import mnist_style, picture_to_gray
+from mnist_dvc.digits import picture_digits, picture_to_gray
 from mnist_dvc.models import load_model
 from mnist_dvc.numpy_mlp.io import save_model
 from mnist_dvc.numpy_mlp.train import train
@@ -46,7 +46,7 @@ def draw(shape: str, rng=None, size=CANVAS, mode="RGBA") -> Image.Image:
 
 def digits_of(shape: str, n: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
-    return np.stack([mnist_style(picture_to_gray(draw(shape, rng)), shape) for _ in range(n)])
+    return np.stack([picture_digits(picture_to_gray(draw(shape, rng)))[0] for _ in range(n)])
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +76,8 @@ def test_a_drawing_gives_the_same_answer_through_the_app_as_through_predict(mode
     answerer = Answerer({"strokes": load_model("strokes", model_file)})
     for shape in ("1", "0", "7"):
         canvas = np.asarray(draw(shape, np.random.default_rng(42)))  # what the sketchpad sends: RGBA
-        labels, _ = answerer.answer(digit_from_canvas({"composite": canvas}))
+        probs, _ = answerer.answer(digits_from_canvas({"composite": canvas}))
+        labels = {name: {str(c): float(v) for c, v in enumerate(p[0])} for name, p in probs.items()}
         Image.fromarray(canvas).save(tmp_path / f"{shape}.png")
         png, out, csv = (str(tmp_path / name) for name in (f"{shape}.png", "p.txt", "p.csv"))
         assert command(["predict", png, "--model-file", str(model_file), "--out", out, "--probs", csv]) == 0
@@ -114,8 +115,18 @@ def test_pictures_of_digits_moved_inverted_and_enlarged_get_the_answers_of_the_o
 def test_an_empty_canvas_asks_for_a_digit_and_predicts_nothing(model_file):
     answerer = Answerer({"strokes": load_model("strokes", model_file)})
     empty = np.zeros((CANVAS, CANVAS, 4), np.uint8)  # all transparent
-    *labels, seen, status = answerer.outputs(lambda: digit_from_canvas({"composite": empty}))
+    *labels, seen, status = answerer.outputs(lambda: digits_from_canvas({"composite": empty}))
     assert labels == [None] and seen is None and "Draw a digit first" in status
+
+
+def test_a_number_drawn_side_by_side_is_read_digit_by_digit(model_file):
+    answerer = Answerer({"strokes": load_model("strokes", model_file)})
+    one, zero = (np.asarray(draw(shape, np.random.default_rng(3))) for shape in ("1", "0"))
+    canvas = np.concatenate([one, zero, one], axis=1)  # "101" on a canvas three digits wide
+    label, seen, status = answerer.outputs(lambda: digits_from_canvas({"composite": canvas}))
+    assert list(label) == ["101"] and 0 < label["101"] <= 1
+    assert seen.shape == (224, 3 * 224) and "3 digits side by side" in status
+    assert "| strokes | 1 (" in status and status.count("|") == 3 * 5  # a header, a rule, one row
 
 
 @pytest.fixture(scope="module")
@@ -192,9 +203,9 @@ def test_rev_loads_the_cnn_of_two_revisions_and_names_one_that_is_missing(tmp_pa
     models = models_at_revisions(["HEAD~1", "HEAD"], "cnn")
     assert list(models) == ["cnn@HEAD~1", "cnn@HEAD"]
     answerer = Answerer(models, ensemble=False)
-    labels, _ = answerer.answer(np.random.default_rng(0).random((28, 28), np.float32))
-    assert set(labels) == {"cnn@HEAD~1", "cnn@HEAD"}
-    assert labels["cnn@HEAD~1"] != labels["cnn@HEAD"]  # two different trainings, side by side
+    probs, _ = answerer.answer(np.random.default_rng(0).random((1, 28, 28), np.float32))
+    assert set(probs) == {"cnn@HEAD~1", "cnn@HEAD"}
+    assert not np.array_equal(probs["cnn@HEAD~1"], probs["cnn@HEAD"])  # two different trainings, side by side
 
     # A clone with neither the cache nor a remote has no model to show for that revision.
     clone = DvcProject(tmp_path / "clone", project.env)

@@ -37,8 +37,8 @@ def open_sketchpad(browser: webdriver.Chrome, url: str, timeout_s: float = 30):
 
 
 def draw_stroke(browser: webdriver.Chrome, sketch, points: list[tuple[int, int]], steps: int = 10) -> None:
-    """One mouse drag through ``points`` (offsets from the canvas centre), ``steps`` moves per segment."""
-    sketch.find_element(By.CSS_SELECTOR, BRUSH).click()
+    """One mouse drag through ``points`` (offsets from the canvas centre), ``steps`` moves per segment.
+    No tool is picked first: the app opens with the brush chosen, as a person expects."""
     canvas = sketch.find_elements(By.TAG_NAME, "canvas")[-1]
     moves = (
         ActionChains(browser, duration=20).move_to_element_with_offset(canvas, *points[0]).click_and_hold()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mnist_dvc import PipelineError
+from mnist_dvc import PipelineError, refusal
 from mnist_dvc.fileio import save_npz
 
 FORMAT = "mnist-dvc/numpy-mlp/1"
@@ -38,7 +38,7 @@ def load_model(path: Path) -> tuple[list[np.ndarray], dict]:
     except FileNotFoundError:
         raise ModelFileError(f"{path}: model file not found") from None
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
-        raise ModelFileError(f"{path}: not a readable .npz model file ({exc})") from None
+        raise ModelFileError(f"{path}: not a readable .npz model file ({refusal(exc)})") from None
     try:
         meta = json.loads(str(arrays.pop("meta")))
     except (KeyError, json.JSONDecodeError):

@@ -13,7 +13,7 @@ from mnist_dvc.numpy_mlp.io import INPUT_SIZE, NUM_CLASSES
 from mnist_dvc.numpy_mlp.model import init_params, loss_and_gradients, predict_log_proba
 from mnist_dvc.numpy_mlp.optim import make_optimizer
 from mnist_dvc.params import StageParams
-from mnist_dvc.training import BatchLoop, FitResult, augments_in, fit
+from mnist_dvc.training import BatchLoop, FitResult, augments_in, corrupt, fit
 
 
 def evaluate(params: list[np.ndarray], x: np.ndarray, y: np.ndarray, activation: str) -> tuple[float, float]:
@@ -80,7 +80,8 @@ def train(
         x_epoch = x_train
         if augments_in(epoch, p.augment, p.augment_epochs):
             moves = random_transforms(len(images), p.augment_strength, rng)
-            x_epoch = warp_all(images, moves, data.normalization.blank, p.num_threads).reshape(x_train.shape)
+            warped = warp_all(images, moves, data.normalization.blank, p.num_threads)
+            x_epoch = corrupt(warped, p, data.normalization, rng).reshape(x_train.shape)
         return loop.run_epoch(train_step)
 
     def evaluated() -> list[np.ndarray]:

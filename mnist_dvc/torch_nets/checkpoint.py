@@ -8,7 +8,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from mnist_dvc import PipelineError
+from mnist_dvc import PipelineError, refusal
 from mnist_dvc.fileio import atomic_open
 from mnist_dvc.torch_nets.models import build_model
 
@@ -36,7 +36,7 @@ def load_checkpoint(path: Path) -> tuple[nn.Module, dict]:
     except FileNotFoundError:
         raise CheckpointError(f"{path}: checkpoint not found") from None
     except Exception as exc:  # torch raises many kinds for a corrupt or foreign file
-        raise CheckpointError(f"{path}: not a readable checkpoint ({type(exc).__name__}: {exc})") from None
+        raise CheckpointError(f"{path}: not a readable checkpoint ({refusal(exc)})") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise CheckpointError(
             f"{path}: format {meta.get('format') if isinstance(meta, dict) else meta!r}, expected {FORMAT!r}"

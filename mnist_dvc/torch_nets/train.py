@@ -19,7 +19,7 @@ from mnist_dvc.dataset import PreparedData
 from mnist_dvc.params import StageParams
 from mnist_dvc.torch_nets.augment import random_affine
 from mnist_dvc.torch_nets.models import build_model
-from mnist_dvc.training import BatchLoop, FitResult, augments_in, fit
+from mnist_dvc.training import BatchLoop, FitResult, augments_in, corrupt, fit
 
 EVAL_BATCH = 1000
 
@@ -137,6 +137,7 @@ def train(
     )
     evaluated = model if average is None else average.module
     augmenting = False  # set per epoch
+    x_epoch = None  # the training images this epoch: corrupted ones in augmented epochs
     loss_fn = nn.CrossEntropyLoss(label_smoothing=p.label_smoothing)
 
     x_train, y_train = torch.from_numpy(data.images["train"]), torch.from_numpy(data.labels["train"])
@@ -152,7 +153,7 @@ def train(
 
     def train_step(idx: np.ndarray, lr: float) -> float:
         index = torch.from_numpy(idx)
-        images = x_train[index]
+        images = x_epoch[index]
         if augmenting:
             images = random_affine(images, p.augment_strength, background, augment_rng)
         for group in optimizer.param_groups:
@@ -167,8 +168,11 @@ def train(
         return loss.item()
 
     def train_epoch(epoch: int) -> float:
-        nonlocal augmenting
+        nonlocal augmenting, x_epoch
         augmenting = augments_in(epoch, p.augment, p.augment_epochs)
+        x_epoch = x_train
+        if augmenting:  # corrupted once per epoch, all images at once: cheaper than batch by batch
+            x_epoch = torch.from_numpy(corrupt(data.images["train"], p, data.normalization, batch_rng))
         model.train()
         return loop.run_epoch(train_step)
 

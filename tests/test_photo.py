@@ -1,0 +1,152 @@
+"""From a photo to MNIST-style digits (mnist_dvc.photo), one step at a time, on constructed pictures."""
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+from skimage.transform import rotate
+
+from mnist_dvc import photo
+
+PAPER, INK, RULE = 235, 40, 150
+
+
+def page(size=(480, 640), rules=0, squares=0, paper=PAPER, rule=RULE, seed=0, noise=3.0) -> Image.Image:
+    """A grey page with optional ruling (every ``rules`` pixels) or squares, light noise."""
+    h, w = size
+    image = Image.new("L", (w, h), paper)
+    pen = ImageDraw.Draw(image)
+    for y in range(rules or h, h, rules or h):
+        pen.line([(0, y), (w, y)], fill=rule, width=2)
+    for step in [squares] if squares else []:
+        for y in range(step, h, step):
+            pen.line([(0, y), (w, y)], fill=rule, width=2)
+        for x in range(step, w, step):
+            pen.line([(x, 0), (x, h)], fill=rule, width=2)
+    array = np.asarray(image, np.float32) + np.random.default_rng(seed).normal(0, noise, (h, w))
+    return Image.fromarray(np.clip(array, 0, 255).astype(np.uint8))
+
+
+def write_one(image: Image.Image, box: tuple[int, int, int, int], fill=INK, width=4) -> None:
+    """A "1": one vertical stroke in the middle of ``box`` (left, top, right, bottom)."""
+    x = (box[0] + box[2]) // 2
+    ImageDraw.Draw(image).line([(x, box[1]), (x, box[3])], fill=fill, width=width)
+
+
+def write_zero(image: Image.Image, box, fill=INK, width=4) -> None:
+    ImageDraw.Draw(image).ellipse(box, outline=fill, width=width)
+
+
+def gray(image: Image.Image) -> np.ndarray:
+    return np.asarray(image, np.float32)
+
+
+def test_a_ruling_line_across_the_page_is_removed_and_the_stroke_crossing_it_kept():
+    picture = page(rules=60)
+    write_zero(picture, (270, 150, 370, 330))  # crosses the rulings at y = 180, 240, 300
+    strength, ink = photo.ink_strength(photo.working_copy(gray(picture)))
+    mask = photo.ink_mask(strength)
+    assert ink == "dark" and mask[240, 20:200].mean() > 0.9  # the ruling is ink-dark: it passes the threshold
+    cleaned = photo.remove_rules(mask, strength)
+    assert cleaned[230:250, :250].sum() == 0 and cleaned[230:250, 400:].sum() == 0  # the line is gone...
+    rows = np.flatnonzero(cleaned.any(axis=1))
+    assert rows.min() <= 155 and rows.max() >= 325  # ...the loop is whole, rulings crossing it or not
+    assert cleaned[235:246, 268:280].any()  # where the loop crosses the line at y = 240
+    found = photo.find_digits(gray(picture)).digits
+    assert len(found) == 1 and _is_loop(found[0])
+
+
+def test_a_tilted_photo_of_squared_paper_is_straightened_and_its_grid_removed():
+    picture = page(squares=40, rule=170)
+    write_one(picture, (300, 120, 320, 330), width=5)
+    tilted = rotate(gray(picture), 4, mode="edge", preserve_range=True)
+    found = photo.find_digits(tilted).digits
+    assert len(found) == 1
+    rows, cols = np.nonzero(found[0] > 0.5)
+    assert rows.max() - rows.min() >= 18 and cols.max() - cols.min() <= 6  # an upright "1", no grid left
+
+
+def test_chalk_on_a_dark_board_comes_out_white_on_black():
+    board = page(paper=45, noise=6)
+    write_zero(board, (250, 140, 380, 350), fill=215, width=9)
+    found = photo.find_digits(gray(board))
+    assert found.ink == "light" and len(found.digits) == 1
+    digit = found.digits[0]
+    assert digit[0].max() == 0 and digit.max() == pytest.approx(1, abs=0.05) and _is_loop(digit)
+    # The same board read as dark ink (forced) is something else: the flag is honoured.
+    assert photo.find_digits(gray(board), ink="dark").ink == "dark"
+
+
+@pytest.mark.parametrize("kind", ["plain", "ruled", "squared", "board", "shadowed"])
+def test_a_photo_with_nothing_written_gives_no_digit(kind):
+    picture = {
+        "plain": page(noise=6),
+        "ruled": page(rules=35, noise=5),
+        "squared": page(squares=30, rule=190),
+        "board": page(paper=45, noise=8),
+        "shadowed": page(noise=5),
+    }[kind]
+    array = gray(picture)
+    if kind == "shadowed":  # a soft shadow and light falling off across the page
+        ys, xs = np.mgrid[0 : array.shape[0], 0 : array.shape[1]]
+        array = array * (1 - 0.4 * xs / xs.max()) * (1 - 0.3 * np.exp(-((ys - 240) ** 2 + (xs - 200) ** 2) / 2e4))
+    assert len(photo.find_digits(array).digits) == 0
+
+
+def test_two_digits_side_by_side_are_read_as_two_left_to_right():
+    picture = page(rules=80)
+    write_one(picture, (150, 180, 170, 380))
+    write_zero(picture, (260, 180, 380, 380))
+    found = photo.find_digits(gray(picture)).digits
+    assert len(found) == 2
+    assert not _is_loop(found[0]) and _is_loop(found[1])
+
+
+def test_a_small_digit_on_a_large_page_is_found_and_a_speck_is_not_a_digit():
+    picture = page(size=(1600, 1200), noise=2)
+    write_zero(picture, (1000, 1350, 1050, 1420), width=3)
+    ImageDraw.Draw(picture).ellipse((200, 200, 204, 204), fill=INK)  # a speck of dirt
+    found = photo.find_digits(gray(picture)).digits
+    assert len(found) == 1 and _is_loop(found[0])
+    speck_only = page(size=(1600, 1200), noise=2)
+    ImageDraw.Draw(speck_only).ellipse((200, 200, 206, 206), fill=INK)
+    assert len(photo.find_digits(gray(speck_only)).digits) == 0
+
+
+@pytest.mark.parametrize("width", [2, 6, 20])
+def test_every_pen_is_redrawn_with_mnists_pen_fitted_into_20x20_and_centred(width):
+    picture = page(noise=0)
+    write_zero(picture, (200, 100, 330, 380), width=width)
+    digit = photo.find_digits(gray(picture)).digits[0]
+    rows, cols = np.nonzero(digit > 0.05)
+    assert rows.max() - rows.min() + 1 <= 21 and rows.max() - rows.min() + 1 >= 18
+    total = digit.sum()
+    cy = (digit.sum(axis=1) * np.arange(28)).sum() / total
+    cx = (digit.sum(axis=0) * np.arange(28)).sum() / total
+    assert abs(cy - 13.5) <= 1 and abs(cx - 13.5) <= 1  # centre of mass at the centre, as MNIST
+    # MNIST's ink mass per pixel of stroke (2.85): a hairline and a marker alike.
+    skeleton_px = photo.stroke_skeleton(digit > 0.5).sum()
+    assert 2.2 <= total / skeleton_px <= 3.4
+
+
+def test_the_skeleton_of_a_fat_stroke_has_no_spurs():
+    from scipy.ndimage import convolve
+    from skimage.morphology import skeletonize
+
+    def ends(skeleton):
+        neighbours = convolve(skeleton.astype(int), np.ones((3, 3), int), mode="constant") - skeleton
+        return int((skeleton & (neighbours == 1)).sum())
+
+    bar = np.zeros((80, 80), bool)
+    bar[10:70, 30:50] = True
+    bar[38:44, 50:56] = True  # a bump on its side: plain skeletonize grows a branch into it
+    assert ends(skeletonize(bar)) == 3
+    skeleton = photo.stroke_skeleton(bar)
+    rows, cols = np.nonzero(skeleton)
+    assert ends(skeleton) == 2 and np.ptp(rows) >= 35 and np.ptp(cols) <= 3  # one straight centre line
+
+
+def _is_loop(digit: np.ndarray) -> bool:
+    """Whether the digit's strokes enclose background (a "0"): more than one background region."""
+    from skimage.measure import label
+
+    return label(digit < 0.3, connectivity=1).max() > 1

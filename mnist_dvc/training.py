@@ -184,12 +184,16 @@ def augments_in(epoch: int, augment: bool, augment_epochs: int | None) -> bool:
 
 def corrupt(x: np.ndarray, p, normalization, rng: np.random.Generator) -> np.ndarray:
     """Normalized training images (..., 28, 28) under the stage's random corruptions (params ``corrupt``
-    and ``corrupt_share``), normalized again; unchanged when there are none."""
+    and ``corrupt_share``); unchanged when there are none. Only the chosen share is converted to pixels
+    and back: converting all of them took longer than corrupting."""
     if p.corrupt_share == 0 or not any(p.corrupt.values()):
         return x
-    unit = normalization.to_unit(x.reshape(-1, *x.shape[-2:]))
-    corrupted = random_corruptions(unit, p.corrupt, p.corrupt_share, rng)
-    return normalization.from_unit(corrupted).reshape(x.shape).astype(np.float32, copy=False)
+    flat = x.reshape(-1, *x.shape[-2:])
+    chosen = np.flatnonzero(rng.random(len(flat)) < p.corrupt_share)
+    corrupted = random_corruptions(normalization.to_unit(flat[chosen]), p.corrupt, 1.0, rng)
+    out = flat.copy()
+    out[chosen] = normalization.from_unit(corrupted)
+    return out.reshape(x.shape)
 
 
 def run_metadata(p, result: FitResult, normalization: dict, val_log_probs, val_labels) -> dict:

@@ -14,7 +14,7 @@ from mnist_dvc.affine import (
     warp,
     warp_all,
 )
-from mnist_dvc.corruptions import CORRUPTIONS, SEVERITIES, shift
+from mnist_dvc.corruptions import CORRUPTIONS, SEVERITIES, random_corruptions, shift
 from tests.fixtures import synthetic_digits
 
 
@@ -106,3 +106,34 @@ def test_warp_all_in_threaded_chunks_equals_one_warp():
     t = random_transforms(50, 1.0, np.random.default_rng(5))
     whole = warp(x, t, background=-0.4)
     np.testing.assert_array_equal(warp_all(x, t, -0.4, threads=2, chunk=7), whole)
+
+
+def test_random_corruptions_change_the_chosen_share_with_the_named_corruptions_only():
+    x = _digits(600)
+    out = random_corruptions(x, {"blur": 3, "noise": 0}, 0.5, np.random.default_rng(0))
+    changed = np.flatnonzero((out != x).any(axis=(1, 2)))
+    assert 0.4 < len(changed) / len(x) < 0.6
+    blurred = {s: CORRUPTIONS["blur"](x, s) for s in (1, 2, 3)}
+    for i in changed:  # each one is the blur of severity 1, 2 or 3 of its own image, and nothing else
+        assert any(np.allclose(out[i], blurred[s][i], atol=1e-6) for s in blurred)
+    severities = [next(s for s in blurred if np.allclose(out[i], blurred[s][i], atol=1e-6)) for i in changed]
+    assert set(severities) == {1, 2, 3}
+    np.testing.assert_array_equal(
+        out, random_corruptions(x, {"blur": 3, "noise": 0}, 0.5, np.random.default_rng(0))
+    )
+
+
+def test_no_training_corruption_returns_the_images_and_draws_nothing():
+    x, rng = _digits(), np.random.default_rng(0)
+    state = rng.bit_generator.state
+    assert random_corruptions(x, {"noise": 0, "blur": 0}, 0.5, rng) is x
+    assert random_corruptions(x, {"noise": 5}, 0.0, rng) is x
+    assert rng.bit_generator.state == state  # so turning corruptions off changes nothing else in training
+
+
+def test_training_noise_is_fresh_each_time_and_evaluation_noise_fixed():
+    x = _digits()
+    np.testing.assert_array_equal(CORRUPTIONS["noise"](x, 3), CORRUPTIONS["noise"](x, 3))
+    rng = np.random.default_rng(1)
+    first, second = (CORRUPTIONS["noise"](x, 3, rng=rng) for _ in range(2))
+    assert not np.array_equal(first, second) and first.min() >= 0 and first.max() <= 1

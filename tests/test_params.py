@@ -90,3 +90,25 @@ def test_missing_group_and_file(tmp_path):
         load_stage_params("prepare", _params(tmp_path, "other: {}\n"))
     with pytest.raises(ParamsError, match="file not found"):
         load_stage_params("prepare", tmp_path / "absent.yaml")
+
+
+@pytest.mark.parametrize(
+    ("corrupt", "message"),
+    [
+        (
+            "{noise: 6, blur: 0, thicker: 0, thinner: 0, contrast: 0}",
+            r"train_cnn.corrupt.noise = 6 is invalid",
+        ),
+        (
+            "{noise: 1, blur: 0, thicker: 0, thinner: 0, contrast: 0, rain: 2}",
+            r"unknown key\(s\) train_cnn.corrupt.rain",
+        ),
+    ],
+)
+def test_a_bad_training_corruption_is_refused_with_its_name(tmp_path, corrupt, message):
+    import yaml
+
+    document = yaml.safe_load((PROJECT_ROOT / "params.yaml").read_text())
+    text = yaml.safe_dump({"train_cnn": {**document["train_cnn"], "corrupt": yaml.safe_load(corrupt)}})
+    with pytest.raises(ParamsError, match=message):
+        load_stage_params("train_cnn", _params(tmp_path, text))

@@ -329,3 +329,31 @@ def test_help_lists_the_formats_predict_reads(capsys):
     text = " ".join(capsys.readouterr().out.split())
     for word in ("PNG", "JPEG", "GIF", "TIFF", "WebP", ".pth/.pt", ".npy", "IDX"):
         assert word in text
+
+
+def test_every_picture_format_and_mode_gives_the_same_digit(tmp_path):
+    """What read right before photos were handled stays right: 16-bit, CMYK, palette, transparent, GIF,
+    TIFF and lossless WebP pictures of one drawing become the same 28x28 digit."""
+    stroke = [(60, 40), (150, 40), (90, 170)]  # a "7" with a thick pen
+    base = Image.new("L", (200, 200), 255)
+    ImageDraw.Draw(base).line(stroke, fill=0, width=16)
+    transparent = Image.new("RGBA", (200, 200), (0, 0, 0, 0))
+    ImageDraw.Draw(transparent).line(stroke, fill=(0, 0, 0, 255), width=16)
+    pictures = {
+        "plain.png": base,
+        "sixteen.png": Image.fromarray(np.asarray(base).astype(np.uint16) * 257),
+        "cmyk.jpg": base.convert("CMYK"),
+        "palette.png": base.convert("P"),
+        "transparent.png": transparent,
+        "frame.gif": base,
+        "scan.tiff": base,
+    }
+    for name, picture in pictures.items():
+        picture.save(tmp_path / name)
+    Image.fromarray(np.asarray(base)).save(tmp_path / "lossless.webp", lossless=True)
+    assert Image.open(tmp_path / "sixteen.png").mode == "I;16"
+    (reference,) = read_digits(tmp_path / "plain.png").images
+    for path in sorted(tmp_path.iterdir()):
+        digits = read_digits(path).images
+        assert len(digits) == 1, path.name
+        assert np.abs(digits[0] - reference).max() < 0.05, path.name

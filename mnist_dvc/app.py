@@ -39,13 +39,18 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 EXAMPLES_DIR = Path("docs/digits")  # pictures of test digits: scans (easy and hard) and drawings
 DRAW_FIRST = "Draw a digit first (or drop a picture)."
 NO_DIGIT = "No digit found: nothing written, or only ruling lines. Draw one, or drop another picture."
-# The sketchpad opens with its brush chosen, so a drag draws at once (gradio opens it with no tool).
+# The sketchpad opens with its brush chosen, so a drag draws at once, and picks it again after "Clear
+# canvas" (gradio opens it, and clears it, with no tool chosen: a drag then draws nothing).
 PICK_BRUSH = """() => {
   const pick = () => {
     const brush = document.querySelector("#sketch button[aria-label='Brush']");
-    if (brush) { brush.click(); } else { setTimeout(pick, 100); }
+    if (!brush) { setTimeout(pick, 100); return; }
+    if (!brush.classList.contains("highlight")) { brush.click(); }
   };
   pick();
+  document.addEventListener("click", (event) => {
+    if (event.target.closest("#sketch button[aria-label='Clear canvas']")) { setTimeout(pick, 100); }
+  }, true);
 }"""
 
 

@@ -37,11 +37,13 @@ RULE_COVERAGE = 0.5  # a ruling line's ink covers at least this share of the pic
 RULE_REACH = 0.12  # ...reaches within this share of both edges...
 RULE_THICKNESS = 0.025  # ...and is at most this share of the short side thick (3 pixels at least)
 RULE_LEVEL = 0.15  # rulings are looked for down to this share of the ink's contrast
+INK_OVER_RULE = 1.3  # ink this many times the contrast of the line's core, on the line, is writing
 RULE_SLACK = 3  # pixels: how far a ruling line may wander from level across the straightened picture
 SPECK = 0.04  # a component smaller than this share of the largest one is a speck (noise, dust)
 MAX_STROKE_SHARE = 0.4  # of a digit's long side: thicker "strokes" are shadows or blots
 EDGE_MARK = 0.15  # of the short side: smaller marks at the picture's edge are not writing
 MIN_DIGIT_HEIGHT = 0.025  # of the long side: smaller writing is no digit
+SAME_DIGIT_GAP = 0.08  # of a digit's height: pieces closer than this side by side are one digit
 SAME_ROW = 0.5  # another digit overlaps the main one vertically by this share of the smaller height
 MIN_HEIGHT_SHARE = 0.4  # ...and is at least this share of the main digit's height
 MAX_GAP = 1.5  # ...and lies within this many digit heights of its neighbour in the row
@@ -176,7 +178,7 @@ def remove_rules(mask: np.ndarray, strength: np.ndarray) -> np.ndarray:
         mask, faint, inside = (
             rotate(m.astype(np.float32), tilt, resize=True, order=1) > 0.5 for m in (mask, faint, inside)
         )
-    rules = _rules(faint, inside)
+    rules = _rules(faint, inside, strength)
     if not rules.any():
         return mask
     # Rulings darker than the ink set no standard for it: threshold again without them. The rulings'
@@ -189,11 +191,11 @@ def remove_rules(mask: np.ndarray, strength: np.ndarray) -> np.ndarray:
     return cleaned
 
 
-def _rules(mask: np.ndarray, inside: np.ndarray) -> np.ndarray:
+def _rules(mask: np.ndarray, inside: np.ndarray, strength: np.ndarray) -> np.ndarray:
     """The bands of every ruling line of ``mask`` within the picture's area ``inside``: vertical lines
     first, then horizontal ones in what is left, so that where two rulings cross nothing stays."""
-    vertical = _rule_pixels(mask.T, inside.T).T
-    return vertical | _rule_pixels(mask & ~vertical, inside)
+    vertical = _rule_pixels(mask.T, inside.T, strength.T).T
+    return vertical | _rule_pixels(mask & ~vertical, inside, strength)
 
 
 def _rule_tilt(mask: np.ndarray) -> float:
@@ -214,10 +216,11 @@ def _rule_tilt(mask: np.ndarray) -> float:
     return best_tilt if best_votes >= RULE_COVERAGE and abs(best_tilt) >= 0.25 else 0.0
 
 
-def _rule_pixels(m: np.ndarray, inside: np.ndarray) -> np.ndarray:
+def _rule_pixels(m: np.ndarray, inside: np.ndarray, strength: np.ndarray) -> np.ndarray:
     """The bands of the horizontal ruling lines of ``m``, where strokes cross them left out: what the
     rulings' ink covers at any threshold. ``inside`` is the picture's area (a straightened photo has
-    empty corners), which a ruling crosses from side to side."""
+    empty corners), which a ruling crosses from side to side. Within a band, pixels much darker than the
+    line itself (INK_OVER_RULE) are the pen's, written along the line: they stay."""
     height, width = m.shape
     # A line a few pixels off level across the picture (the straightening is to a quarter degree) still
     # counts: each row sees RULE_SLACK rows either side too.
@@ -240,7 +243,8 @@ def _rule_pixels(m: np.ndarray, inside: np.ndarray) -> np.ndarray:
         if inked[0] > area[0] + reach or inked[-1] < area[-1] - reach:
             continue
         crossing = m[max(top - 2, 0) : top].any(axis=0) & m[bottom : bottom + 2].any(axis=0)
-        out[top:bottom] = ~crossing
+        level = np.percentile(strength[top:bottom][m[top:bottom] & ~crossing], 90)  # the line's core
+        out[top:bottom] = ~crossing & (strength[top:bottom] <= INK_OVER_RULE * level)
     return out
 
 
@@ -326,10 +330,11 @@ def _group(regions: list) -> list[list]:
 
 
 def _same_digit(a: tuple, b: tuple) -> bool:
-    """Boxes (top, left, bottom, right) that overlap in x, less than half a height apart vertically."""
-    return min(a[3], b[3]) > max(a[1], b[1]) and max(a[0], b[0]) - min(a[2], b[2]) <= 0.5 * max(
-        a[2] - a[0], b[2] - b[0]
-    )
+    """Boxes (top, left, bottom, right) that overlap in x, or nearly (SAME_DIGIT_GAP of the taller one's
+    height: a stroke lifted and set down again), less than half a height apart vertically."""
+    height = max(a[2] - a[0], b[2] - b[0])
+    overlap_x = min(a[3], b[3]) - max(a[1], b[1])
+    return overlap_x > -SAME_DIGIT_GAP * height and max(a[0], b[0]) - min(a[2], b[2]) <= 0.5 * height
 
 
 def _union(n: int, pairs: list[tuple[int, int]]) -> list[int]:

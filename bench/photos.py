@@ -5,6 +5,8 @@
 a marker or chalk - on a photographed surface: ruled or squared notebook paper, a board; with uneven light,
 a tilt of the phone, sensor noise and JPEG compression. The sets:
 
+* ``clean_ballpoint``: the control: the same ballpoint strokes on plain white paper, evenly lit, no tilt,
+  no noise (what the redrawn digits themselves allow);
 * ``ruled_ballpoint``: blue ballpoint on ruled paper with a red margin line, noise, JPEG;
 * ``squared_pencil``: pencil on squared paper, a shadow across the page, JPEG;
 * ``board_chalk``: white chalk (broken strokes) on a dark green board, noise, JPEG;
@@ -40,7 +42,7 @@ from mnist_dvc.paths import MODEL_FILES, RAW_DIR
 from mnist_dvc.pictures import _pyplot, save_png
 
 BASELINE = "0aeff80"  # main before the photo preprocessing: `mnist_style` of PIL only
-SETS = ("ruled_ballpoint", "squared_pencil", "board_chalk", "ruled_marker", "page_corner")
+SETS = ("clean_ballpoint", "ruled_ballpoint", "squared_pencil", "board_chalk", "ruled_marker", "page_corner")
 BLUE_INK, PENCIL, BLACK, CHALK = (25, 45, 140), (70, 70, 78), (15, 15, 20), (235, 235, 225)
 PAPER, BOARD = (245, 243, 236), (38, 70, 52)
 RULE_BLUE, GRID_GRAY, MARGIN_RED = (150, 185, 225), (165, 175, 185), (220, 90, 90)
@@ -113,9 +115,12 @@ def compose(digits: list[np.ndarray], kind: str, rng: np.random.Generator) -> Im
     small = kind == "page_corner"
     h, w = (1400, 1000) if small else (int(rng.integers(360, 720)), int(rng.integers(480, 900)))
     height = int(rng.uniform(0.04, 0.07) * h) if small else int(rng.uniform(0.3, 0.55) * h)
-    surface = {"ruled_ballpoint": "ruled", "squared_pencil": "squared", "board_chalk": "board",
-               "ruled_marker": "ruled", "page_corner": "plain", "numbers": "ruled"}[kind]  # fmt: skip
+    surface = {
+        "clean_ballpoint": "plain", "ruled_ballpoint": "ruled", "squared_pencil": "squared",
+        "board_chalk": "board", "ruled_marker": "ruled", "page_corner": "plain", "numbers": "ruled",
+    }[kind]  # fmt: skip
     colour, alpha, pen = {
+        "clean_ballpoint": (BLUE_INK, 0.9, rng.uniform(0.012, 0.03) * height),
         "ruled_ballpoint": (BLUE_INK, 0.9, rng.uniform(0.012, 0.03) * height),
         "squared_pencil": (PENCIL, rng.uniform(0.55, 0.8), rng.uniform(0.02, 0.04) * height),
         "board_chalk": (CHALK, 0.9, rng.uniform(0.05, 0.09) * height),
@@ -147,6 +152,8 @@ def compose(digits: list[np.ndarray], kind: str, rng: np.random.Generator) -> Im
         ink *= np.clip(0.85 + 0.25 * _smooth_noise((h, w), 1.0, rng), 0, 1)
     a = (alpha * ink)[..., None]
     canvas = canvas * (1 - a) + np.asarray(colour, np.float32) * a
+    if kind == "clean_ballpoint":
+        return Image.fromarray(np.clip(canvas, 0, 255).astype(np.uint8))
     canvas = _light(canvas, rng, rng.uniform(0.15, 0.45))
     if kind == "ruled_marker" or rng.random() < 0.5:  # the phone held at a slight angle
         canvas = rotate(canvas, rng.uniform(-4, 4), mode="edge", preserve_range=True)
@@ -219,8 +226,8 @@ def main() -> None:
                 count = int(rng.integers(2, 5)) if kind == "numbers" else (0 if kind == "no_digit" else 1)
                 digits = [test_images[j] for j in picks[i, :count]]
                 picture = compose(digits, kind, rng) if count else no_digit_picture(i, rng)
-                path = tmp / f"{kind}_{i}.jpg"
-                picture.save(path, quality=int(rng.integers(70, 90)))
+                path = tmp / f"{kind}_{i}.{'png' if kind == 'clean_ballpoint' else 'jpg'}"
+                picture.save(path, quality=int(rng.integers(70, 90)))  # JPEG: a phone's compression
                 start = time.perf_counter()
                 found = read_digits(path)
                 seconds.append(time.perf_counter() - start)

@@ -41,6 +41,7 @@ INK_OVER_RULE = 1.3  # ink this many times the contrast of the line's core, on t
 RULE_SLACK = 3  # pixels: how far a ruling line may wander from level across the straightened picture
 SPECK = 0.04  # a component smaller than this share of the largest one is a speck (noise, dust)
 MAX_STROKE_SHARE = 0.4  # of a digit's long side: thicker "strokes" are shadows or blots
+MAX_ASPECT = 3.0  # width over height: wider groups are slivers of lines, not digits
 EDGE_MARK = 0.15  # of the short side: smaller marks at the picture's edge are not writing
 MIN_DIGIT_HEIGHT = 0.025  # of the long side: smaller writing is no digit
 SAME_DIGIT_GAP = 0.08  # of a digit's height: pieces closer than this side by side are one digit
@@ -243,8 +244,10 @@ def _rule_pixels(m: np.ndarray, inside: np.ndarray, strength: np.ndarray) -> np.
         if inked[0] > area[0] + reach or inked[-1] < area[-1] - reach:
             continue
         crossing = m[max(top - 2, 0) : top].any(axis=0) & m[bottom : bottom + 2].any(axis=0)
-        level = np.percentile(strength[top:bottom][m[top:bottom] & ~crossing], 90)  # the line's core
-        out[top:bottom] = ~crossing & (strength[top:bottom] <= INK_OVER_RULE * level)
+        line = strength[top:bottom][m[top:bottom] & ~crossing]
+        out[top:bottom] = ~crossing
+        if line.size:  # else the band is all crossings: nothing of the line's own to compare with
+            out[top:bottom] &= strength[top:bottom] <= INK_OVER_RULE * np.percentile(line, 90)  # its core
     return out
 
 
@@ -291,7 +294,8 @@ def digit_boxes(mask: np.ndarray) -> list[np.ndarray]:
     main = max(range(len(groups)), key=lambda i: sum(r.area for r in groups[i]))
     top, bottom = boxes[main][0], boxes[main][2]
     height = bottom - top
-    if height < max(6, MIN_DIGIT_HEIGHT * max(mask.shape)):
+    # The largest ink too small, or a sliver far wider than tall (what is left of a line): no digit.
+    if height < max(6, MIN_DIGIT_HEIGHT * max(mask.shape)) or _width(groups[main]) > MAX_ASPECT * height:
         return []
 
     def on_the_row(box: tuple) -> bool:
@@ -360,6 +364,11 @@ def _stroke_width(group: list, skeleton_length: np.ndarray) -> float:
 def _at_edge(group: list, shape: tuple[int, int]) -> bool:
     top, left, bottom, right = _box(group)
     return top == 0 or left == 0 or bottom == shape[0] or right == shape[1]
+
+
+def _width(group: list) -> int:
+    _, left, _, right = _box(group)
+    return right - left
 
 
 def _long_side(group: list) -> int:

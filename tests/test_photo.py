@@ -151,3 +151,24 @@ def _is_loop(digit: np.ndarray) -> bool:
     from skimage.measure import label
 
     return label(digit < 0.3, connectivity=1).max() > 1
+
+
+@pytest.mark.parametrize(
+    "name", ["1x1", "1x500", "3x3", "black", "white", "noise", "checker", "stripes", "half", "grid"]
+)
+def test_odd_pictures_give_no_digit_and_never_fail(name):
+    rng = np.random.default_rng(0)
+    rows, cols = np.indices((200, 200))
+    picture = {
+        "1x1": np.zeros((1, 1)),
+        "1x500": rng.random((1, 500)) * 255,
+        "3x3": rng.random((3, 3)) * 255,
+        "black": np.zeros((100, 100)),
+        "white": np.full((100, 100), 255.0),
+        "noise": rng.random((300, 400)) * 255,
+        "checker": (rows + cols) % 2 * 255.0,
+        "stripes": (rows % 20 < 2) * 200.0,
+        "half": (rows < 100) * 255.0,
+        "grid": np.where((rows % 40 < 2) | (cols % 40 < 2), 150.0, 240.0),
+    }[name]
+    assert photo.find_digits(picture.astype(np.float32)).digits.shape == (0, 28, 28)

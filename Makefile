@@ -64,13 +64,14 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 # Speed and accuracy targets: the trainers on the prepared data (about 10 minutes on 2 cores), then
-# `mnist-dvc predict` and the app with the pipeline's models (about 2 minutes), then every model beside
-# its peers in one run (bench.peers, about 17 minutes; README, "Peers").
+# `mnist-dvc predict`, reading photos (bench.photos, docs/photos.md) and the app with the pipeline's models
+# (about 12 minutes), then every model beside its peers in one run (bench.peers, about 17 minutes).
 bench: $(STAMP)
 	$(BIN)/dvc repro
 	$(BIN)/python -m bench.numpy_mlp
 	$(BIN)/python -m bench.torch_models --notebook
 	$(BIN)/python -m bench.predict
+	$(BIN)/python -m bench.photos
 	$(BIN)/python -m bench.app
 	$(BIN)/python -m bench.peers --peer-epochs 4
 

@@ -81,13 +81,19 @@ def main() -> None:
             page = Image.new("L", (100, 100), 255)
             page.paste(big, tuple(int(v) for v in rng.integers(0, 41, size=2)))
             page.save(moved / f"{i:04d}.png")
+        # Each picture read once, as predict reads it; one that does not give exactly one digit disagrees.
+        read = {
+            kind: [read_digits(p).images for p in sorted(folder.iterdir())]
+            for kind, folder in (("original_28x28", originals), ("inverted_100x100_off_centre", moved))
+        }
         agreement = {}
         for name, model in load_pipeline_models(["cnn", "torch_mlp", "numpy_mlp"]).items():
             reference = model.log_proba_of_unit_images(images[:N_PICTURES] / 255.0).argmax(1)
             agreement[name] = {}
-            for kind, folder in (("original_28x28", originals), ("inverted_100x100_off_centre", moved)):
-                pictures = np.concatenate([read_digits(p).images for p in sorted(folder.iterdir())])
-                same = model.log_proba_of_unit_images(pictures).argmax(1) == reference
+            for kind, found in read.items():
+                single = np.array([len(d) == 1 for d in found])
+                digits = np.stack([d[0] if len(d) == 1 else np.zeros((28, 28), np.float32) for d in found])
+                same = single & (model.log_proba_of_unit_images(digits).argmax(1) == reference)
                 agreement[name][kind] = float(same.mean())
         results["png_agreement_first_1000"] = agreement
     save("predict", results)

@@ -52,6 +52,7 @@ BOX, SIDE = 20, 28  # MNIST: the digit fits a 20x20 box inside the 28x28 image
 # MNIST's pen: ink mass per pixel of skeleton is 2.85 pixels (median of the first 3,000 training digits).
 # Drawn OVERSAMPLE times larger with a disk of radius PEN_RADIUS and averaged back: (2 * 5 + 1) / 4 = 2.75.
 OVERSAMPLE, PEN_RADIUS = 4, 5
+KEEP_PEN = (0.12, 0.25)  # a pen this wide (of the digit's long side; MNIST's: 2.85 / 20) is kept as is
 SPUR = 0.75  # skeleton branches shorter than this many stroke widths, ending free, are spurs
 INKS = ("auto", "dark", "light")
 
@@ -71,9 +72,8 @@ def find_digits(gray: np.ndarray, ink: str = "auto") -> Found:
     mask = ink_mask(strength)
     if mask is None:
         return Found(np.zeros((0, SIDE, SIDE), np.float32), ink)
-    mask = remove_rules(mask, strength)
-    boxes = digit_boxes(mask)
-    digits = [redraw(piece) for piece in boxes]
+    mask, strength = remove_rules(mask, strength)
+    digits = [mnist_digit(crop, strength[box]) for crop, box in digit_boxes(mask)]
     return Found(np.stack(digits) if digits else np.zeros((0, SIDE, SIDE), np.float32), ink)
 
 
@@ -161,8 +161,9 @@ def ink_mask(strength: np.ndarray, exclude: np.ndarray | None = None) -> np.ndar
     return apply_hysteresis_threshold(strength, max(floor, LOW * contrast), max(floor, HIGH * contrast))
 
 
-def remove_rules(mask: np.ndarray, strength: np.ndarray) -> np.ndarray:
-    """The mask without ruling lines, straightened by their angle when the photo is tilted.
+def remove_rules(mask: np.ndarray, strength: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The mask without ruling lines, and the strength, both straightened by the lines' angle when the
+    photo is tilted.
 
     A ruling line runs across the picture (RULE_COVERAGE, RULE_REACH) and is thin (RULE_THICKNESS). Where
     a stroke crosses it, the stroke is kept. A lone long line with nothing else beside it is a stroke
@@ -181,15 +182,15 @@ def remove_rules(mask: np.ndarray, strength: np.ndarray) -> np.ndarray:
         )
     rules = _rules(faint, inside, strength)
     if not rules.any():
-        return mask
+        return mask, strength
     # Rulings darker than the ink set no standard for it: threshold again without them. The rulings'
     # bands are cleared whole, so a lower threshold's wider line goes too.
     again = ink_mask(strength, exclude=rules)
     cleaned = (mask if again is None else again) & ~rules
     if not _any_digit(cleaned):
         lines = _count_runs(rules.any(axis=1)) + _count_runs(rules.any(axis=0))
-        return mask if lines <= 1 else cleaned  # a lone stroke, or a page of nothing but lines
-    return cleaned
+        return (mask if lines <= 1 else cleaned), strength  # a lone stroke, or a page of nothing but lines
+    return cleaned, strength
 
 
 def _rules(mask: np.ndarray, inside: np.ndarray, strength: np.ndarray) -> np.ndarray:
@@ -265,8 +266,9 @@ def _any_digit(mask: np.ndarray) -> bool:
     return bool(digit_boxes(mask))
 
 
-def digit_boxes(mask: np.ndarray) -> list[np.ndarray]:
-    """The digits of the mask, left to right, each as the crop of its own components (bool).
+def digit_boxes(mask: np.ndarray) -> list[tuple[np.ndarray, tuple]]:
+    """The digits of the mask, left to right, each as the crop of its own components (bool) and where
+    that crop lies (a pair of slices).
 
     Components closer than half a height to one another and overlapping in x form one digit (a "5" whose
     bar is apart); the largest digit sets the line of writing, and others of similar height on that line,
@@ -313,7 +315,8 @@ def digit_boxes(mask: np.ndarray) -> list[np.ndarray]:
     crops = []
     for i in row[start : stop + 1]:
         t, left, b, right = boxes[i]
-        crops.append(np.isin(labels[t:b, left:right], [region.label for region in groups[i]]))
+        where = np.s_[t:b, left:right]
+        crops.append((np.isin(labels[where], [region.label for region in groups[i]]), where))
     return crops
 
 
@@ -380,6 +383,36 @@ def _box(group: list) -> tuple[int, int, int, int]:
     """(top, left, bottom, right) around every component of the group."""
     boxes = np.array([r.bbox for r in group])
     return int(boxes[:, 0].min()), int(boxes[:, 1].min()), int(boxes[:, 2].max()), int(boxes[:, 3].max())
+
+
+def mnist_digit(crop: np.ndarray, strength: np.ndarray) -> np.ndarray:
+    """One digit (its bool crop, and the ink strength there) -> 28x28 in [0, 1].
+
+    A pen close to MNIST's own (KEEP_PEN, as a share of the digit's size: a scan of a digit, a drawing
+    with a felt pen) is kept as written, only scaled: redrawing would change a digit the models already
+    read as it is. A hairline ballpoint, chalk or a fat marker is redrawn with MNIST's pen."""
+    from skimage.morphology import skeletonize
+
+    pen = crop.sum() / max(1, skeletonize(crop).sum()) / max(crop.shape)
+    if KEEP_PEN[0] <= pen <= KEEP_PEN[1]:
+        return scale_ink(crop, strength)
+    return redraw(crop)
+
+
+def scale_ink(crop: np.ndarray, strength: np.ndarray) -> np.ndarray:
+    """The digit's own ink (strength within its components and their edge), scaled to fit 20x20
+    (anti-aliased, aspect kept) and centred by mass: how MNIST itself was made from its scans."""
+    from PIL import Image
+    from skimage.morphology import dilation, disk
+
+    ink = np.where(dilation(crop, disk(1)), strength, 0).astype(np.float32)
+    ink = np.clip(ink / max(float(np.percentile(strength[crop], 90)), 1e-6), 0, 1)
+    h, w = ink.shape
+    factor = BOX / max(h, w)
+    size = (max(1, round(w * factor)), max(1, round(h * factor)))
+    return centre_by_mass(
+        np.clip(np.asarray(Image.fromarray(ink).resize(size, Image.Resampling.LANCZOS)), 0, 1)
+    )
 
 
 def redraw(crop: np.ndarray) -> np.ndarray:

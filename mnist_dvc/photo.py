@@ -39,6 +39,7 @@ RULE_THICKNESS = 0.025  # ...and is at most this share of the short side thick (
 RULE_LEVEL = 0.15  # rulings are looked for down to this share of the ink's contrast
 INK_OVER_RULE = 1.3  # ink this many times the contrast of the line's core, on the line, is writing
 RULE_SLACK = 3  # pixels: how far a ruling line may wander from level across the straightened picture
+DOT_SHARE, DOT_SIZE = 0.15, 0.2  # a piece beyond a digit's strokes with less ink, and smaller: a dot
 SPECK = 0.04  # a component smaller than this share of the largest one is a speck (noise, dust)
 MAX_STROKE_SHARE = 0.4  # of a digit's long side: thicker "strokes" are shadows or blots
 MAX_ASPECT = 3.0  # width over height: wider groups are slivers of lines, not digits
@@ -282,7 +283,9 @@ def digit_boxes(mask: np.ndarray) -> list[tuple[np.ndarray, tuple]]:
     if not regions:
         return []
     largest = max(r.area for r in regions)
-    groups = _group([r for r in regions if r.area >= max(4, SPECK * largest)])
+    groups = [
+        _without_stray_dots(g) for g in _group([r for r in regions if r.area >= max(4, SPECK * largest)])
+    ]
     # Writing is made of strokes: a group whose ink is as thick as it is large is a shadow or a blot.
     skeleton_length = np.bincount(labels[skeletonize(mask)], minlength=labels.max() + 1)
     groups = [g for g in groups if _stroke_width(g, skeleton_length) <= MAX_STROKE_SHARE * _long_side(g)]
@@ -357,6 +360,30 @@ def _union(n: int, pairs: list[tuple[int, int]]) -> list[int]:
     for i, j in pairs:
         parent[find(i)] = find(j)
     return [find(i) for i in range(n)]
+
+
+def _without_stray_dots(group: list) -> list:
+    """The group without dots beyond its strokes: a small, compact piece (under DOT_SHARE of the group's
+    ink, under DOT_SIZE of its height across) whose removal shortens the group by more than a tenth: chalk
+    dust or a speck above or below a digit. A stroke's own broken pieces lie along it and shorten nothing,
+    and a 5's separate bar is long, not compact."""
+
+    def height(pieces: list) -> int:
+        top, _, bottom, _ = _box(pieces)
+        return bottom - top
+
+    while len(group) > 1:
+        total, full = sum(r.area for r in group), height(group)
+        rest = {id(r): [q for q in group if q is not r] for r in group}
+        strays = [
+            r for r in group
+            if r.area < DOT_SHARE * total and max(np.ptp(r.coords, axis=0)) < DOT_SIZE * full
+            and height(rest[id(r)]) < 0.9 * full
+        ]  # fmt: skip
+        if not strays:
+            return group
+        group = rest[id(min(strays, key=lambda r: r.area))]
+    return group
 
 
 def _stroke_width(group: list, skeleton_length: np.ndarray) -> float:

@@ -172,3 +172,13 @@ def test_odd_pictures_give_no_digit_and_never_fail(name):
         "grid": np.where((rows % 40 < 2) | (cols % 40 < 2), 150.0, 240.0),
     }[name]
     assert photo.find_digits(picture.astype(np.float32)).digits.shape == (0, 28, 28)
+
+
+def test_a_dot_of_chalk_dust_below_a_digit_is_not_part_of_it():
+    board = page(paper=45, noise=4)
+    write_zero(board, (250, 100, 360, 300), fill=215, width=9)
+    clean = photo.find_digits(gray(board)).digits
+    ImageDraw.Draw(board).ellipse((290, 315, 306, 329), fill=215)  # a dot 15 pixels below the loop
+    dusty = photo.find_digits(gray(board)).digits
+    assert len(clean) == len(dusty) == 1
+    assert np.abs(dusty[0] - clean[0]).max() < 0.05  # the same 28x28 digit: the dot was left out

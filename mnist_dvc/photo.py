@@ -100,10 +100,10 @@ def ink_strength(gray: np.ndarray, ink: str = "auto") -> tuple[np.ndarray, str]:
     footprint = footprint_rectangle((size, size), decomposition="sequence")
     if ink not in INKS:
         raise ValueError(f"ink must be one of {INKS}, got {ink!r}")
-    # Light falls on paper and ink alike: the ink's share of the paper's brightness is what stays the same
-    # from the lit side of the page to the shaded side.
     if ink == "auto":
         ink = polarity(gray)
+    # Light falls on paper and ink alike: the ink's share of the paper's brightness is what stays the same
+    # from the lit side of the page to the shaded side.
     if ink == "dark":
         return _smooth((1 - gray / np.maximum(closing(gray, footprint), 1)) * 255), ink
     return _smooth(gray - opening(gray, footprint)), ink
@@ -143,11 +143,12 @@ def _noise_floor(strength: np.ndarray) -> float:
     return median + NOISE_MADS * 1.4826 * float(np.median(np.abs(strength - median)))
 
 
-def _contrast(strength: np.ndarray, exclude: np.ndarray | None = None) -> float:
-    """The ink's typical contrast: a high percentile of the pixels above the noise floor (0 if none)."""
-    candidates = strength[strength > _noise_floor(strength)]
+def _contrast(strength: np.ndarray, floor: float, exclude: np.ndarray | None = None) -> float:
+    """The ink's typical contrast: a high percentile of the pixels above the noise ``floor`` (0 if none)."""
+    above = strength > floor
     if exclude is not None:
-        candidates = strength[(strength > _noise_floor(strength)) & ~exclude]
+        above &= ~exclude
+    candidates = strength[above]
     return float(np.percentile(candidates, 90)) if candidates.size else 0.0
 
 
@@ -156,7 +157,8 @@ def ink_mask(strength: np.ndarray, exclude: np.ndarray | None = None) -> np.ndar
     None when nothing stands out by MIN_CONTRAST (a blank page, a photo with no writing)."""
     from skimage.filters import apply_hysteresis_threshold
 
-    contrast, floor = _contrast(strength, exclude), _noise_floor(strength)
+    floor = _noise_floor(strength)
+    contrast = _contrast(strength, floor, exclude)
     if contrast < max(MIN_CONTRAST, CLEAR_OF_NOISE * floor):
         return None
     return apply_hysteresis_threshold(strength, max(floor, LOW * contrast), max(floor, HIGH * contrast))
@@ -173,7 +175,8 @@ def remove_rules(mask: np.ndarray, strength: np.ndarray) -> tuple[np.ndarray, np
     from skimage.transform import rotate
 
     # Printed rulings are often much fainter than the ink: look for them in a mask that keeps faint lines.
-    faint = strength > max(_noise_floor(strength), RULE_LEVEL * _contrast(strength))
+    floor = _noise_floor(strength)
+    faint = strength > max(floor, RULE_LEVEL * _contrast(strength, floor))
     inside = np.ones_like(mask)
     tilt = _rule_tilt(faint)
     if tilt:
@@ -367,18 +370,13 @@ def _without_stray_dots(group: list) -> list:
     ink, under DOT_SIZE of its height across) whose removal shortens the group by more than a tenth: chalk
     dust or a speck above or below a digit. A stroke's own broken pieces lie along it and shorten nothing,
     and a 5's separate bar is long, not compact."""
-
-    def height(pieces: list) -> int:
-        top, _, bottom, _ = _box(pieces)
-        return bottom - top
-
     while len(group) > 1:
-        total, full = sum(r.area for r in group), height(group)
+        total, full = sum(r.area for r in group), _height(group)
         rest = {id(r): [q for q in group if q is not r] for r in group}
         strays = [
             r for r in group
             if r.area < DOT_SHARE * total and max(np.ptp(r.coords, axis=0)) < DOT_SIZE * full
-            and height(rest[id(r)]) < 0.9 * full
+            and _height(rest[id(r)]) < 0.9 * full
         ]  # fmt: skip
         if not strays:
             return group
@@ -394,6 +392,11 @@ def _stroke_width(group: list, skeleton_length: np.ndarray) -> float:
 def _at_edge(group: list, shape: tuple[int, int]) -> bool:
     top, left, bottom, right = _box(group)
     return top == 0 or left == 0 or bottom == shape[0] or right == shape[1]
+
+
+def _height(group: list) -> int:
+    top, _, bottom, _ = _box(group)
+    return bottom - top
 
 
 def _width(group: list) -> int:

@@ -105,8 +105,13 @@ def ink_strength(gray: np.ndarray, ink: str = "auto") -> tuple[np.ndarray, str]:
     # Light falls on paper and ink alike: the ink's share of the paper's brightness is what stays the same
     # from the lit side of the page to the shaded side.
     if ink == "dark":
-        return _smooth((1 - gray / np.maximum(closing(gray, footprint), 1)) * 255), ink
-    return _smooth(gray - opening(gray, footprint)), ink
+        residue = (1 - gray / np.maximum(closing(gray, footprint), 1)) * 255
+    else:
+        residue = gray - opening(gray, footprint)
+    # A closing follows the noise's peaks, not its middle, so bare paper sits above zero, by more the
+    # noisier the photo: measured from the paper's own level, contrasts compare across photos.
+    strength = _smooth(residue)
+    return strength - float(np.median(strength)), ink
 
 
 def polarity(gray: np.ndarray) -> str:
@@ -138,18 +143,23 @@ def _smooth(strength: np.ndarray) -> np.ndarray:
 
 
 def _noise_floor(strength: np.ndarray) -> float:
-    """The paper's residue: most pixels are paper, so their median and spread are the noise's."""
+    """The paper's residue: most pixels are paper, so their median and spread are the noise's. On
+    spotless paper that spread is nil, and the floor is the faintest ink ever taken (JPEG's ringing
+    around a thin stroke is fainter, and would otherwise count as the typical ink)."""
     median = float(np.median(strength))
-    return median + NOISE_MADS * 1.4826 * float(np.median(np.abs(strength - median)))
+    noise = median + NOISE_MADS * 1.4826 * float(np.median(np.abs(strength - median)))
+    return max(noise, LOW * MIN_CONTRAST)
 
 
-def _contrast(strength: np.ndarray, floor: float, exclude: np.ndarray | None = None) -> float:
+def _contrast(
+    strength: np.ndarray, floor: float, exclude: np.ndarray | None = None, percentile: float = 90
+) -> float:
     """The ink's typical contrast: a high percentile of the pixels above the noise ``floor`` (0 if none)."""
     above = strength > floor
     if exclude is not None:
         above &= ~exclude
     candidates = strength[above]
-    return float(np.percentile(candidates, 90)) if candidates.size else 0.0
+    return float(np.percentile(candidates, percentile)) if candidates.size else 0.0
 
 
 def ink_mask(strength: np.ndarray, exclude: np.ndarray | None = None) -> np.ndarray | None:
@@ -159,7 +169,9 @@ def ink_mask(strength: np.ndarray, exclude: np.ndarray | None = None) -> np.ndar
 
     floor = _noise_floor(strength)
     contrast = _contrast(strength, floor, exclude)
-    if contrast < max(MIN_CONTRAST, CLEAR_OF_NOISE * floor):
+    # Faint rulings can outnumber the writing, and set the typical contrast: the gate asks only that the
+    # strongest ink reach MIN_CONTRAST.
+    if contrast < CLEAR_OF_NOISE * floor or _contrast(strength, floor, exclude, 99) < MIN_CONTRAST:
         return None
     return apply_hysteresis_threshold(strength, max(floor, LOW * contrast), max(floor, HIGH * contrast))
 
@@ -286,16 +298,17 @@ def digit_boxes(mask: np.ndarray) -> list[tuple[np.ndarray, tuple]]:
     if not regions:
         return []
     largest = max(r.area for r in regions)
-    groups = [
-        _without_stray_dots(g) for g in _group([r for r in regions if r.area >= max(4, SPECK * largest)])
-    ]
+    # Small marks cut by the picture's edge are the edge's doing (vignetting, the page's border, a table):
+    # dropped before grouping, so that they cannot join a digit above them, and again as groups below.
+    pieces = [
+        r for r in regions
+        if r.area >= max(4, SPECK * largest) and not _small_at_edge([r], mask.shape)
+    ]  # fmt: skip
+    groups = [_without_stray_dots(g) for g in _group(pieces)]
     # Writing is made of strokes: a group whose ink is as thick as it is large is a shadow or a blot.
     skeleton_length = np.bincount(labels[skeletonize(mask)], minlength=labels.max() + 1)
     groups = [g for g in groups if _stroke_width(g, skeleton_length) <= MAX_STROKE_SHARE * _long_side(g)]
-    # Small marks cut by the picture's edge are the edge's doing (vignetting, the page's border, a table).
-    groups = [
-        g for g in groups if not (_at_edge(g, mask.shape) and _long_side(g) < EDGE_MARK * min(mask.shape))
-    ]
+    groups = [g for g in groups if not _small_at_edge(g, mask.shape)]
     if not groups:
         return []
     boxes = [_box(group) for group in groups]
@@ -389,9 +402,11 @@ def _stroke_width(group: list, skeleton_length: np.ndarray) -> float:
     return sum(r.area for r in group) / max(1, sum(int(skeleton_length[r.label]) for r in group))
 
 
-def _at_edge(group: list, shape: tuple[int, int]) -> bool:
+def _small_at_edge(group: list, shape: tuple[int, int]) -> bool:
+    """Touching the picture's edge, and smaller than EDGE_MARK of its short side."""
     top, left, bottom, right = _box(group)
-    return top == 0 or left == 0 or bottom == shape[0] or right == shape[1]
+    at_edge = top == 0 or left == 0 or bottom == shape[0] or right == shape[1]
+    return at_edge and _long_side(group) < EDGE_MARK * min(shape)
 
 
 def _height(group: list) -> int:

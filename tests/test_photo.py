@@ -182,3 +182,32 @@ def test_a_dot_of_chalk_dust_below_a_digit_is_not_part_of_it():
     dusty = photo.find_digits(gray(board)).digits
     assert len(clean) == len(dusty) == 1
     assert np.abs(dusty[0] - clean[0]).max() < 0.05  # the same 28x28 digit: the dot was left out
+
+
+def test_a_thin_stroke_on_spotless_paper_saved_as_jpeg_is_found(tmp_path):
+    # No noise: the paper's spread is nil, and JPEG's faint ringing around the stroke must not set the
+    # standard for ink.
+    picture = page(noise=0.0, paper=243)
+    ImageDraw.Draw(picture).arc((280, 120, 380, 330), 200, 520, fill=70, width=2)
+    picture.save(tmp_path / "scan.jpg", quality=75)
+    found = photo.find_digits(gray(Image.open(tmp_path / "scan.jpg")))
+    assert len(found.digits) == 1
+
+
+def test_a_faint_pencil_stroke_on_a_noisy_page_is_found():
+    # The paper estimate rides on the noise's peaks, so bare noisy paper reads above zero: the ink's
+    # contrast is measured from the paper's own level, not from zero; and the faint grid, more pixels
+    # than the digit, must not make the writing count as too faint to be ink.
+    picture = page(squares=70, rule=205, noise=7.0)  # faint squares, outnumbering the writing
+    write_zero(picture, (270, 150, 360, 320), fill=160, width=3)
+    found = photo.find_digits(gray(picture))
+    assert len(found.digits) == 1 and _is_loop(found.digits[0])
+
+
+def test_a_mark_at_the_pictures_edge_below_a_digit_is_not_part_of_it():
+    picture = page(size=(400, 640))
+    write_one(picture, (300, 200, 320, 360), width=6)
+    ImageDraw.Draw(picture).ellipse((283, 385, 337, 420), fill=INK)  # cut by the bottom edge
+    digit = photo.find_digits(gray(picture)).digits[0]
+    cols = np.flatnonzero((digit > 0.5).any(axis=0))
+    assert cols.max() - cols.min() <= 3  # the "1" alone, not widened by the mark

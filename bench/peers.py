@@ -35,8 +35,9 @@ from mnist_dvc.params import load_stage_params
 from mnist_dvc.pictures import save_png
 from mnist_dvc.schedules import StepSchedule
 from mnist_dvc.torch_nets.augment import MAX_DEGREES, MAX_SCALE, MAX_SHIFT
+from mnist_dvc.torch_nets.inference import to_device
 from mnist_dvc.torch_nets.models import build_model
-from mnist_dvc.torch_nets.train import autocast_dtype, evaluate, make_deterministic, make_optimizer, to_device
+from mnist_dvc.torch_nets.train import autocast_dtype, evaluate, make_deterministic, make_optimizer
 from mnist_dvc.validation import StageParams
 
 # The Makefile's notebook-numpy target.

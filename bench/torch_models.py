@@ -13,7 +13,8 @@ import torch
 
 from bench.common import load_data, save
 from mnist_dvc.params import StageParams, load_stage_params
-from mnist_dvc.torch_nets.train import evaluate, predict_logits, train
+from mnist_dvc.torch_nets.inference import predict_logits
+from mnist_dvc.torch_nets.train import evaluate, train
 from mnist_dvc.training import images_per_second
 
 # The notebook's configurations, as the Makefile's notebook-* targets run them.

@@ -39,7 +39,7 @@ def train(stage: str, p: StageParams, data) -> tuple[LoadedModel, object]:
         ), result
     import torch
 
-    from mnist_dvc.torch_nets.train import predict_logits
+    from mnist_dvc.torch_nets.inference import predict_logits
     from mnist_dvc.torch_nets.train import train as train_torch
 
     net, result = train_torch(p, data, live_dir=None)

@@ -68,7 +68,7 @@ def load_model(name: str, path: Path) -> LoadedModel:
         import torch
 
         from mnist_dvc.torch_nets.checkpoint import load_checkpoint
-        from mnist_dvc.torch_nets.train import predict_logits
+        from mnist_dvc.torch_nets.inference import predict_logits
 
         model, meta = load_checkpoint(path)
         count = sum(p.numel() for p in model.parameters())

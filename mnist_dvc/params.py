@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mnist_dvc.corruptions import CORRUPTIONS, SEVERITIES, TRAINING_CORRUPTIONS
+from mnist_dvc.corruption_names import CORRUPTIONS, PHOTO_EFFECTS, SEVERITIES
 from mnist_dvc.idx import MNIST_FILES
 from mnist_dvc.validation import (
     ParamsError,
@@ -52,8 +52,8 @@ _AVERAGING_AND_AUGMENTATION: dict[str, Validator] = {
     # Augment in the first N epochs only, so the last ones fit clean digits; null = every epoch.
     "augment_epochs": integer(0, 10000, nullable=True),
     # In the augmented epochs, a share of the training images get one of these corruptions (what photos do
-    # to a digit: mnist_dvc/corruptions.py), each at a random severity up to the one given; 0 = never.
-    "corrupt": group({name: integer(0, SEVERITIES) for name in TRAINING_CORRUPTIONS}),
+    # to a digit: mnist_dvc/photo_effects.py), each at a random severity up to the one given; 0 = never.
+    "corrupt": group({name: integer(0, SEVERITIES) for name in PHOTO_EFFECTS}),
     "corrupt_share": number(0, 1),
 }
 

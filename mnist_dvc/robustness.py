@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from mnist_dvc.corruptions import CORRUPTIONS, SEVERITIES
+from mnist_dvc.corruption_names import SEVERITIES
+from mnist_dvc.corruptions import CORRUPTIONS
 from mnist_dvc.models import LoadedModel, each_model_log_proba
 
 

@@ -7,7 +7,6 @@ so the NumPy path stays NumPy only.)
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import sys
@@ -22,9 +21,7 @@ from tqdm import tqdm
 
 from mnist_dvc import PipelineError
 from mnist_dvc.calibration import fit_temperature
-from mnist_dvc.corruptions import random_corruptions
-from mnist_dvc.fileio import write_json
-from mnist_dvc.paths import timing_file
+from mnist_dvc.photo_effects import random_corruptions
 from mnist_dvc.schedules import StepSchedule
 
 
@@ -198,7 +195,7 @@ def corrupt(x: np.ndarray, p, normalization, rng: np.random.Generator) -> np.nda
 
 def run_metadata(p, result: FitResult, normalization: dict, val_log_probs, val_labels) -> dict:
     """What every trainer stores with its model. Nothing here depends on the clock, so the same params on
-    the same machine give byte-identical model files (timing goes to :func:`write_timing`).
+    the same machine give byte-identical model files (timing goes to :func:`mnist_dvc.timing.write_timing`).
 
     ``temperature`` is fitted on the kept model's validation log-probabilities (or logits: the same
     softmax): predictions divide by it to be calibrated (:mod:`mnist_dvc.calibration`).
@@ -211,25 +208,6 @@ def run_metadata(p, result: FitResult, normalization: dict, val_log_probs, val_l
         "num_threads": p.num_threads,
         "cpu_count": os.cpu_count(),
     }
-
-
-def write_timing(model: str, result: FitResult, images_per_s: float) -> None:
-    """Training seconds and inference speed, beside the dvclive logs; evaluate reads them from here."""
-    write_json(
-        timing_file(model),
-        {"train_seconds": round(result.train_seconds, 3), "inference_images_per_s": round(images_per_s)},
-    )
-
-
-def read_timing(model: str) -> dict:
-    path = timing_file(model)
-    try:
-        timing = json.loads(path.read_text())
-        return {key: timing[key] for key in ("train_seconds", "inference_images_per_s")}
-    except FileNotFoundError:
-        raise PipelineError(f"{path}: not found; run `dvc repro train_{model}`") from None
-    except (ValueError, KeyError, TypeError) as exc:
-        raise PipelineError(f"{path}: not a timing file ({type(exc).__name__}: {exc})") from None
 
 
 def report(stage: str, result: FitResult, model_file: Path) -> None:

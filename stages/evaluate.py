@@ -27,7 +27,7 @@ from mnist_dvc.pictures import (
     risk_coverage_figure,
     save_png,
 )
-from mnist_dvc.training import read_timing
+from mnist_dvc.timing import read_timing
 
 ERRORS_SHOWN = 25
 

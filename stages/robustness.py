@@ -8,7 +8,8 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from mnist_dvc.cli import run_stage
-from mnist_dvc.corruptions import CORRUPTIONS, SEVERITIES
+from mnist_dvc.corruption_names import SEVERITIES
+from mnist_dvc.corruptions import CORRUPTIONS
 from mnist_dvc.dataset import load_prepared, stratified_subset
 from mnist_dvc.evaluation import check_normalization
 from mnist_dvc.fileio import write_csv, write_json

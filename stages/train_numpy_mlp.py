@@ -9,7 +9,8 @@ from mnist_dvc.numpy_mlp.model import predict_log_proba
 from mnist_dvc.numpy_mlp.train import train
 from mnist_dvc.params import load_stage_params
 from mnist_dvc.paths import MODEL_FILES, PREPARED_DIR, training_dir
-from mnist_dvc.training import images_per_second, report, run_metadata, write_timing
+from mnist_dvc.timing import write_timing
+from mnist_dvc.training import images_per_second, report, run_metadata
 
 MODEL = "numpy_mlp"
 
@@ -24,7 +25,7 @@ def main() -> None:
     architecture = {"layer_sizes": [INPUT_SIZE, *p.hidden, NUM_CLASSES], "activation": p.activation}
     meta = run_metadata(p, result, data.meta["normalization"], val_log_probs, data.labels["val"])
     save_model(MODEL_FILES[MODEL], params, {**architecture, **meta})
-    write_timing(MODEL, result, speed)
+    write_timing(MODEL, result.train_seconds, speed)
     report(p.stage, result, MODEL_FILES[MODEL])
 
 

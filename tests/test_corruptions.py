@@ -14,7 +14,9 @@ from mnist_dvc.affine import (
     warp,
     warp_all,
 )
-from mnist_dvc.corruptions import CORRUPTIONS, SEVERITIES, random_corruptions, shift
+from mnist_dvc.corruption_names import SEVERITIES
+from mnist_dvc.corruptions import CORRUPTIONS, shift
+from mnist_dvc.photo_effects import random_corruptions
 from tests.fixtures import synthetic_digits
 
 

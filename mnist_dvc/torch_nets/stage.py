@@ -7,9 +7,11 @@ import torch
 from mnist_dvc.dataset import load_prepared
 from mnist_dvc.params import load_stage_params
 from mnist_dvc.paths import MODEL_FILES, PREPARED_DIR, training_dir
+from mnist_dvc.timing import write_timing
 from mnist_dvc.torch_nets.checkpoint import save_checkpoint
-from mnist_dvc.torch_nets.train import autocast_dtype, hparams_of, predict_logits, select_device, train
-from mnist_dvc.training import images_per_second, report, run_metadata, write_timing
+from mnist_dvc.torch_nets.inference import predict_logits
+from mnist_dvc.torch_nets.train import autocast_dtype, hparams_of, select_device, train
+from mnist_dvc.training import images_per_second, report, run_metadata
 
 
 def run(stage: str, model: str) -> None:
@@ -28,5 +30,5 @@ def run(stage: str, model: str) -> None:
     save_checkpoint(
         MODEL_FILES[model], net, {**architecture, **meta, "precision": str(trained_in).removeprefix("torch.")}
     )
-    write_timing(model, result, speed)
+    write_timing(model, result.train_seconds, speed)
     report(stage, result, MODEL_FILES[model])

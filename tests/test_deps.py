@@ -1,0 +1,47 @@
+"""dvc.yaml says the truth: each stage depends on exactly the project code it runs."""
+
+from pathlib import Path
+
+from tests.fixtures import PROJECT_ROOT
+from tools.import_closure import closure, mismatches, stage_deps, stage_module
+
+# What people run around the pipeline: editing them must rerun no stage.
+NOT_PIPELINE = ("mnist_dvc/app.py", "mnist_dvc/predict.py", "mnist_dvc/digits.py", "mnist_dvc/photo.py",
+                "mnist_dvc/command.py")  # fmt: skip
+
+
+def test_every_stage_depends_on_exactly_the_modules_it_imports():
+    found = mismatches(PROJECT_ROOT)
+    problems = [
+        f"{stage}: {kind} {path}" for stage, p in found.items() for kind, paths in p.items() for path in paths
+    ]
+    assert not problems, "dvc.yaml deps differ from the stages' import closures:\n" + "\n".join(problems)
+
+
+def test_the_app_predict_and_benchmarks_are_in_no_stage_and_corruptions_in_no_trainer():
+    for name, (cmd, _) in stage_deps(PROJECT_ROOT).items():
+        runs = {str(p) for p in closure(stage_module(cmd), PROJECT_ROOT)}
+        assert not runs & set(NOT_PIPELINE), name
+        assert not any(p.startswith(("bench/", "tools/", "tests/")) for p in runs), name
+        if name.startswith("train_"):
+            assert "mnist_dvc/corruptions.py" not in runs, f"{name} runs the robustness corruptions"
+
+
+def _write(root: Path, path: str, text: str) -> None:
+    (root / path).parent.mkdir(parents=True, exist_ok=True)
+    (root / path).write_text(text)
+
+
+def test_the_closure_follows_deferred_relative_and_package_imports(tmp_path):
+    _write(tmp_path, "stages/__init__.py", "")
+    _write(tmp_path, "stages/x.py", "from mnist_dvc.fam import a\nimport numpy\n")
+    _write(tmp_path, "mnist_dvc/__init__.py", "")
+    _write(tmp_path, "mnist_dvc/fam/__init__.py", "")
+    _write(tmp_path, "mnist_dvc/fam/a.py", "def f():\n    from . import b\n    from ..c import g\n")
+    _write(tmp_path, "mnist_dvc/fam/b.py", "")
+    _write(tmp_path, "mnist_dvc/c.py", "")
+    _write(tmp_path, "mnist_dvc/unused.py", "")
+    assert {str(p) for p in closure("stages.x", tmp_path)} == {
+        "stages/__init__.py", "stages/x.py", "mnist_dvc/__init__.py", "mnist_dvc/fam/__init__.py",
+        "mnist_dvc/fam/a.py", "mnist_dvc/fam/b.py", "mnist_dvc/c.py",
+    }  # fmt: skip

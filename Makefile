@@ -80,30 +80,13 @@ clean:
 
 # The notebook's four configurations, each as one DVC experiment (`dvc exp show` lists them afterwards).
 # Each runs from HEAD in a temporary directory (--temp): only the trainer concerned and evaluate rerun,
-# and the workspace is left as it was. `dvc exp apply <name>` brings one into the workspace.
-NB_NUMPY := -S 'train_numpy_mlp.hidden=[128]' -S train_numpy_mlp.activation=sigmoid -S train_numpy_mlp.init=xavier \
-	-S train_numpy_mlp.optimizer=sgd -S train_numpy_mlp.lr=0.01 -S train_numpy_mlp.schedule=constant \
-	-S train_numpy_mlp.warmup_epochs=0 -S train_numpy_mlp.batch_size=1 -S train_numpy_mlp.epochs=10 \
-	-S train_numpy_mlp.weight_decay=0 -S train_numpy_mlp.dropout=0 -S train_numpy_mlp.keep=last \
-	-S train_numpy_mlp.augment=false
-NB_TORCH_PLAIN = -S $(1).optimizer=sgd -S $(1).schedule=constant -S $(1).warmup_epochs=0 -S $(1).batch_size=64 \
-	-S $(1).weight_decay=0 -S $(1).label_smoothing=0 -S $(1).augment=false -S $(1).keep=last \
-	-S $(1).precision=float32
+# and the workspace is left as it was. `dvc exp apply <name>` brings one into the workspace. Their values
+# live in bench/notebook.yaml (also read by bench.torch_models and bench.peers), checked against the
+# stage's params schema before DVC is called.
+NOTEBOOK_CONFIGS := numpy torch-mlp cnn-simple cnn-improved
 
-notebook-numpy: $(STAMP)
-	$(BIN)/dvc exp run --temp -n notebook-numpy $(NB_NUMPY)
-
-notebook-torch-mlp: $(STAMP)
-	$(BIN)/dvc exp run --temp -n notebook-torch-mlp $(call NB_TORCH_PLAIN,train_torch_mlp) \
-		-S train_torch_mlp.arch=seed -S train_torch_mlp.lr=0.003 -S train_torch_mlp.epochs=5 -S train_torch_mlp.dropout=0
-
-notebook-cnn-simple: $(STAMP)
-	$(BIN)/dvc exp run --temp -n notebook-cnn-simple $(call NB_TORCH_PLAIN,train_cnn) \
-		-S train_cnn.arch=seed_simple -S train_cnn.lr=0.01 -S train_cnn.epochs=3 -S train_cnn.dropout=0
-
-notebook-cnn-improved: $(STAMP)
-	$(BIN)/dvc exp run --temp -n notebook-cnn-improved $(call NB_TORCH_PLAIN,train_cnn) \
-		-S train_cnn.arch=seed_improved -S train_cnn.lr=0.01 -S train_cnn.epochs=5 -S train_cnn.dropout=0.25
+$(addprefix notebook-,$(NOTEBOOK_CONFIGS)): notebook-%: $(STAMP)
+	flags="$$($(BIN)/python -m bench.notebook $*)" && eval "$(BIN)/dvc exp run --temp -n notebook-$* $$flags"
 
 # The local web app: draw a digit, every model answers (http://127.0.0.1:7860).
 app: $(STAMP)

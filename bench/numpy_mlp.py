@@ -21,7 +21,7 @@ from sklearn.neural_network import MLPClassifier
 from threadpoolctl import threadpool_limits
 
 from bench.common import load_data, matmul_gflops, save
-from mnist_dvc.numpy_mlp.model import predict_log_proba
+from mnist_dvc.numpy_mlp.network import predict_log_proba
 from mnist_dvc.numpy_mlp.train import train
 from mnist_dvc.params import StageParams, load_stage_params
 

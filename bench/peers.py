@@ -2,7 +2,7 @@
 
 Trains and scores on the official test set, in one run on one machine:
 * this project's three default models, through the code the stages use (params from params.yaml);
-* the notebook's four configurations (the values of the Makefile's notebook-* targets);
+* the notebook's four configurations (bench/notebook.yaml, as the Makefile's notebook-* targets run them);
 * scikit-learn's MLPClassifier with the notebook's MLP shape (784-128-64-10);
 * the pytorch/examples MNIST recipe, written from its published description: two 3x3 convolutions of 32
   and 64 channels, max-pool, dropout 0.25, 9216 -> 128, dropout 0.5, -> 10; Adadelta lr 1.0, StepLR
@@ -27,24 +27,20 @@ from torch import nn
 from torch.nn import functional as F
 
 from bench.common import RESULTS_DIR, load_data, matmul_gflops, save
-from bench.torch_models import NOTEBOOK
+from bench.notebook import configs as notebook_configs
 from bench.torch_models import run as run_torch
-from mnist_dvc.numpy_mlp.model import predict_log_proba
+from mnist_dvc.numpy_mlp.network import predict_log_proba
 from mnist_dvc.numpy_mlp.train import train as train_numpy
 from mnist_dvc.params import load_stage_params
 from mnist_dvc.pictures import save_png
 from mnist_dvc.schedules import StepSchedule
+from mnist_dvc.torch_nets.architectures import build_model
 from mnist_dvc.torch_nets.augment import MAX_DEGREES, MAX_SCALE, MAX_SHIFT
 from mnist_dvc.torch_nets.inference import to_device
-from mnist_dvc.torch_nets.models import build_model
 from mnist_dvc.torch_nets.train import autocast_dtype, evaluate, make_deterministic, make_optimizer
-from mnist_dvc.validation import StageParams
 
-# The Makefile's notebook-numpy target.
-NOTEBOOK_NUMPY = dict(hidden=[128], activation="sigmoid", init="xavier", optimizer="sgd", lr=0.01,
-                      schedule="constant", warmup_epochs=0, batch_size=1, epochs=10, weight_decay=0.0,
-                      dropout=0.0, augment=False, ema_decay=0.0, keep="last")  # fmt: skip
 EXAMPLES_EPOCHS = 14
+LABEL_BESIDE, LABEL_ABOVE, LABEL_BELOW = 4, 8, -13  # a label's vertical offset from its point (points)
 
 
 def entry(name, accuracy, seconds, *, ours=False, note="", epochs_run=None, epochs_full=None) -> dict:
@@ -56,7 +52,7 @@ def entry(name, accuracy, seconds, *, ours=False, note="", epochs_run=None, epoc
 
 
 def run_numpy(name, overrides, data, flat, ours=False) -> dict:
-    p = StageParams("train_numpy_mlp", dict(load_stage_params("train_numpy_mlp").values, **overrides))
+    p = load_stage_params("train_numpy_mlp", **overrides)
     params, result = train_numpy(p, data, live_dir=None)
     accuracy = (predict_log_proba(params, flat["test"], p.activation).argmax(1) == data.labels["test"]).mean()
     return entry(name, accuracy, result.train_seconds, ours=ours)
@@ -203,10 +199,10 @@ def _label_dy(r: dict, results: list[dict]) -> int:
 
     right = [100 * o["test_accuracy"] for o in results if near(o, 1, 2.5)]
     if right:
-        return -13 if min(right) > y else 8
+        return LABEL_BELOW if min(right) > y else LABEL_ABOVE
     if any(100 * o["test_accuracy"] >= y for o in results if near(o, 1 / 2.5, 1)):
-        return -13
-    return 4
+        return LABEL_BELOW
+    return LABEL_BESIDE
 
 
 def pareto_figure(results: list[dict]):
@@ -266,10 +262,12 @@ def main() -> None:
     for name, stage in (("torch_mlp (ours)", "train_torch_mlp"), ("cnn (ours)", "train_cnn")):
         r = run_torch(stage, {}, data)
         results.append(entry(name, r["test_accuracy"], r["train_seconds"], ours=True))
-    results.append(run_numpy("notebook NumPy MLP", NOTEBOOK_NUMPY, data, flat))
-    for name, (stage, overrides) in NOTEBOOK.items():
-        r = run_torch(stage, overrides, data)
-        results.append(entry(name.replace("_", " "), r["test_accuracy"], r["train_seconds"]))
+    for name, (stage, overrides) in notebook_configs().items():
+        if stage == "train_numpy_mlp":
+            results.append(run_numpy(f"notebook {name}", overrides, data, flat))
+        else:
+            r = run_torch(stage, overrides, data)
+            results.append(entry(f"notebook {name}", r["test_accuracy"], r["train_seconds"]))
     results.append(run_sklearn(data, flat))
     results.append(run_examples_recipe(data, args.peer_epochs or EXAMPLES_EPOCHS))
     results.append(run_cnn_dataloader(data, args.peer_epochs))

@@ -37,9 +37,9 @@ from PIL import Image
 from bench.common import RESULTS_DIR, matmul_gflops, save
 from mnist_dvc.digits import read_digits
 from mnist_dvc.idx import TEST_IMAGES, TEST_LABELS, read_images, read_labels
-from mnist_dvc.models import ENSEMBLE, each_model_log_proba, load_pipeline_models
 from mnist_dvc.paths import MODEL_FILES, RAW_DIR
 from mnist_dvc.pictures import _pyplot, save_png
+from mnist_dvc.trained_models import ENSEMBLE, each_model_log_proba, load_pipeline_models
 
 BASELINE = "0aeff80"  # main before the photo preprocessing: `mnist_style` of PIL only
 SETS = ("clean_ballpoint", "ruled_ballpoint", "squared_pencil", "board_chalk", "ruled_marker", "page_corner")
@@ -207,6 +207,10 @@ def main() -> None:
         "--baseline", default=BASELINE, help="git revision to compare with (default: %(default)s)"
     )
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--failures", type=Path, metavar="DIR",
+        help="copy every picture the CNN misreads into DIR, named <set>_<i>_truth-<t>_read-<r>",
+    )  # fmt: skip
     args = parser.parse_args()
 
     test_images = read_images(RAW_DIR / TEST_IMAGES)
@@ -236,29 +240,46 @@ def main() -> None:
                 before.append(baseline_digit(baseline, path))
                 if i < 2:
                     shown.append((kind, path, found.images, before[-1]))
-            results["sets"][kind] = score(models, truth, after, before)
+            results["sets"][kind], read = score(models, truth, after, before)
+            if args.failures:
+                keep_failures(args.failures, kind, tmp, truth, read["cnn"])
             results["sets"][kind]["preprocess_ms_median"] = round(1000 * float(np.median(seconds)), 1)
             print(kind, results["sets"][kind], flush=True)
         figure(shown, RESULTS_DIR / "photos.png")
     save("photos", results)
 
 
-def score(models, truth: list[str], after: list[np.ndarray], before: list[np.ndarray | None]) -> dict:
-    """Share of pictures read exactly (every digit, none made up), per model, now and before."""
+def score(
+    models, truth: list[str], after: list[np.ndarray], before: list[np.ndarray | None]
+) -> tuple[dict, dict[str, list[str]]]:
+    """Share of pictures read exactly (every digit, none made up), per model, now and before; and what
+    each model read in each picture now."""
     empty = np.zeros((0, 28, 28), np.float32)
     before = [empty if b is None else b[None] for b in before]
-    out = {}
+    out, read = {}, {}
     for when, found in (("after", after), ("before", before)):
         labels = answers(models, np.concatenate([*found, empty]).astype(np.float32))
         ends = np.cumsum([len(f) for f in found])
+        read[when] = {
+            name: ["".join(map(str, p[end - len(f) : end])) for f, end in zip(found, ends, strict=True)]
+            for name, p in labels.items()
+        }
         out[when] = {
-            name: round(float(np.mean([
-                "".join(map(str, predicted[end - len(f) : end])) == t
-                for f, end, t in zip(found, ends, truth, strict=True)
-            ])), 3)
-            for name, predicted in labels.items()
-        }  # fmt: skip
-    return out
+            name: round(float(np.mean([r == t for r, t in zip(reads, truth, strict=True)])), 3)
+            for name, reads in read[when].items()
+        }
+    return out, read["after"]
+
+
+def keep_failures(directory: Path, kind: str, pictures: Path, truth: list[str], read: list[str]) -> None:
+    """Copy the pictures of ``kind`` whose reading differs from the truth, for a look."""
+    import shutil
+
+    directory.mkdir(parents=True, exist_ok=True)
+    for i, (t, r) in enumerate(zip(truth, read, strict=True)):
+        if t != r:
+            source = next(pictures.glob(f"{kind}_{i}.*"))
+            shutil.copy(source, directory / f"{kind}_{i}_truth-{t}_read-{r or 'none'}{source.suffix}")
 
 
 def figure(shown: list, path: Path) -> None:

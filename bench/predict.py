@@ -27,8 +27,8 @@ from PIL import Image
 from bench.common import matmul_gflops, save
 from mnist_dvc.digits import read_digits
 from mnist_dvc.idx import TEST_IMAGES, TEST_LABELS, read_images, read_labels
-from mnist_dvc.models import load_pipeline_models
 from mnist_dvc.paths import RAW_DIR
+from mnist_dvc.trained_models import load_pipeline_models
 
 COMMAND = [str(Path(sys.executable).with_name("mnist-dvc")), "predict"]
 REPEATS = 5

@@ -12,35 +12,15 @@ import argparse
 import torch
 
 from bench.common import load_data, save
-from mnist_dvc.params import StageParams, load_stage_params
+from bench.notebook import configs as notebook_configs
+from mnist_dvc.params import load_stage_params
 from mnist_dvc.torch_nets.inference import predict_logits
 from mnist_dvc.torch_nets.train import evaluate, train
 from mnist_dvc.training import images_per_second
 
-# The notebook's configurations, as the Makefile's notebook-* targets run them.
-PLAIN = dict(
-    optimizer="sgd",
-    schedule="constant",
-    warmup_epochs=0,
-    batch_size=64,
-    weight_decay=0.0,
-    label_smoothing=0.0,
-    augment=False,
-    keep="last",
-    precision="float32",  # the notebook's arithmetic, whatever the defaults' `auto` picks
-)
-NOTEBOOK = {
-    "notebook_mlp": ("train_torch_mlp", dict(PLAIN, arch="seed", lr=0.003, epochs=5, dropout=0.0)),
-    "notebook_cnn_simple": ("train_cnn", dict(PLAIN, arch="seed_simple", lr=0.01, epochs=3, dropout=0.0)),
-    "notebook_cnn_improved": (
-        "train_cnn",
-        dict(PLAIN, arch="seed_improved", lr=0.01, epochs=5, dropout=0.25),
-    ),
-}
-
 
 def run(stage: str, overrides: dict, data) -> dict:
-    p = StageParams(stage, dict(load_stage_params(stage).values, **overrides))
+    p = load_stage_params(stage, **overrides)
     model, result = train(p, data, live_dir=None)
     x_test, y_test = torch.from_numpy(data.images["test"]), torch.from_numpy(data.labels["test"])
     cpu = torch.device("cpu")
@@ -73,7 +53,9 @@ def main() -> None:
         if args.only in (None, name):
             results[f"default_{name}"] = run(stage, {}, data)
     if args.notebook:
-        for name, (stage, overrides) in NOTEBOOK.items():
+        for name, (stage, overrides) in notebook_configs().items():
+            if stage == "train_numpy_mlp":
+                continue  # bench.numpy_mlp and bench.peers train it
             results[name] = run(stage, overrides, data)
     save("torch_models" if args.only is None else f"torch_{args.only}", results)
 

@@ -17,10 +17,10 @@ import yaml
 
 from bench.common import RESULTS_DIR, matmul_gflops
 from mnist_dvc.dataset import load_prepared, stratified_subset
-from mnist_dvc.models import LoadedModel
-from mnist_dvc.params import SCHEMAS, load_stage_params
+from mnist_dvc.params import load_stage_params
 from mnist_dvc.robustness import accuracy_table, summary
-from mnist_dvc.validation import StageParams, Yaml12Loader, group
+from mnist_dvc.trained_models import LoadedModel
+from mnist_dvc.validation import StageParams, Yaml12Loader
 
 TRAINERS = ("train_numpy_mlp", "train_torch_mlp", "train_cnn")
 VAL_IMAGES = 2000
@@ -30,7 +30,7 @@ def train(stage: str, p: StageParams, data) -> tuple[LoadedModel, object]:
     """Train; return the kept model, ready to predict like a loaded model file, and the run's result."""
     meta = {"normalization": data.meta["normalization"]}
     if stage == "train_numpy_mlp":
-        from mnist_dvc.numpy_mlp.model import predict_log_proba
+        from mnist_dvc.numpy_mlp.network import predict_log_proba
         from mnist_dvc.numpy_mlp.train import train as train_numpy
 
         params, result = train_numpy(p, data, live_dir=None)
@@ -68,11 +68,11 @@ def main() -> None:
     parser.add_argument("stage", choices=TRAINERS)
     parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE")
     args = parser.parse_args()
-    values = dict(load_stage_params(args.stage).values)
+    overrides = {}
     for override in args.overrides:
         key, _, text = override.partition("=")
-        values[key] = yaml.load(text, Loader=Yaml12Loader)
-    p = StageParams(args.stage, group(SCHEMAS[args.stage])(values, args.stage))
+        overrides[key] = yaml.load(text, Loader=Yaml12Loader)
+    p = load_stage_params(args.stage, **overrides)
     data = load_prepared("data/prepared", ("train", "val"))
     model, result = train(args.stage, p, data)
     row = {

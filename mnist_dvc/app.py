@@ -1,7 +1,7 @@
 """`mnist-dvc app`: a local web page where you draw a digit or drop a picture and every model answers.
 
 Built with gradio. A drawing is just another picture: it goes through the same preprocessing as
-`mnist-dvc predict` (:mod:`mnist_dvc.digits`) and the same model loading (:mod:`mnist_dvc.models`).
+`mnist-dvc predict` (:mod:`mnist_dvc.digits`) and the same model loading (:mod:`mnist_dvc.trained_models`).
 Binds 127.0.0.1 unless told otherwise; no share link, no analytics, nothing fetched from the internet.
 """
 
@@ -25,14 +25,14 @@ from mnist_dvc.digits import (
     picture_to_gray,
     read_digits,
 )
-from mnist_dvc.models import (
+from mnist_dvc.paths import MODEL_FILES, project_root
+from mnist_dvc.trained_models import (
     LoadedModel,
     each_model_log_proba,
     load_model,
     load_pipeline_models,
     probabilities,
 )
-from mnist_dvc.paths import MODEL_FILES, project_root
 
 MAX_UPLOAD = "10mb"
 LOOPBACK = ("127.0.0.1", "localhost", "::1")

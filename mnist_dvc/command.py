@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from mnist_dvc import PipelineError
-from mnist_dvc.cli import EXIT_INTERRUPTED, interrupted_message
+from mnist_dvc.stage_runner import EXIT_INTERRUPTED, interrupted_message
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -49,7 +49,7 @@ class Normalization:
 
 
 def fit_normalization(method: str, train_images_uint8: np.ndarray) -> Normalization:
-    """``standard``: the training split's own mean/std; ``minmax``: [0, 1]; ``seed``: [-1, 1] as in
+    """``standard``: the training split's own mean/std; ``minmax``: [0, 1]; ``notebook``: [-1, 1] as in
     the notebook this project grew from."""
     if method == "standard":
         scaled = train_images_uint8.astype(np.float64) / 255.0
@@ -59,7 +59,7 @@ def fit_normalization(method: str, train_images_uint8: np.ndarray) -> Normalizat
         return Normalization(method, float(scaled.mean()), std)
     if method == "minmax":
         return Normalization(method, 0.0, 1.0)
-    if method == "seed":
+    if method == "notebook":
         return Normalization(method, 0.5, 0.5)
     raise ValueError(f"unknown normalization {method!r}")
 

@@ -20,10 +20,10 @@ from mnist_dvc.idx import GZIP_MAGIC, IMAGE_MAGIC, read_images
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 TENSOR_SUFFIXES = (".pth", ".pt")
-SCALES = ("auto", "pixels", "unit", "seed", "standard")
+SCALES = ("auto", "pixels", "unit", "notebook", "standard")
 SCALE_RULE = (
     "auto reads the value range of each tensor/.npy file: integers -> pixels; min >= 0 and max <= 1 -> unit; "
-    "min < 0 and within [-1, 1] -> seed; min >= 0 and 1 < max <= 255 -> pixels; any other range, or a "
+    "min < 0 and within [-1, 1] -> notebook; min >= 0 and 1 < max <= 255 -> pixels; any other range, or a "
     "file whose values are all equal, is refused with the range it saw (pass --input-scale). IDX files "
     "and pictures are always pixels."
 )
@@ -173,11 +173,11 @@ def detect_scale(array: np.ndarray, path: Path) -> str:
     if lo >= 0 and hi <= 1:
         return "unit"
     if -1 <= lo < 0 and hi <= 1:
-        return "seed"
+        return "notebook"
     if lo >= 0 and hi <= 255:
         return "pixels"
     raise InputError(
-        f"{path}: values in [{lo:.4g}, {hi:.4g}] fit none of pixels [0, 255], unit [0, 1] or seed "
+        f"{path}: values in [{lo:.4g}, {hi:.4g}] fit none of pixels [0, 255], unit [0, 1] or notebook "
         "[-1, 1]; pass --input-scale (standard if they are normalized with the model's mean and std)"
     )
 
@@ -189,7 +189,7 @@ def to_unit(array: np.ndarray, scale: str, path: Path, standard: tuple[float, fl
     x = array.astype(np.float32)
     if scale == "pixels":
         x = x / 255
-    elif scale == "seed":
+    elif scale == "notebook":
         x = x * 0.5 + 0.5
     elif scale == "standard":
         mean, std = standard

@@ -10,7 +10,7 @@ from sklearn.metrics import accuracy_score, classification_report, confusion_mat
 from mnist_dvc import PipelineError
 from mnist_dvc.calibration import expected_calibration_error
 from mnist_dvc.dataset import Normalization
-from mnist_dvc.models import LoadedModel, probabilities
+from mnist_dvc.trained_models import LoadedModel, probabilities
 
 CLASSES = list(range(10))
 

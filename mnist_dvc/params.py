@@ -86,7 +86,7 @@ SCHEMAS: dict[str, dict[str, Validator]] = {
         "sha256": group({name: _SHA256 for name in MNIST_FILES}),
     },
     "prepare": {
-        "normalize": choice("standard", "minmax", "seed"),
+        "normalize": choice("standard", "minmax", "notebook", renamed={"seed": "notebook"}),
         "val_fraction": number(0, 1, lo_open=True, hi_open=True),
         "seed": integer(0, 2**32 - 1),
         # Keep at most this many images per split (stratified); null keeps all.
@@ -107,12 +107,18 @@ SCHEMAS: dict[str, dict[str, Validator]] = {
         "num_threads": integer(1, 256),  # BLAS threads; results are bit-identical only at equal counts
     },
     "train_torch_mlp": {
-        "arch": choice("mlp", "seed"),  # seed = the notebook's 784-128-64-10
+        # notebook_mlp: the notebook's 784-128-64-10
+        "arch": choice("mlp", "notebook_mlp", renamed={"seed": "notebook_mlp"}),
         "hidden": list_of(integer(1, 16384), min_len=1),  # arch mlp only
         **_TORCH_TRAINING,
     },
     "train_cnn": {
-        "arch": choice("modern", "seed_simple", "seed_improved"),
+        "arch": choice(
+            "modern",
+            "notebook_cnn_simple",
+            "notebook_cnn_improved",
+            renamed={"seed_simple": "notebook_cnn_simple", "seed_improved": "notebook_cnn_improved"},
+        ),
         "width": integer(1, 512),  # arch modern: channels of the first block (then 2x, 4x)
         **_TORCH_TRAINING,
     },
@@ -131,9 +137,10 @@ SCHEMAS: dict[str, dict[str, Validator]] = {
 }
 
 
-def load_stage_params(stage: str, path: Path = PARAMS_FILE) -> StageParams:
-    """Read ``path`` and validate the group named ``stage`` against its schema in ``SCHEMAS``."""
+def load_stage_params(stage: str, path: Path = PARAMS_FILE, **overrides) -> StageParams:
+    """Read ``path`` and validate the group named ``stage``, with ``overrides`` of some of its keys (as
+    ``dvc exp run -S`` would set them), against its schema in ``SCHEMAS``: a misspelled key fails."""
     document = load_yaml(path)
     if not isinstance(document, dict) or stage not in document:
         raise ParamsError(f"{path}: no group {stage!r} (expected a top-level key per stage)")
-    return StageParams(stage, group(SCHEMAS[stage])(document[stage], stage))
+    return StageParams(stage, group(SCHEMAS[stage])({**document[stage], **overrides}, stage))

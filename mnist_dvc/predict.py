@@ -16,7 +16,9 @@ import numpy as np
 from mnist_dvc import PipelineError
 from mnist_dvc.digits import FORMATS, SCALE_RULE, SCALES, Digits, expand, read_digits
 from mnist_dvc.fileio import write_bytes, write_csv, write_text
-from mnist_dvc.models import (
+from mnist_dvc.paths import MODEL_FILES
+from mnist_dvc.photo import INKS
+from mnist_dvc.trained_models import (
     ENSEMBLE,
     LoadedModel,
     each_model_log_proba,
@@ -24,8 +26,6 @@ from mnist_dvc.models import (
     load_pipeline_models,
     probabilities,
 )
-from mnist_dvc.paths import MODEL_FILES
-from mnist_dvc.photo import INKS
 
 MODEL_CHOICES = (*MODEL_FILES, ENSEMBLE)
 PICTURE_LIMIT = 16
@@ -184,7 +184,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     parser.add_argument(
         "--input-scale", choices=SCALES, default="auto",
-        help="how tensor/.npy values map to pixels: pixels 0-255, unit [0, 1], seed [-1, 1] (the "
+        help="how tensor/.npy values map to pixels: pixels 0-255, unit [0, 1], notebook [-1, 1] (the "
         "notebook's (x/255 - 0.5)/0.5), standard (normalized with the model's mean and std). "
         + SCALE_RULE.replace("%", "%%"),
     )  # fmt: skip

@@ -7,7 +7,7 @@ import numpy as np
 
 from mnist_dvc.corruption_names import SEVERITIES
 from mnist_dvc.corruptions import CORRUPTIONS
-from mnist_dvc.models import LoadedModel, each_model_log_proba
+from mnist_dvc.trained_models import LoadedModel, each_model_log_proba
 
 
 def accuracy_table(

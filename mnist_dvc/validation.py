@@ -148,8 +148,12 @@ def boolean() -> Validator:
     return check
 
 
-def choice(*allowed: str) -> Validator:
+def choice(*allowed: str, renamed: dict[str, str] | None = None) -> Validator:
+    """One of ``allowed``; a value in ``renamed`` (old name -> new) is refused with its new name."""
+
     def check(value, key):
+        if renamed and value in renamed:
+            raise ParamsError(f"params.yaml: {key} = {value!r} was renamed: write {renamed[value]!r}")
         if value not in allowed:
             raise _fail(key, value, "one of " + ", ".join(allowed))
         return value

@@ -4,7 +4,6 @@ metrics/ (numbers, tables, pictures and report.md, all tracked in git)."""
 from threadpoolctl import threadpool_limits
 
 from mnist_dvc.calibration import reliability_rows, risk_coverage_rows
-from mnist_dvc.cli import run_stage
 from mnist_dvc.dataset import load_prepared
 from mnist_dvc.evaluation import (
     calibration_metrics,
@@ -16,7 +15,6 @@ from mnist_dvc.evaluation import (
     score,
 )
 from mnist_dvc.fileio import write_csv, write_json, write_text
-from mnist_dvc.models import ENSEMBLE, ensemble_log_proba, load_pipeline_models, probabilities
 from mnist_dvc.params import ParamsError, load_stage_params
 from mnist_dvc.paths import METRICS_DIR, MODEL_FILES, PREPARED_DIR
 from mnist_dvc.pictures import (
@@ -27,7 +25,9 @@ from mnist_dvc.pictures import (
     risk_coverage_figure,
     save_png,
 )
+from mnist_dvc.stage_runner import run_stage
 from mnist_dvc.timing import read_timing
+from mnist_dvc.trained_models import ENSEMBLE, ensemble_log_proba, load_pipeline_models, probabilities
 
 ERRORS_SHOWN = 25
 

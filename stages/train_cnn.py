@@ -1,6 +1,6 @@
 """Stage train_cnn: a convolutional network in PyTorch."""
 
-from mnist_dvc.cli import run_stage
+from mnist_dvc.stage_runner import run_stage
 from mnist_dvc.torch_nets.stage import run
 
 if __name__ == "__main__":

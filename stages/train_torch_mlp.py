@@ -1,6 +1,6 @@
 """Stage train_torch_mlp: a multi-layer perceptron in PyTorch."""
 
-from mnist_dvc.cli import run_stage
+from mnist_dvc.stage_runner import run_stage
 from mnist_dvc.torch_nets.stage import run
 
 if __name__ == "__main__":

@@ -82,7 +82,7 @@ def test_the_trainers_temperature_lowers_the_validation_nll():
     data = _tiny_data()
     p = _stage_params(hidden=[32], epochs=6, batch_size=16, dropout=0.0)
     params, result = train(p, data, live_dir=None)
-    from mnist_dvc.numpy_mlp.model import predict_log_proba
+    from mnist_dvc.numpy_mlp.network import predict_log_proba
 
     val = predict_log_proba(params, data.images["val"], p.activation)
     meta = run_metadata(p, result, data.meta["normalization"], val, data.labels["val"])

@@ -28,7 +28,7 @@ def test_minmax_and_seed_normalization():
         fit_normalization("minmax", images).apply(images), [[[0.0, 0.2, 1.0]]], atol=1e-7
     )
     np.testing.assert_allclose(
-        fit_normalization("seed", images).apply(images), [[[-1.0, -0.6, 1.0]]], atol=1e-6
+        fit_normalization("notebook", images).apply(images), [[[-1.0, -0.6, 1.0]]], atol=1e-6
     )
 
 
@@ -65,7 +65,7 @@ def _splits(n=20):
 
 def _meta(splits):
     return {
-        "normalization": {"method": "seed", "mean": 0.5, "std": 0.5},
+        "normalization": {"method": "notebook", "mean": 0.5, "std": 0.5},
         "class_counts": {s: class_counts(y) for s, (_, y) in splits.items()},
     }
 

@@ -9,18 +9,22 @@ import pytest
 
 from mnist_dvc.dataset import Normalization, PreparedData
 from mnist_dvc.numpy_mlp.io import ModelFileError, load_model, save_model
-from mnist_dvc.numpy_mlp.model import forward, init_params, l2_penalty, loss_and_gradients, predict_log_proba
+from mnist_dvc.numpy_mlp.network import (
+    forward,
+    init_params,
+    l2_penalty,
+    loss_and_gradients,
+    predict_log_proba,
+)
 from mnist_dvc.numpy_mlp.train import train
-from mnist_dvc.params import SCHEMAS, ParamsError, StageParams
-from mnist_dvc.validation import group, load_yaml
+from mnist_dvc.params import ParamsError, StageParams, load_stage_params
 from tests.fixtures import PROJECT_ROOT, synthetic_digits
 
 ACTIVATIONS = ["sigmoid", "relu", "tanh"]
 
 
 def _stage_params(**overrides) -> StageParams:
-    values = dict(load_yaml(PROJECT_ROOT / "params.yaml")["train_numpy_mlp"], **overrides)
-    return StageParams("train_numpy_mlp", group(SCHEMAS["train_numpy_mlp"])(values, "train_numpy_mlp"))
+    return load_stage_params("train_numpy_mlp", **overrides)
 
 
 def _tiny_data(n_train=200, n_val=50) -> PreparedData:

@@ -57,7 +57,7 @@ def test_float_spelled_as_a_string_is_taken_as_the_number(tmp_path):
         (
             "normalize: standard",
             "normalize: zscore",
-            r"prepare.normalize = 'zscore' is invalid: expected one of standard, minmax, seed",
+            r"prepare.normalize = 'zscore' is invalid: expected one of standard, minmax, notebook",
         ),
         (
             "val_fraction: 0.2",
@@ -112,3 +112,23 @@ def test_a_bad_training_corruption_is_refused_with_its_name(tmp_path, corrupt, m
     text = yaml.safe_dump({"train_cnn": {**document["train_cnn"], "corrupt": yaml.safe_load(corrupt)}})
     with pytest.raises(ParamsError, match=message):
         load_stage_params("train_cnn", _params(tmp_path, text))
+
+
+@pytest.mark.parametrize(
+    ("stage", "key", "old", "new"),
+    [
+        ("prepare", "normalize", "seed", "notebook"),
+        ("train_torch_mlp", "arch", "seed", "notebook_mlp"),
+        ("train_cnn", "arch", "seed_simple", "notebook_cnn_simple"),
+    ],
+)
+def test_an_old_name_gets_one_line_naming_the_new_one(stage, key, old, new):
+    with pytest.raises(ParamsError) as refused:
+        load_stage_params(stage, PROJECT_ROOT / "params.yaml", **{key: old})
+    assert str(refused.value) == f"params.yaml: {stage}.{key} = {old!r} was renamed: write {new!r}"
+
+
+def test_overrides_are_validated_like_the_file():
+    assert load_stage_params("train_cnn", PROJECT_ROOT / "params.yaml", epochs=2).epochs == 2
+    with pytest.raises(ParamsError, match=r"unknown key\(s\) train_cnn\.epoch\b"):
+        load_stage_params("train_cnn", PROJECT_ROOT / "params.yaml", epoch=2)

@@ -13,7 +13,7 @@ from mnist_dvc.command import main
 from mnist_dvc.digits import picture_digits, read_digits
 from mnist_dvc.idx import encode_idx
 from mnist_dvc.numpy_mlp.io import save_model
-from mnist_dvc.numpy_mlp.model import init_params, predict_log_proba
+from mnist_dvc.numpy_mlp.network import init_params, predict_log_proba
 
 
 @pytest.fixture
@@ -159,7 +159,7 @@ def _bad_inputs(tmp_path):
         (tmp_path / "notes.png", "not an image PIL can read"),
         (tmp_path / "nan.npy", "holds NaN or infinite values"),
         (tmp_path / "empty.npy", "holds zero images"),
-        (tmp_path / "wide.npy", "values in [-3, 5] fit none of pixels [0, 255], unit [0, 1] or seed"),
+        (tmp_path / "wide.npy", "values in [-3, 5] fit none of pixels [0, 255], unit [0, 1] or notebook"),
         (tmp_path / "flat.npy", "every value is 0: blank images"),
     ]
 

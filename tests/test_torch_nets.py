@@ -5,27 +5,24 @@ import torch
 from torch import nn
 
 from mnist_dvc import PipelineError
-from mnist_dvc.params import SCHEMAS, ParamsError, StageParams
+from mnist_dvc.params import ParamsError, StageParams, load_stage_params
 from mnist_dvc.torch_nets import train as torch_train
+from mnist_dvc.torch_nets.architectures import build_model
 from mnist_dvc.torch_nets.augment import random_affine
 from mnist_dvc.torch_nets.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from mnist_dvc.torch_nets.models import build_model
 from mnist_dvc.torch_nets.train import autocast_dtype, hparams_of, make_optimizer, select_device, train
-from mnist_dvc.validation import group, load_yaml
-from tests.fixtures import PROJECT_ROOT
 from tests.test_numpy_mlp import _tiny_data
 
 
 def _params(stage: str, **overrides) -> StageParams:
-    values = dict(load_yaml(PROJECT_ROOT / "params.yaml")[stage], **overrides)
-    return StageParams(stage, group(SCHEMAS[stage])(values, stage))
+    return load_stage_params(stage, **overrides)
 
 
 ARCHS = [
-    ("train_torch_mlp", "seed"),
+    ("train_torch_mlp", "notebook_mlp"),
     ("train_torch_mlp", "mlp"),
-    ("train_cnn", "seed_simple"),
-    ("train_cnn", "seed_improved"),
+    ("train_cnn", "notebook_cnn_simple"),
+    ("train_cnn", "notebook_cnn_improved"),
     ("train_cnn", "modern"),
 ]
 
@@ -36,13 +33,15 @@ def test_every_arch_maps_images_to_ten_logits(stage, arch):
     assert model(torch.zeros(3, 1, 28, 28)).shape == (3, 10)
 
 
-@pytest.mark.parametrize(("arch", "flatten"), [("seed_simple", 320), ("seed_improved", 800), ("seed", 784)])
+@pytest.mark.parametrize(
+    ("arch", "flatten"), [("notebook_cnn_simple", 320), ("notebook_cnn_improved", 800), ("notebook_mlp", 784)]
+)
 def test_notebook_archs_keep_the_notebooks_sizes(arch, flatten):
-    stage = "train_torch_mlp" if arch == "seed" else "train_cnn"
+    stage = "train_torch_mlp" if arch == "notebook_mlp" else "train_cnn"
     model = build_model(arch, hparams_of(_params(stage, arch=arch)))
     linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
     assert linears[0].in_features == flatten
-    assert [m.out_features for m in linears] == ([128, 64, 10] if arch == "seed" else [50, 10])
+    assert [m.out_features for m in linears] == ([128, 64, 10] if arch == "notebook_mlp" else [50, 10])
 
 
 def test_one_training_step_lowers_the_loss_on_a_fixed_batch():
@@ -88,7 +87,7 @@ def test_training_learns_and_logs(tmp_path):
 def test_divergence_names_the_lr():
     p = _params(
         "train_torch_mlp",
-        arch="seed",
+        arch="notebook_mlp",
         optimizer="sgd",
         lr=10.0,
         schedule="constant",
@@ -148,8 +147,8 @@ def test_augmentation_is_per_image_and_keeps_the_background():
 @pytest.mark.parametrize(
     ("stage", "key", "value", "message"),
     [
-        ("train_cnn", "arch", "resnet", "expected one of modern, seed_simple, seed_improved"),
-        ("train_torch_mlp", "arch", "modern", "expected one of mlp, seed"),
+        ("train_cnn", "arch", "resnet", "expected one of modern, notebook_cnn_simple, notebook_cnn_improved"),
+        ("train_torch_mlp", "arch", "modern", "expected one of mlp, notebook_mlp"),
         ("train_cnn", "optimizer", "lion", "expected one of sgd, momentum, adam, adamw"),
         ("train_cnn", "device", "tpu", "expected one of auto, cpu, cuda"),
         ("train_cnn", "precision", "float16", "expected one of auto, float32, bfloat16"),

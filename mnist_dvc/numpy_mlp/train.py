@@ -10,7 +10,7 @@ from threadpoolctl import threadpool_limits
 from mnist_dvc.affine import random_transforms, warp_all
 from mnist_dvc.dataset import PreparedData
 from mnist_dvc.numpy_mlp.io import INPUT_SIZE, NUM_CLASSES
-from mnist_dvc.numpy_mlp.model import init_params, loss_and_gradients, predict_log_proba
+from mnist_dvc.numpy_mlp.network import init_params, loss_and_gradients, predict_log_proba
 from mnist_dvc.numpy_mlp.optim import make_optimizer
 from mnist_dvc.params import StageParams
 from mnist_dvc.training import BatchLoop, FitResult, augments_in, corrupt, fit

@@ -10,7 +10,7 @@ from torch import nn
 
 from mnist_dvc import PipelineError, refusal
 from mnist_dvc.fileio import atomic_open
-from mnist_dvc.torch_nets.models import build_model
+from mnist_dvc.torch_nets.architectures import build_model
 
 FORMAT = "mnist-dvc/torch/1"
 

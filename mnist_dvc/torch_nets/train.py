@@ -17,9 +17,9 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from mnist_dvc import PipelineError
 from mnist_dvc.dataset import PreparedData
 from mnist_dvc.params import StageParams
+from mnist_dvc.torch_nets.architectures import build_model
 from mnist_dvc.torch_nets.augment import random_affine
 from mnist_dvc.torch_nets.inference import predict_logits, to_device
-from mnist_dvc.torch_nets.models import build_model
 from mnist_dvc.training import BatchLoop, FitResult, augments_in, corrupt, fit
 
 

@@ -1,6 +1,6 @@
 """The PyTorch architectures, selected by the ``arch`` param. All map (N, 1, 28, 28) to 10 logits.
 
-``seed*`` are the notebook's networks, layer for layer; the others are this project's defaults.
+``notebook_*`` are the notebook's networks, layer for layer; the others are this project's defaults.
 (The notebook ended with log_softmax + NLLLoss; here models return logits for CrossEntropyLoss,
 which computes the same loss and the same argmax.)
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 from torch import nn
 
 
-def seed_mlp() -> nn.Module:
+def notebook_mlp() -> nn.Module:
     """The notebook's MLP: 784-128-64-10, ReLU."""
     return nn.Sequential(
         nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 64), nn.ReLU(), nn.Linear(64, 10)
@@ -32,7 +32,7 @@ def mlp(hidden: list[int], dropout: float) -> nn.Module:
     return nn.Sequential(*layers, nn.Linear(fan_in, 10))
 
 
-def seed_simple_cnn() -> nn.Module:
+def notebook_cnn_simple() -> nn.Module:
     """The notebook's simple CNN: conv 10x5x5 -> pool -> ReLU -> conv 20x5x5 -> pool -> ReLU -> 320-50-10."""
     return nn.Sequential(
         nn.Conv2d(1, 10, 5), nn.MaxPool2d(2), nn.ReLU(),
@@ -42,7 +42,7 @@ def seed_simple_cnn() -> nn.Module:
     )  # fmt: skip
 
 
-def seed_improved_cnn(dropout: float) -> nn.Module:
+def notebook_cnn_improved(dropout: float) -> nn.Module:
     """The notebook's improved CNN: four 3x3 convs (20, 30, 40, 50), two max-pools, leaky ReLU, 800-50-10."""
     return nn.Sequential(
         nn.Conv2d(1, 20, 3), nn.LeakyReLU(), nn.Conv2d(20, 30, 3), nn.LeakyReLU(), nn.MaxPool2d(2),
@@ -77,10 +77,10 @@ def modern_cnn(width: int, dropout: float) -> nn.Module:
 def build_model(arch: str, hparams: dict) -> nn.Module:
     """The network named ``arch``, shaped by the stage params it uses (``hidden``, ``width``, ``dropout``)."""
     builders = {
-        "seed": lambda: seed_mlp(),
+        "notebook_mlp": lambda: notebook_mlp(),
         "mlp": lambda: mlp(hparams["hidden"], hparams["dropout"]),
-        "seed_simple": lambda: seed_simple_cnn(),
-        "seed_improved": lambda: seed_improved_cnn(hparams["dropout"]),
+        "notebook_cnn_simple": lambda: notebook_cnn_simple(),
+        "notebook_cnn_improved": lambda: notebook_cnn_improved(hparams["dropout"]),
         "modern": lambda: modern_cnn(hparams["width"], hparams["dropout"]),
     }
     if arch not in builders:

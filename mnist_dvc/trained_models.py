@@ -54,7 +54,7 @@ def load_model(name: str, path: Path) -> LoadedModel:
     path = Path(path)
     if path.suffix == ".npz":
         from mnist_dvc.numpy_mlp.io import load_model as load_npz
-        from mnist_dvc.numpy_mlp.model import predict_log_proba
+        from mnist_dvc.numpy_mlp.network import predict_log_proba
 
         params, meta = load_npz(path)
         return LoadedModel(

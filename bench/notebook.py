@@ -1,0 +1,46 @@
+"""The notebook's configurations (bench/notebook.yaml), validated, for the benchmarks and the Makefile.
+
+python -m bench.notebook cnn-simple     # its `dvc exp run -S` flags, for `make notebook-cnn-simple`
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+from pathlib import Path
+
+import yaml
+
+from mnist_dvc.params import load_stage_params
+from mnist_dvc.validation import StageParams
+
+NOTEBOOK_FILE = Path(__file__).with_name("notebook.yaml")
+
+
+def configs(path: Path = NOTEBOOK_FILE) -> dict[str, tuple[str, dict]]:
+    """name -> (stage, overrides); every configuration checked against its stage's schema."""
+    document = yaml.safe_load(path.read_text())["configs"]
+    out = {}
+    for name, entry in document.items():
+        load_stage_params(entry["stage"], **entry["params"])  # a wrong key or value fails here, by name
+        out[name] = (entry["stage"], entry["params"])
+    return out
+
+
+def stage_params(name: str) -> StageParams:
+    stage, overrides = configs()[name]
+    return load_stage_params(stage, **overrides)
+
+
+def exp_flags(name: str) -> str:
+    """``-S stage.key=value`` for each override, values in JSON (which YAML 1.2, DVC's reading, shares)."""
+    stage, overrides = configs()[name]
+    return " ".join(f"-S {shlex.quote(f'{stage}.{k}={json.dumps(v)}')}" for k, v in overrides.items())
+
+
+if __name__ == "__main__":
+    known = configs()
+    if len(sys.argv) != 2 or sys.argv[1] not in known:
+        sys.exit(f"usage: python -m bench.notebook {{{','.join(known)}}}")
+    print(exp_flags(sys.argv[1]))

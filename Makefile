@@ -15,7 +15,7 @@ STAMP := $(VENV)/.installed
 # Stage commands say `python`; it must be the venv's, for dvc and for the end-to-end tests alike.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: setup repro push pull report app test lint bench clean notebook-numpy notebook-torch-mlp notebook-cnn-simple notebook-cnn-improved
+.PHONY: setup repro push pull report app test test-fast lint bench clean notebook-numpy notebook-torch-mlp notebook-cnn-simple notebook-cnn-improved
 
 setup: $(STAMP)
 
@@ -58,6 +58,10 @@ report: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+
+# The unit tests only, no dvc/git pipelines and no browser: about half a minute on 2 cores.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not e2e and not browser"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

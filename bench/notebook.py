@@ -12,30 +12,31 @@ from pathlib import Path
 
 import yaml
 
-from mnist_dvc.params import load_stage_params
+from mnist_dvc.registry import models, trainer_params
 from mnist_dvc.validation import StageParams
 
 NOTEBOOK_FILE = Path(__file__).with_name("notebook.yaml")
 
 
 def configs(path: Path = NOTEBOOK_FILE) -> dict[str, tuple[str, dict]]:
-    """name -> (stage, overrides); every configuration checked against its stage's schema."""
+    """name -> (model, overrides of its params group); every configuration checked against its schema."""
     document = yaml.safe_load(path.read_text())["configs"]
     out = {}
     for name, entry in document.items():
-        load_stage_params(entry["stage"], **entry["params"])  # a wrong key or value fails here, by name
-        out[name] = (entry["stage"], entry["params"])
+        trainer_params(entry["model"], **entry["params"])  # a wrong key or value fails here, by name
+        out[name] = (entry["model"], entry["params"])
     return out
 
 
 def stage_params(name: str) -> StageParams:
-    stage, overrides = configs()[name]
-    return load_stage_params(stage, **overrides)
+    model, overrides = configs()[name]
+    return trainer_params(model, **overrides)
 
 
 def exp_flags(name: str) -> str:
     """``-S stage.key=value`` for each override, values in JSON (which YAML 1.2, DVC's reading, shares)."""
-    stage, overrides = configs()[name]
+    model, overrides = configs()[name]
+    stage = models()[model].stage
     return " ".join(f"-S {shlex.quote(f'{stage}.{k}={json.dumps(v)}')}" for k, v in overrides.items())
 
 

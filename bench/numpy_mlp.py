@@ -23,7 +23,8 @@ from threadpoolctl import threadpool_limits
 from bench.common import load_data, matmul_gflops, save
 from mnist_dvc.numpy_mlp.network import predict_log_proba
 from mnist_dvc.numpy_mlp.train import train
-from mnist_dvc.params import StageParams, load_stage_params
+from mnist_dvc.params import StageParams
+from mnist_dvc.registry import trainer_params
 
 TARGET = 0.9765  # the notebook's accuracy
 
@@ -43,7 +44,7 @@ def train_flops_per_epoch(layer_sizes: list[int], n: int) -> float:
 def bench_default(data, flat, peak: float) -> dict:
     """The default run, then 3 epochs of the same network without augmentation or weight averaging: the
     arithmetic rate of the network itself (the warps are not matrix products)."""
-    p = load_stage_params("train_numpy_mlp")
+    p = trainer_params("numpy_mlp")
     params, result = train(p, data, live_dir=None)
     plain = StageParams(p.stage, dict(p.values, augment=False, ema_decay=0.0, epochs=3))
     _, plain_result = train(plain, data, live_dir=None)
@@ -65,7 +66,7 @@ def bench_default(data, flat, peak: float) -> dict:
 
 def ours_time_to_target(data, flat, max_epochs: int) -> dict:
     """This project's trainer, hidden [128], probed on the test set after every epoch (probe not timed)."""
-    base = load_stage_params("train_numpy_mlp").values
+    base = trainer_params("numpy_mlp").values
     # The fastest 128-unit recipe found: heavy-ball momentum (3 array operations per step, Adam needs 11
     # and was a third of the epoch), batch 128, a cosine over 6 epochs, light dropout, one BLAS thread
     # (at this size a second thread's spin-waiting slows the NumPy work between the matmuls; the
@@ -155,7 +156,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     data, flat = load_data()
-    threads = load_stage_params("train_numpy_mlp").num_threads
+    threads = trainer_params("numpy_mlp").num_threads
     peak = matmul_gflops(threads=threads)
     results = {"matmul_float32_gflops": peak, "threads": threads, "target_accuracy": TARGET}
     results["default"] = bench_default(data, flat, peak)

@@ -31,8 +31,8 @@ from bench.notebook import configs as notebook_configs
 from bench.torch_models import run as run_torch
 from mnist_dvc.numpy_mlp.network import predict_log_proba
 from mnist_dvc.numpy_mlp.train import train as train_numpy
-from mnist_dvc.params import load_stage_params
 from mnist_dvc.pictures import save_png
+from mnist_dvc.registry import trainer_params
 from mnist_dvc.schedules import StepSchedule
 from mnist_dvc.torch_nets.architectures import build_model
 from mnist_dvc.torch_nets.augment import MAX_DEGREES, MAX_SCALE, MAX_SHIFT
@@ -52,7 +52,7 @@ def entry(name, accuracy, seconds, *, ours=False, note="", epochs_run=None, epoc
 
 
 def run_numpy(name, overrides, data, flat, ours=False) -> dict:
-    p = load_stage_params("train_numpy_mlp", **overrides)
+    p = trainer_params("numpy_mlp", **overrides)
     params, result = train_numpy(p, data, live_dir=None)
     accuracy = (predict_log_proba(params, flat["test"], p.activation).argmax(1) == data.labels["test"]).mean()
     return entry(name, accuracy, result.train_seconds, ours=ours)
@@ -141,7 +141,7 @@ def run_cnn_dataloader(data, epochs: int | None) -> dict:
     from torch.utils.data import DataLoader, Dataset
     from torchvision.transforms import v2
 
-    p = load_stage_params("train_cnn")
+    p = trainer_params("cnn")
     full = p.epochs
     epochs = min(epochs or full, full)
     make_deterministic(p.seed, p.num_threads)
@@ -259,14 +259,14 @@ def main() -> None:
         return
     data, flat = load_data()
     results = [run_numpy("numpy_mlp (ours)", {}, data, flat, ours=True)]
-    for name, stage in (("torch_mlp (ours)", "train_torch_mlp"), ("cnn (ours)", "train_cnn")):
-        r = run_torch(stage, {}, data)
+    for name, model in (("torch_mlp (ours)", "torch_mlp"), ("cnn (ours)", "cnn")):
+        r = run_torch(model, {}, data)
         results.append(entry(name, r["test_accuracy"], r["train_seconds"], ours=True))
-    for name, (stage, overrides) in notebook_configs().items():
-        if stage == "train_numpy_mlp":
+    for name, (model, overrides) in notebook_configs().items():
+        if model == "numpy_mlp":
             results.append(run_numpy(f"notebook {name}", overrides, data, flat))
         else:
-            r = run_torch(stage, overrides, data)
+            r = run_torch(model, overrides, data)
             results.append(entry(f"notebook {name}", r["test_accuracy"], r["train_seconds"]))
     results.append(run_sklearn(data, flat))
     results.append(run_examples_recipe(data, args.peer_epochs or EXAMPLES_EPOCHS))

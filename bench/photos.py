@@ -37,7 +37,7 @@ from PIL import Image
 from bench.common import RESULTS_DIR, matmul_gflops, save
 from mnist_dvc.digits import read_digits
 from mnist_dvc.idx import TEST_IMAGES, TEST_LABELS, read_images, read_labels
-from mnist_dvc.paths import MODEL_FILES, RAW_DIR
+from mnist_dvc.paths import RAW_DIR
 from mnist_dvc.pictures import _pyplot, save_png
 from mnist_dvc.trained_models import ENSEMBLE, each_model_log_proba, load_pipeline_models
 
@@ -215,7 +215,7 @@ def main() -> None:
 
     test_images = read_images(RAW_DIR / TEST_IMAGES)
     test_labels = read_labels(RAW_DIR / TEST_LABELS)
-    models = load_pipeline_models(list(MODEL_FILES))
+    models = load_pipeline_models()
     baseline = load_baseline(args.baseline)
     rng = np.random.default_rng(args.seed)
     results = {"sgemm_gflops_2_threads": round(matmul_gflops(), 1), "per_set": args.per_set,

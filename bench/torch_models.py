@@ -13,14 +13,14 @@ import torch
 
 from bench.common import load_data, save
 from bench.notebook import configs as notebook_configs
-from mnist_dvc.params import load_stage_params
+from mnist_dvc.registry import trainer_params
 from mnist_dvc.torch_nets.inference import predict_logits
 from mnist_dvc.torch_nets.train import evaluate, train
 from mnist_dvc.training import images_per_second
 
 
-def run(stage: str, overrides: dict, data) -> dict:
-    p = load_stage_params(stage, **overrides)
+def run(model: str, overrides: dict, data) -> dict:
+    p = trainer_params(model, **overrides)
     model, result = train(p, data, live_dir=None)
     x_test, y_test = torch.from_numpy(data.images["test"]), torch.from_numpy(data.labels["test"])
     cpu = torch.device("cpu")
@@ -49,14 +49,14 @@ def main() -> None:
     args = parser.parse_args()
     data, _ = load_data()
     results = {}
-    for name, stage in (("mlp", "train_torch_mlp"), ("cnn", "train_cnn")):
+    for name, model in (("mlp", "torch_mlp"), ("cnn", "cnn")):
         if args.only in (None, name):
-            results[f"default_{name}"] = run(stage, {}, data)
+            results[f"default_{name}"] = run(model, {}, data)
     if args.notebook:
-        for name, (stage, overrides) in notebook_configs().items():
-            if stage == "train_numpy_mlp":
+        for name, (model, overrides) in notebook_configs().items():
+            if model == "numpy_mlp":
                 continue  # bench.numpy_mlp and bench.peers train it
-            results[name] = run(stage, overrides, data)
+            results[name] = run(model, overrides, data)
     save("torch_models" if args.only is None else f"torch_{args.only}", results)
 
 

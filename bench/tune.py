@@ -18,18 +18,18 @@ import yaml
 from bench.common import RESULTS_DIR, matmul_gflops
 from mnist_dvc.dataset import load_prepared, stratified_subset
 from mnist_dvc.params import load_stage_params
+from mnist_dvc.registry import models, trainer_params
 from mnist_dvc.robustness import accuracy_table, summary
 from mnist_dvc.trained_models import LoadedModel
 from mnist_dvc.validation import StageParams, Yaml12Loader
 
-TRAINERS = ("train_numpy_mlp", "train_torch_mlp", "train_cnn")
 VAL_IMAGES = 2000
 
 
 def train(stage: str, p: StageParams, data) -> tuple[LoadedModel, object]:
     """Train; return the kept model, ready to predict like a loaded model file, and the run's result."""
     meta = {"normalization": data.meta["normalization"]}
-    if stage == "train_numpy_mlp":
+    if models()[stage.removeprefix("train_")].family == "numpy":
         from mnist_dvc.numpy_mlp.network import predict_log_proba
         from mnist_dvc.numpy_mlp.train import train as train_numpy
 
@@ -65,14 +65,15 @@ def validation_robustness(model: LoadedModel, data) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("stage", choices=TRAINERS)
+    parser.add_argument("stage", help="a trainer's params group: train_<model> (e.g. train_cnn)")
     parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE")
     args = parser.parse_args()
     overrides = {}
     for override in args.overrides:
         key, _, text = override.partition("=")
         overrides[key] = yaml.load(text, Loader=Yaml12Loader)
-    p = load_stage_params(args.stage, **overrides)
+    entry = models()[args.stage.removeprefix("train_")]
+    p = trainer_params(entry, **overrides)
     data = load_prepared("data/prepared", ("train", "val"))
     model, result = train(args.stage, p, data)
     row = {

@@ -25,7 +25,10 @@ from mnist_dvc.digits import (
     picture_to_gray,
     read_digits,
 )
-from mnist_dvc.paths import MODEL_FILES, project_root
+from mnist_dvc.params import PARAMS_FILE
+from mnist_dvc.paths import project_root
+from mnist_dvc.registry import models as registry_models
+from mnist_dvc.registry import seeds as registry_seeds
 from mnist_dvc.trained_models import (
     LoadedModel,
     each_model_log_proba,
@@ -181,7 +184,10 @@ def models_at_revisions(revs: list[str], model: str) -> dict[str, LoadedModel]:
     import dvc.api
 
     loaded, workdir = {}, Path(tempfile.mkdtemp(prefix="mnist-dvc-app-"))
-    path = MODEL_FILES[model]
+    entries = registry_models(project_root() / PARAMS_FILE)
+    if model not in entries:
+        raise PipelineError(f"no model {model!r} in params.yaml (models: {', '.join(entries)})")
+    path = entries[model].file(registry_seeds(project_root() / PARAMS_FILE)[0])  # its first seed
     for rev in revs:
         target = workdir / f"{rev.replace('/', '_')}{path.suffix}"
         try:
@@ -203,7 +209,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="a git revision whose model to show (repeatable): e.g. --rev main --rev HEAD compares the CNN "
         "of main with the CNN of HEAD on the same drawing; read with DVC from the cache or the remote",
     )  # fmt: skip
-    parser.add_argument("--model", choices=list(MODEL_FILES), default="cnn", help="the model of each --rev")
+    parser.add_argument(
+        "--model", default="cnn", help="the model of each --rev (its first seed; default: %(default)s)"
+    )
     parser.add_argument(
         "--model-file", action="append", metavar="PATH",
         help="any model file the trainers write, instead of the pipeline's (repeatable)",
@@ -225,7 +233,7 @@ def start(args: argparse.Namespace):
         models = {Path(f).stem: load_model(Path(f).stem, Path(f)) for f in args.model_file}
         title = "mnist-dvc: " + ", ".join(models)
     else:
-        models = load_pipeline_models(list(MODEL_FILES))
+        models = load_pipeline_models()
         title = "mnist-dvc: every model on your handwriting"
     if args.host not in LOOPBACK:
         print(

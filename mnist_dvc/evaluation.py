@@ -112,8 +112,26 @@ def report_markdown(metrics: dict, pictures: dict[str, list[str]]) -> str:
         "",
         "Probabilities are temperature-scaled: each trainer fits one temperature T on the validation split "
         "(it changes no prediction); log-loss is after scaling. ECE: expected calibration error, 15 bins. "
-        "The ensemble averages the three models' scaled probabilities; its training time is theirs together.",
+        "The ensemble averages the models' scaled probabilities; its training time is theirs together.",
     ]
+    several = {name: row for name, row in metrics.items() if len(row.get("seeds", {})) > 1}
+    if several:
+        lines += [
+            "",
+            "## Seeds",
+            "",
+            "Each model is trained once per seed (params.yaml `seeds`); the table above shows each model's "
+            "committee, the mean of its seeds' scaled probabilities. Standard deviation over the seeds.",
+            "",
+            "| model | each seed | mean ± std | committee |",
+            "| --- | --- | ---: | ---: |",
+        ]
+        for name, row in several.items():
+            each = ", ".join(f"{seed}: {value['accuracy']:.2%}" for seed, value in row["seeds"].items())
+            lines.append(
+                f"| {name} | {each} | {row['accuracy_mean']:.2%} ± {row['accuracy_std']:.2%} "
+                f"| {row['accuracy']:.2%} |"
+            )
     for title, paths in pictures.items():
         lines += ["", f"## {title}", ""]
         lines += [f"![{Path(path).stem}]({path})" for path in paths]

@@ -66,7 +66,6 @@ _TORCH_TRAINING: dict[str, Validator] = {
     "dropout": number(0, 1, hi_open=True),  # archs without dropout ignore it
     "label_smoothing": number(0, 1, hi_open=True),
     "keep": choice("best", "last"),
-    "seed": integer(0, 2**32 - 1),
     "device": choice("auto", "cpu", "cuda"),  # auto = CUDA when present, else CPU
     # The training forward pass; auto = bfloat16 where the device has it natively, else float32.
     # Weights, validation and the saved model are float32 either way.
@@ -103,7 +102,6 @@ SCHEMAS: dict[str, dict[str, Validator]] = {
         "weight_decay": number(0, 1),  # L2 penalty on the weights (not the biases)
         "dropout": number(0, 1, hi_open=True),  # on hidden layers, training only
         "keep": choice("best", "last"),  # best = the epoch with the highest validation accuracy
-        "seed": integer(0, 2**32 - 1),
         "num_threads": integer(1, 256),  # BLAS threads; results are bit-identical only at equal counts
     },
     "train_torch_mlp": {

@@ -12,23 +12,18 @@ PREPARED_DIR = Path("data/prepared")
 MODELS_DIR = Path("data/models")
 METRICS_DIR = Path("metrics")
 
-# Model name (as in metrics/evaluation.json and `--model`) -> the file its trainer writes.
-MODEL_FILES = {
-    "numpy_mlp": MODELS_DIR / "numpy_mlp.npz",
-    "torch_mlp": MODELS_DIR / "torch_mlp.pt",
-    "cnn": MODELS_DIR / "cnn.pt",
-}
+# Each model's files, one per seed, are data/models/<name>/seed_<seed>.<npz|pt> (mnist_dvc/registry.py).
 
 
-def training_dir(model: str) -> Path:
-    """The trainer's dvclive directory: per-epoch metrics and plots."""
-    return METRICS_DIR / "training" / model
+def training_dir(model: str, seed: int) -> Path:
+    """A trainer's dvclive directory for one seed: per-epoch metrics and plots."""
+    return METRICS_DIR / "training" / model / f"seed_{seed}"
 
 
-def timing_file(model: str) -> Path:
+def timing_file(model: str, seed: int) -> Path:
     """Training seconds and inference speed: kept out of the model file so identical retrains give
     identical model bytes."""
-    return training_dir(model) / "timing.json"
+    return training_dir(model, seed) / "timing.json"
 
 
 def project_root() -> Path:

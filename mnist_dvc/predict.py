@@ -16,7 +16,6 @@ import numpy as np
 from mnist_dvc import PipelineError
 from mnist_dvc.digits import FORMATS, SCALE_RULE, SCALES, Digits, expand, read_digits
 from mnist_dvc.fileio import write_bytes, write_csv, write_text
-from mnist_dvc.paths import MODEL_FILES
 from mnist_dvc.photo import INKS
 from mnist_dvc.trained_models import (
     ENSEMBLE,
@@ -27,7 +26,6 @@ from mnist_dvc.trained_models import (
     probabilities,
 )
 
-MODEL_CHOICES = (*MODEL_FILES, ENSEMBLE)
 PICTURE_LIMIT = 16
 # How a picture's line in the output reads when it is not one digit (README, "Use the models").
 NO_DIGIT = "-"  # nothing written on it: a blank page, only ruling lines, a photo of something else
@@ -65,7 +63,7 @@ class Line:
 def select_models(model: str, model_file: str | None) -> dict[str, LoadedModel]:
     if model_file is not None:
         return {Path(model_file).stem: load_model(Path(model_file).stem, Path(model_file))}
-    return load_pipeline_models(list(MODEL_FILES) if model == ENSEMBLE else [model])
+    return load_pipeline_models(None if model == ENSEMBLE else [model])
 
 
 def predict_digits(models: dict[str, LoadedModel], digits: list[Digits]) -> Prediction:
@@ -165,9 +163,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         f"reads {FORMATS}",
     )  # fmt: skip
     parser.add_argument(
-        "--model", choices=MODEL_CHOICES, default="cnn",
-        help="a model of the pipeline (data/models/); ensemble averages the probabilities of all three "
-        "(default: cnn)",
+        "--model", default="cnn",
+        help="a model of the pipeline (params.yaml `models`; each the committee of its seeds), or ensemble: "
+        "the mean of every model's probabilities (default: cnn)",
     )  # fmt: skip
     parser.add_argument(
         "--model-file", metavar="PATH", help="any model file the trainers write (.npz or .pt)"

@@ -1,8 +1,9 @@
-"""Loading any trained model file for prediction, and the ensemble of several.
+"""Loading any trained model file for prediction, each pipeline model as the committee of its seeds, and
+the ensemble of several models.
 
-One path for `evaluate`, `mnist-dvc predict` and the app: models are loaded through the same loaders
-the trainers write with, so a file a trainer could not have produced is refused with its name. Neither
-scikit-learn nor matplotlib is imported here, so `mnist-dvc predict` starts fast.
+One path for `evaluate`, robustness, `mnist-dvc predict` and the app: models are loaded through the same
+loaders the trainers write with, so a file a trainer could not have produced is refused with its name.
+Neither scikit-learn nor matplotlib is imported here, so `mnist-dvc predict` starts fast.
 """
 
 from __future__ import annotations
@@ -15,7 +16,10 @@ import numpy as np
 
 from mnist_dvc import PipelineError
 from mnist_dvc.calibration import log_softmax
-from mnist_dvc.paths import MODEL_FILES, project_root
+from mnist_dvc.params import PARAMS_FILE
+from mnist_dvc.paths import project_root
+from mnist_dvc.registry import models as registry_models
+from mnist_dvc.registry import seeds as registry_seeds
 
 ENSEMBLE = "ensemble"
 
@@ -44,9 +48,52 @@ class LoadedModel:
         x = (unit_images.astype(np.float32) - np.float32(norm["mean"])) / np.float32(norm["std"])
         return x.reshape(len(x), 1, 28, 28)
 
+    def calibrated_log_proba(self, x: np.ndarray) -> np.ndarray:
+        """Calibrated log-probabilities of normalized images (N, 1, 28, 28)."""
+        return self.calibrate(self.predict_log_proba(x))
+
     def log_proba_of_unit_images(self, unit_images: np.ndarray) -> np.ndarray:
         """Calibrated log-probabilities of images with pixels in [0, 1]: what predict and the app show."""
-        return self.calibrate(self.predict_log_proba(self.normalize(unit_images)))
+        return self.calibrated_log_proba(self.normalize(unit_images))
+
+
+@dataclass
+class Committee:
+    """One pipeline model: the same model trained with each seed. Its answer is the mean of the members'
+    calibrated probabilities; with one seed it is that model itself."""
+
+    name: str
+    seeds: list[int]
+    members: list[LoadedModel]
+
+    @property
+    def meta(self) -> dict:
+        return self.members[0].meta  # the normalization, the same for every seed (evaluate checks)
+
+    @property
+    def param_count(self) -> int:
+        return sum(m.param_count for m in self.members)
+
+    @property
+    def temperature(self) -> float:
+        return float(np.mean([m.temperature for m in self.members]))
+
+    def normalize(self, unit_images: np.ndarray) -> np.ndarray:
+        return self.members[0].normalize(unit_images)
+
+    def predict_log_proba(self, x: np.ndarray) -> np.ndarray:
+        """The committee before calibration: the mean of the members' uncalibrated probabilities."""
+        return _one_or_mean([m.predict_log_proba(x) for m in self.members])
+
+    def calibrated_log_proba(self, x: np.ndarray) -> np.ndarray:
+        return _one_or_mean([m.calibrated_log_proba(x) for m in self.members])
+
+    def log_proba_of_unit_images(self, unit_images: np.ndarray) -> np.ndarray:
+        return self.calibrated_log_proba(self.normalize(unit_images))
+
+
+def _one_or_mean(log_probs: list[np.ndarray]) -> np.ndarray:
+    return log_probs[0] if len(log_probs) == 1 else ensemble_log_proba(log_probs)
 
 
 def load_model(name: str, path: Path) -> LoadedModel:
@@ -81,17 +128,31 @@ def load_model(name: str, path: Path) -> LoadedModel:
     raise PipelineError(f"{path}: unknown model file type {path.suffix!r} (expected .npz or .pt)")
 
 
-def load_pipeline_models(names: list[str]) -> dict[str, LoadedModel]:
-    """The pipeline's own models by name, with one clear message when they have not been made yet."""
+def pipeline_model_names() -> list[str]:
+    """The registry's models (params.yaml ``models``), wherever the command runs from."""
+    return list(registry_models(project_root() / PARAMS_FILE))
+
+
+def load_pipeline_models(names: list[str] | None = None) -> dict[str, Committee]:
+    """The pipeline's own models by name (all of the registry by default), each the committee of its
+    seeds, with one clear message when they have not been made yet."""
     root = project_root()
-    files = {name: _relative_to_cwd(root / MODEL_FILES[name]) for name in names}
-    missing = [str(path) for path in files.values() if not path.is_file()]
+    entries = registry_models(root / PARAMS_FILE)
+    seeds = registry_seeds(root / PARAMS_FILE)
+    unknown = [name for name in names or [] if name not in entries]
+    if unknown:
+        raise PipelineError(f"no model {', '.join(unknown)} in params.yaml (models: {', '.join(entries)})")
+    chosen = [entries[name] for name in (names or entries)]
+    files = {e.name: [_relative_to_cwd(root / e.file(seed)) for seed in seeds] for e in chosen}
+    missing = [str(path) for paths in files.values() for path in paths if not path.is_file()]
     if missing:
         raise PipelineError(
             f"{', '.join(missing)}: not found; run `dvc repro` to train the models "
             "(or `dvc pull` to fetch them from the remote)"
         )
-    return {name: load_model(name, path) for name, path in files.items()}
+    return {
+        name: Committee(name, seeds, [load_model(name, p) for p in paths]) for name, paths in files.items()
+    }
 
 
 def _relative_to_cwd(path: Path) -> Path:

@@ -1,6 +1,8 @@
-"""Stage evaluate: every trained model, and their ensemble, on the 10,000 official test images ->
-metrics/ (numbers, tables, pictures and report.md, all tracked in git)."""
+"""Stage evaluate: every model of the registry (each the committee of its seeds), and their ensemble, on
+the 10,000 official test images -> metrics/ (numbers, tables, pictures and report.md, all tracked in git).
+With several seeds, each seed's accuracy and their mean and standard deviation are reported too."""
 
+import numpy as np
 from threadpoolctl import threadpool_limits
 
 from mnist_dvc.calibration import reliability_rows, risk_coverage_rows
@@ -16,7 +18,7 @@ from mnist_dvc.evaluation import (
 )
 from mnist_dvc.fileio import write_csv, write_json, write_text
 from mnist_dvc.params import ParamsError, load_stage_params
-from mnist_dvc.paths import METRICS_DIR, MODEL_FILES, PREPARED_DIR
+from mnist_dvc.paths import METRICS_DIR, PREPARED_DIR
 from mnist_dvc.pictures import (
     confusion_figure,
     digit_grid,
@@ -42,19 +44,26 @@ def main() -> None:
             f"params.yaml: evaluate.example_indices {too_large} are past the {len(labels)} test images"
         )
     # Load (and so validate) every model before writing anything.
-    models = load_pipeline_models(list(MODEL_FILES))
-    for model in models.values():
-        check_normalization(model, data.normalization)
-    timings = {name: read_timing(name) for name in models}
+    models = load_pipeline_models()
+    for committee in models.values():
+        for member in committee.members:
+            check_normalization(member, data.normalization)
+    timings = {name: committee_timing(name, c.seeds) for name, c in models.items()}
 
     import torch
 
     torch.set_num_threads(p.num_threads)
     with threadpool_limits(p.num_threads):
-        raw = {name: model.predict_log_proba(images) for name, model in models.items()}
-    # What predict and the app show: each model's probabilities scaled by its fitted temperature, and the
+        # Each seed's raw (temperature 1) and calibrated log-probabilities.
+        raw_seeds = {name: [m.predict_log_proba(images) for m in c.members] for name, c in models.items()}
+    calibrated_seeds = {
+        name: [m.calibrate(lp) for m, lp in zip(models[name].members, lps, strict=True)]
+        for name, lps in raw_seeds.items()
+    }
+    # What predict and the app show: each committee's mean of its seeds' calibrated probabilities, and the
     # ensemble of those. ``raw`` keeps temperature 1, for the before/after of calibration.
-    log_probs = {name: models[name].calibrate(lp) for name, lp in raw.items()}
+    raw = {name: committee_log_proba(lps) for name, lps in raw_seeds.items()}
+    log_probs = {name: committee_log_proba(lps) for name, lps in calibrated_seeds.items()}
     raw[ENSEMBLE] = ensemble_log_proba(list(raw.values()))
     log_probs[ENSEMBLE] = ensemble_log_proba(list(log_probs.values()))
     timings[ENSEMBLE] = {
@@ -68,10 +77,11 @@ def main() -> None:
     metrics = {}
     for name, lp in log_probs.items():
         temperature = {"temperature": models[name].temperature} if name in models else {}
+        seeds = seed_metrics(labels, calibrated_seeds[name], models[name].seeds) if name in models else {}
         # Trainer-measured timing (validation images): a diff shows only for retrained models.
         metrics[name] = {
             **score(labels, lp), **calibration_metrics(labels, raw[name], lp), **temperature,
-            "parameters": counts[name], **timings[name],
+            "parameters": counts[name], **timings[name], **seeds,
         }  # fmt: skip
         write_outputs(name, labels, lp, pixels, metrics[name], p.example_indices)
         print(
@@ -96,6 +106,30 @@ def main() -> None:
             },
         ),
     )
+
+
+def committee_log_proba(log_probs: list) -> np.ndarray:
+    """A committee's log-probabilities: the mean of its seeds' probabilities (one seed: its own)."""
+    return log_probs[0] if len(log_probs) == 1 else ensemble_log_proba(log_probs)
+
+
+def committee_timing(name: str, seeds: list[int]) -> dict:
+    """Training time of all seeds together, and the committee's inference speed (every seed runs)."""
+    each = [read_timing(name, seed) for seed in seeds]
+    return {
+        "train_seconds": round(sum(t["train_seconds"] for t in each), 3),
+        "inference_images_per_s": round(1 / sum(1 / t["inference_images_per_s"] for t in each)),
+    }
+
+
+def seed_metrics(labels, log_probs: list, seeds: list[int]) -> dict:
+    """Each seed's test accuracy, and their mean and standard deviation (population, over the seeds)."""
+    accuracy = [float((lp.argmax(axis=1) == labels).mean()) for lp in log_probs]
+    return {
+        "seeds": {str(seed): {"accuracy": a} for seed, a in zip(seeds, accuracy, strict=True)},
+        "accuracy_mean": float(np.mean(accuracy)),
+        "accuracy_std": float(np.std(accuracy)),
+    }
 
 
 def write_calibration(labels, raw: dict, log_probs: dict) -> None:

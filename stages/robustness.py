@@ -13,7 +13,7 @@ from mnist_dvc.dataset import load_prepared, stratified_subset
 from mnist_dvc.evaluation import check_normalization
 from mnist_dvc.fileio import write_csv, write_json
 from mnist_dvc.params import load_stage_params
-from mnist_dvc.paths import METRICS_DIR, MODEL_FILES, PREPARED_DIR
+from mnist_dvc.paths import METRICS_DIR, PREPARED_DIR
 from mnist_dvc.pictures import digit_grid, robustness_figure, save_png
 from mnist_dvc.robustness import accuracy_table, curve_rows, summary
 from mnist_dvc.stage_runner import run_stage
@@ -26,7 +26,7 @@ def main() -> None:
     started = time.perf_counter()
     p = load_stage_params("robustness")
     data = load_prepared(PREPARED_DIR, ("test",))
-    models = load_pipeline_models(list(MODEL_FILES))
+    models = load_pipeline_models()
     for model in models.values():
         check_normalization(model, data.normalization)
     chosen = stratified_subset(data.labels["test"], p.images, p.seed)

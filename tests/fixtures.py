@@ -1,4 +1,6 @@
-"""Small synthetic MNIST-like data written as real IDX files, and a temporary DVC project."""
+"""Helpers the tests share: small synthetic MNIST-like data (arrays, real IDX files, prepared splits), a
+temporary DVC project with tiny params, and reading which stages a `dvc` command ran. The fixtures built
+from them live in tests/conftest.py."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from mnist_dvc.dataset import Normalization, PreparedData
 from mnist_dvc.idx import MNIST_FILES, TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS, encode_idx
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -27,6 +30,18 @@ def synthetic_digits(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     for i, label in enumerate(labels):
         images[i, 2 + 2 * label : 4 + 2 * label, 4:24] = 255  # a horizontal bar whose row encodes the class
     return images.astype(np.uint8), labels.astype(np.uint8)
+
+
+def tiny_data(n_train: int = 200, n_val: int = 50) -> PreparedData:
+    """Prepared train and val splits of synthetic digits in [0, 1], shaped as the trainers read them."""
+    norm = Normalization("minmax", 0.0, 1.0)
+    images, labels = {}, {}
+    for split, n, seed in (("train", n_train, 0), ("val", n_val, 1)):
+        x, y = synthetic_digits(n, seed)
+        images[split], labels[split] = norm.apply(x)[:, None], y.astype(np.int64)
+    return PreparedData(
+        images, labels, norm, {"normalization": {"method": "minmax", "mean": 0.0, "std": 1.0}}
+    )
 
 
 def write_fake_mnist(directory: Path, n_train: int = 300, n_test: int = 100, seed: int = 0) -> dict[str, str]:
@@ -112,3 +127,19 @@ def make_project(tmp_path: Path, *, limit: int | None = None) -> DvcProject:
     project.run("git", "add", "-A")
     project.run("git", "commit", "-q", "-m", "test project")
     return project
+
+
+def make_tiny(project: DvcProject) -> None:
+    """Shrink every model and stage so the whole pipeline runs in seconds on the synthetic data."""
+    params = project.params()
+    params["train_numpy_mlp"].update(hidden=[16], epochs=1, batch_size=32)
+    params["train_torch_mlp"].update(hidden=[32], epochs=1, batch_size=32)
+    params["train_cnn"].update(width=4, epochs=1, batch_size=32)
+    params["evaluate"]["example_indices"] = [0, 1, 2, 3]
+    params["robustness"]["images"] = 40
+    project.write_params(params)
+
+
+def stages_ran(output: str) -> set[str]:
+    """The stages a `dvc repro` or `dvc exp run` ran, from what it printed."""
+    return {line.split("'")[1] for line in output.splitlines() if line.startswith("Running stage '")}

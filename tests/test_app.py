@@ -19,9 +19,9 @@ from mnist_dvc.dataset import Normalization, PreparedData
 from mnist_dvc.digits import picture_digits, picture_to_gray
 from mnist_dvc.numpy_mlp.io import save_model
 from mnist_dvc.numpy_mlp.train import train
+from mnist_dvc.registry import trainer_params
 from mnist_dvc.trained_models import load_model
 from tests.fixtures import free_port
-from tests.test_numpy_mlp import _stage_params
 
 CANVAS = 280  # the sketchpad's size in pixels
 
@@ -63,7 +63,9 @@ def model_file(tmp_path_factory) -> Path:
         {k: v[0] for k, v in split.items()}, {k: v[1] for k, v in split.items()}, norm,
         {"normalization": {"method": "minmax", "mean": 0.0, "std": 1.0}},
     )  # fmt: skip
-    p = _stage_params(hidden=[32], epochs=15, batch_size=32, lr=0.003, dropout=0.0, warmup_epochs=0)
+    p = trainer_params(
+        "numpy_mlp", hidden=[32], epochs=15, batch_size=32, lr=0.003, dropout=0.0, warmup_epochs=0
+    )
     params, result = train(p, data, live_dir=None)
     assert result.history[result.best_epoch - 1]["val_accuracy"] == 1.0
     path = tmp_path_factory.mktemp("model") / "strokes.npz"
@@ -160,6 +162,7 @@ def test_api_labels_an_uploaded_picture_and_survives_a_file_that_is_not_one(serv
 browser = pytest.importorskip("tools.browser", reason="needs selenium (requirements.txt)")
 
 
+@pytest.mark.browser
 @pytest.mark.skipif(not (browser.CHROMIUM and browser.CHROMEDRIVER), reason=browser.MISSING)
 def test_a_person_draws_a_one_and_a_zero_in_a_real_browser(server):
     from selenium.webdriver.common.by import By
@@ -181,35 +184,36 @@ def test_a_person_draws_a_one_and_a_zero_in_a_real_browser(server):
 
 
 @pytest.mark.e2e
-def test_rev_loads_the_cnn_of_two_revisions_and_names_one_that_is_missing(tmp_path, monkeypatch):
+def test_rev_loads_the_cnn_of_two_revisions_and_names_one_that_is_missing(pipeline, tmp_path, monkeypatch):
     from mnist_dvc import PipelineError
     from mnist_dvc.app import models_at_revisions
-    from tests.fixtures import DvcProject, make_project
-    from tests.test_e2e_pipeline import _tiny
+    from tests.fixtures import DvcProject
 
-    project = make_project(tmp_path)
-    _tiny(project)
-    project.dvc("repro")
-    project.run("git", "add", "-A")
-    project.run("git", "commit", "-q", "-m", "first cnn")
-    params = project.params()
-    params["train_cnn"]["lr"] = 0.01
-    project.write_params(params)
-    project.dvc("repro", "train_cnn")
-    project.run("git", "add", "-A")
-    project.run("git", "commit", "-q", "-m", "second cnn")
+    pipeline.run("git", "checkout", "-q", "-b", "second-cnn")
+    try:
+        params = pipeline.params()
+        params["train_cnn"]["lr"] = 0.01
+        pipeline.write_params(params)
+        pipeline.dvc("repro", "-s", "train_torch@cnn-42")
+        pipeline.run("git", "add", "-A")
+        pipeline.run("git", "commit", "-q", "-m", "second cnn")
 
-    monkeypatch.chdir(project.root)
-    models = models_at_revisions(["HEAD~1", "HEAD"], "cnn")
-    assert list(models) == ["cnn@HEAD~1", "cnn@HEAD"]
-    answerer = Answerer(models, ensemble=False)
-    probs, _ = answerer.answer(np.random.default_rng(0).random((1, 28, 28), np.float32))
-    assert set(probs) == {"cnn@HEAD~1", "cnn@HEAD"}
-    assert not np.array_equal(probs["cnn@HEAD~1"], probs["cnn@HEAD"])  # two different trainings, side by side
+        monkeypatch.chdir(pipeline.root)
+        models = models_at_revisions(["main", "second-cnn"], "cnn")
+        assert list(models) == ["cnn@main", "cnn@second-cnn"]
+        answerer = Answerer(models, ensemble=False)
+        probs, _ = answerer.answer(np.random.default_rng(0).random((1, 28, 28), np.float32))
+        assert set(probs) == {"cnn@main", "cnn@second-cnn"}
+        assert not np.array_equal(probs["cnn@main"], probs["cnn@second-cnn"])  # two trainings, side by side
 
-    # A clone with neither the cache nor a remote has no model to show for that revision.
-    clone = DvcProject(tmp_path / "clone", project.env)
-    project.run("git", "clone", "-q", str(project.root), str(clone.root))
-    monkeypatch.chdir(clone.root)
-    with pytest.raises(PipelineError, match=r"revision 'HEAD': cannot load data/models/cnn.pt .*dvc pull"):
-        models_at_revisions(["HEAD"], "cnn")
+        # A clone with neither the cache nor a remote has no model to show for that revision.
+        clone = DvcProject(tmp_path / "clone", pipeline.env)
+        pipeline.run("git", "clone", "-q", str(pipeline.root), str(clone.root))
+        monkeypatch.chdir(clone.root)
+        with pytest.raises(
+            PipelineError, match=r"revision 'HEAD': cannot load data/models/cnn/seed_42.pt .*dvc pull"
+        ):
+            models_at_revisions(["HEAD"], "cnn")
+    finally:
+        pipeline.run("git", "checkout", "-q", "main")
+        pipeline.dvc("checkout", "-q", "-f")

@@ -76,11 +76,12 @@ def test_temperature_is_deterministic_and_above_one_for_an_over_confident_model(
 
 def test_the_trainers_temperature_lowers_the_validation_nll():
     from mnist_dvc.numpy_mlp.train import train
+    from mnist_dvc.registry import trainer_params
     from mnist_dvc.training import run_metadata
-    from tests.test_numpy_mlp import _stage_params, _tiny_data
+    from tests.fixtures import tiny_data
 
-    data = _tiny_data()
-    p = _stage_params(hidden=[32], epochs=6, batch_size=16, dropout=0.0)
+    data = tiny_data()
+    p = trainer_params("numpy_mlp", hidden=[32], epochs=6, batch_size=16, dropout=0.0)
     params, result = train(p, data, live_dir=None)
     from mnist_dvc.numpy_mlp.network import predict_log_proba
 

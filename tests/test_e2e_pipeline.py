@@ -1,4 +1,6 @@
-"""The whole DVC workflow on tiny data: repro, partial reruns, branches, metrics/params/plots diff, exps."""
+"""The whole DVC workflow on tiny data: repro, partial reruns, branches, metrics/params/plots diff, exps,
+seeds and a model added in params.yaml alone. Every test uses the session's one `pipeline` (conftest.py)
+and leaves it as it found it."""
 
 import csv
 import hashlib
@@ -8,76 +10,77 @@ import numpy as np
 import pytest
 import torch
 
-from tests.fixtures import make_project
+from tests.fixtures import stages_ran
 
 pytestmark = pytest.mark.e2e
 
 MODELS = ("numpy_mlp", "torch_mlp", "cnn")
-TRAINERS = ("train_numpy_mlp", "train_torch_mlp", "train_cnn")
+TRAINERS = ("train_numpy@numpy_mlp-42", "train_torch@torch_mlp-42", "train_torch@cnn-42")
+EVALUATION_KEYS = {"accuracy", "macro_f1", "log_loss", "log_loss_uncalibrated", "ece", "ece_uncalibrated",
+                   "errors", "parameters", "inference_images_per_s", "train_seconds"}  # fmt: skip
+SEED_KEYS = {"temperature", "seeds", "accuracy_mean", "accuracy_std"}  # models only, not the ensemble
 
 
-def _tiny(project):
-    params = project.params()
-    params["train_numpy_mlp"].update(hidden=[16], epochs=1, batch_size=32)
-    params["train_torch_mlp"].update(hidden=[32], epochs=1, batch_size=32)
-    params["train_cnn"].update(width=4, epochs=1, batch_size=32)
-    params["evaluate"]["example_indices"] = [0, 1, 2, 3]
-    params["robustness"]["images"] = 40
-    project.write_params(params)
+def _restore(project) -> None:
+    """Back to main as committed: params, outputs, and no files of models or seeds a test added."""
+    project.run("git", "checkout", "-q", "main")
+    project.run("git", "checkout", "HEAD", "--", "params.yaml", "metrics", "dvc.lock")
+    project.run("git", "clean", "-fdq", "metrics", "data/models")
+    for extra in project.root.glob("data/models/*/seed_*"):
+        if extra.parent.name not in MODELS or extra.stem != "seed_42":
+            extra.chmod(0o644)
+            extra.unlink()
+    project.dvc("checkout", "-q", "-f")
 
 
-def _ran(output: str) -> set[str]:
-    return {line.split("'")[1] for line in output.splitlines() if line.startswith("Running stage '")}
+def test_repro_from_scratch_runs_every_stage_then_nothing(pipeline):
+    assert stages_ran(pipeline.first_output) == {"fetch_data", "prepare", *TRAINERS, "evaluate", "robustness"}
+    assert stages_ran(pipeline.dvc("repro").stdout) == set()
 
 
-@pytest.fixture(scope="module")
-def project(tmp_path_factory):
-    """One repository that has run the full pipeline once, committed on main."""
-    tmp = tmp_path_factory.mktemp("pipeline")
-    project = make_project(tmp)
-    _tiny(project)
-    first = project.dvc("repro").stdout
-    project.run("git", "add", "-A")
-    project.run("git", "commit", "-q", "-m", "baseline")
-    project.first_output = first
-    return project
-
-
-def test_repro_from_scratch_runs_everything_then_nothing(project):
-    assert _ran(project.first_output) == {"fetch_data", "prepare", *TRAINERS, "evaluate", "robustness"}
-    root = project.root
-    for model_file in ("numpy_mlp.npz", "torch_mlp.pt", "cnn.pt"):
-        assert (root / "data/models" / model_file).is_file()
-    metrics = json.loads((root / "metrics/evaluation.json").read_text())
-    assert set(metrics) == {*MODELS, "ensemble"}
-    for name in (*MODELS, "ensemble"):
-        assert set(metrics[name]) == {
-            "accuracy",
-            "macro_f1",
-            "log_loss",
-            "log_loss_uncalibrated",
-            "ece",
-            "ece_uncalibrated",
-            "errors",
-            "parameters",
-            "inference_images_per_s",
+def test_each_model_and_seed_has_its_file_and_training_logs(pipeline):
+    for name in MODELS:
+        suffix = ".npz" if name == "numpy_mlp" else ".pt"
+        assert (pipeline.root / f"data/models/{name}/seed_42{suffix}").is_file()
+        logs = pipeline.root / f"metrics/training/{name}/seed_42"
+        assert (logs / "plots/custom/loss.json").is_file()
+        assert set(json.loads((logs / "timing.json").read_text())) == {
             "train_seconds",
-        } | ({"temperature"} if name in MODELS else set())
+            "inference_images_per_s",
+        }
+
+
+def test_evaluation_reports_every_model_its_seeds_and_the_ensemble(pipeline):
+    metrics = json.loads((pipeline.root / "metrics/evaluation.json").read_text())
+    assert set(metrics) == {*MODELS, "ensemble"}
+    for name in MODELS:
+        assert set(metrics[name]) == EVALUATION_KEYS | SEED_KEYS
+        # One seed: the committee is that model, and its spread is nil.
+        assert metrics[name]["seeds"] == {"42": {"accuracy": metrics[name]["accuracy"]}}
+        assert metrics[name]["accuracy_std"] == 0
+    assert set(metrics["ensemble"]) == EVALUATION_KEYS
+
+
+def test_every_picture_and_table_is_written(pipeline):
+    root = pipeline.root
+    for name in (*MODELS, "ensemble"):
         for picture in ("confusion", "errors", "examples"):
             assert (root / f"metrics/{picture}/{name}.png").read_bytes()[:4] == b"\x89PNG"
-    for name in MODELS:
-        assert (root / f"metrics/training/{name}/plots/custom/loss.json").is_file()
-    assert (root / "metrics/data/samples.png").read_bytes()[:4] == b"\x89PNG"
-    for picture in ("calibration/reliability", "calibration/risk_coverage", "robustness/examples",
-                    "robustness/curves"):  # fmt: skip
+    for picture in ("data/samples", "calibration/reliability", "calibration/risk_coverage",
+                    "robustness/examples", "robustness/curves"):  # fmt: skip
         assert (root / f"metrics/{picture}.png").read_bytes()[:4] == b"\x89PNG"
     reliability = list(csv.DictReader((root / "metrics/calibration/reliability.csv").open()))
     assert {row["model"] for row in reliability} == {*MODELS, "ensemble"}
     n_test = len(np.load(root / "data/prepared/test_labels.npy"))
     assert sum(int(row["count"]) for row in reliability if row["model"] == "cnn") == n_test
+    report = (root / "metrics/report.md").read_text()
+    assert "| ensemble |" in report and "](examples/cnn.png)" in report
 
+
+def test_robustness_covers_every_model_and_corruption(pipeline):
+    root = pipeline.root
     robustness = json.loads((root / "metrics/robustness.json").read_text())
-    corruptions = project.params()["robustness"]["corruptions"]
+    corruptions = pipeline.params()["robustness"]["corruptions"]
     assert set(robustness) == {*MODELS, "ensemble"}
     for row in robustness.values():
         assert set(row["corruptions"]) == set(corruptions)
@@ -89,44 +92,39 @@ def test_repro_from_scratch_runs_everything_then_nothing(project):
         ] + [("torch_mlp", 0)]
         clean = {r["model"]: float(r["accuracy"]) for r in rows if r["severity"] == "0"}
         assert clean == {name: pytest.approx(robustness[name]["clean_accuracy"]) for name in clean}
-    report = (root / "metrics/report.md").read_text()
-    assert "| ensemble |" in report and "](examples/cnn.png)" in report
-    assert _ran(project.dvc("repro").stdout) == set()
 
 
-def test_retraining_with_the_same_params_gives_byte_identical_model_files(project):
-    models = project.root / "data/models"
-    before = {f.name: hashlib.sha256(f.read_bytes()).hexdigest() for f in models.iterdir()}
+def test_retraining_with_the_same_params_gives_byte_identical_model_files(pipeline):
+    files = sorted((pipeline.root / "data/models").rglob("seed_*"))
+
+    def digests():
+        return {f: hashlib.sha256(f.read_bytes()).hexdigest() for f in files}
+
+    before = digests()
     try:
         for stage in TRAINERS:
-            project.dvc("repro", "-f", "-s", stage)
-        after = {f.name: hashlib.sha256(f.read_bytes()).hexdigest() for f in models.iterdir()}
-        assert after == before
-        # Timing lives beside the dvclive logs, not in the model files.
-        for name in MODELS:
-            timing = json.loads((project.root / f"metrics/training/{name}/timing.json").read_text())
-            assert set(timing) == {"train_seconds", "inference_images_per_s"}
+            pipeline.dvc("repro", "-f", "-s", stage)
+        assert digests() == before
     finally:
-        project.run("git", "checkout", "HEAD", "--", "metrics", "dvc.lock")
+        _restore(pipeline)
 
 
-def test_confusion_matrix_sums_to_the_test_set_and_its_diagonal_to_accuracy(project):
-    metrics = json.loads((project.root / "metrics/evaluation.json").read_text())
-    n_test = len(np.load(project.root / "data/prepared/test_labels.npy"))
+def test_confusion_matrix_sums_to_the_test_set_and_its_diagonal_to_accuracy(pipeline):
+    metrics = json.loads((pipeline.root / "metrics/evaluation.json").read_text())
+    n_test = len(np.load(pipeline.root / "data/prepared/test_labels.npy"))
     for name in MODELS:
-        with open(project.root / f"metrics/confusion/{name}.csv") as handle:
+        with open(pipeline.root / f"metrics/confusion/{name}.csv") as handle:
             rows = list(csv.DictReader(handle))
         assert len(rows) == n_test
         matrix = np.zeros((10, 10), int)
         for row in rows:
             matrix[int(row["actual"]), int(row["predicted"])] += 1
-        assert matrix.sum() == n_test
         assert np.trace(matrix) == round(metrics[name]["accuracy"] * n_test)
         assert n_test - np.trace(matrix) == metrics[name]["errors"]
 
 
-def test_predict_on_a_notebook_tensor_gives_the_labels_evaluate_counted(project):
-    root = project.root
+def test_predict_on_a_notebook_tensor_gives_the_labels_evaluate_counted(pipeline):
+    root = pipeline.root
     meta = json.loads((root / "data/prepared/meta.json").read_text())["normalization"]
     standardized = np.load(root / "data/prepared/test_images.npy")
     pixels = standardized * meta["std"] + meta["mean"]  # back to [0, 1]
@@ -134,93 +132,164 @@ def test_predict_on_a_notebook_tensor_gives_the_labels_evaluate_counted(project)
     torch.save(torch.from_numpy((pixels - 0.5) / 0.5), outside / "mnist_test.pth")  # the notebook's format
     for name in (*MODELS, "ensemble"):
         out = outside / f"{name}.txt"
-        project.run("python", "-m", "mnist_dvc.command", "predict", str(outside / "mnist_test.pth"),
-                    "--model", name, "--out", str(out))  # fmt: skip
+        pipeline.run("python", "-m", "mnist_dvc.command", "predict", str(outside / "mnist_test.pth"),
+                     "--model", name, "--out", str(out))  # fmt: skip
         predicted = [int(line) for line in out.read_text().split()]
         with open(root / f"metrics/confusion/{name}.csv") as handle:
             counted = [int(row["predicted"]) for row in csv.DictReader(handle)]
         assert predicted == counted, name
 
 
-def test_editing_one_trainer_reruns_only_it_and_evaluate(project):
-    params = project.params()
+def test_editing_one_trainers_params_reruns_only_it_evaluate_and_robustness(pipeline):
+    params = pipeline.params()
     params["train_cnn"]["lr"] = 0.001
-    project.write_params(params)
+    pipeline.write_params(params)
     try:
-        assert _ran(project.dvc("repro").stdout) == {"train_cnn", "evaluate", "robustness"}
+        assert stages_ran(pipeline.dvc("repro").stdout) == {"train_torch@cnn-42", "evaluate", "robustness"}
     finally:
-        project.run("git", "checkout", "HEAD", "--", "params.yaml", "metrics", "dvc.lock")
-        project.dvc("checkout", "-q")
+        _restore(pipeline)
 
 
-def test_branch_diffs_show_the_changed_model_only(project):
-    project.run("git", "checkout", "-q", "-b", "stronger-augmentation")
+def test_an_experiment_adding_a_seed_trains_only_that_seed_and_reports_the_committee(pipeline):
+    out = pipeline.dvc("exp", "run", "-S", "seeds=[42,1]").stdout
     try:
-        params = project.params()
-        params["train_torch_mlp"]["augment_strength"] = 2.5
-        project.write_params(params)
-        assert _ran(project.dvc("repro").stdout) == {"train_torch_mlp", "evaluate", "robustness"}
-        project.run("git", "add", "-A")
-        project.run("git", "commit", "-q", "-m", "stronger torch_mlp augmentation")
+        seed_1 = {"train_numpy@numpy_mlp-1", "train_torch@torch_mlp-1", "train_torch@cnn-1"}
+        assert stages_ran(out) == {*seed_1, "evaluate", "robustness"}
+        metrics = json.loads((pipeline.root / "metrics/evaluation.json").read_text())
+        for name in MODELS:
+            each = [metrics[name]["seeds"][seed]["accuracy"] for seed in ("42", "1")]
+            assert metrics[name]["accuracy_mean"] == pytest.approx(np.mean(each))
+            assert metrics[name]["accuracy_std"] == pytest.approx(np.std(each))
+        assert "## Seeds" in (pipeline.root / "metrics/report.md").read_text()
+        shown = pipeline.dvc("metrics", "diff", "main").stdout
+        assert "cnn.seeds.1.accuracy" in shown and "cnn.accuracy_std" in shown
+        # predict and robustness use the committee: both seeds' files are read.
+        (pipeline.root / "data/models/cnn/seed_1.pt").rename(pipeline.root.parent / "seed_1.pt")
+        proc = pipeline.run("python", "-m", "stages.robustness", check=False)
+        assert proc.returncode == 1 and "data/models/cnn/seed_1.pt: not found" in proc.stderr
+    finally:
+        _restore(pipeline)
 
-        diff = json.loads(project.dvc("metrics", "diff", "main", "--json").stdout)
+
+def test_a_model_added_in_params_yaml_alone_is_trained_evaluated_and_predicted(pipeline):
+    # A toy model of the NumPy family: softmax regression (no hidden layer). Only params.yaml changes.
+    params = pipeline.params()
+    params["models"]["numpy"]["softmax"] = {"desc": "softmax regression in NumPy", "labels": ["linear"]}
+    params["train_softmax"] = dict(params["train_numpy_mlp"], hidden=[])
+    pipeline.write_params(params)
+    try:
+        assert stages_ran(pipeline.dvc("repro").stdout) == {
+            "train_numpy@softmax-42",
+            "evaluate",
+            "robustness",
+        }
+        changed = pipeline.run("git", "status", "--porcelain", "--untracked-files=no").stdout.split("\n")
+        assert {line[3:] for line in changed if line and not line[3:].startswith("metrics/")} == {
+            "params.yaml",
+            "dvc.lock",
+        }
+        root = pipeline.root
+        assert "softmax" in json.loads((root / "metrics/evaluation.json").read_text())
+        assert "softmax" in json.loads((root / "metrics/robustness.json").read_text())
+        assert "| softmax |" in (root / "metrics/report.md").read_text()
+        digits = root / "data/models/softmax"  # any file predict reads: here a .npy of the test images
+        meta = json.loads((root / "data/prepared/meta.json").read_text())["normalization"]
+        np.save(root.parent / "test.npy", np.load(root / "data/prepared/test_images.npy")[:5, 0] * meta["std"]
+                + meta["mean"])  # fmt: skip
+        out = root.parent / "softmax.txt"
+        pipeline.run("python", "-m", "mnist_dvc.command", "predict", str(root.parent / "test.npy"),
+                     "--model", "softmax", "--out", str(out))  # fmt: skip
+        assert digits.is_dir() and len(out.read_text().split()) == 5
+    finally:
+        _restore(pipeline)
+
+
+def test_branch_diffs_show_the_changed_model_only(pipeline):
+    pipeline.run("git", "checkout", "-q", "-b", "stronger-augmentation")
+    try:
+        params = pipeline.params()
+        params["train_torch_mlp"]["augment_strength"] = 2.5
+        pipeline.write_params(params)
+        assert stages_ran(pipeline.dvc("repro").stdout) == {
+            "train_torch@torch_mlp-42",
+            "evaluate",
+            "robustness",
+        }
+        pipeline.run("git", "add", "-A")
+        pipeline.run("git", "commit", "-q", "-m", "stronger torch_mlp augmentation")
+
+        diff = json.loads(pipeline.dvc("metrics", "diff", "main", "--json").stdout)
         changed = {path: {k for k, v in values.items() if v.get("diff")} for path, values in diff.items()}
-        assert "metrics/evaluation.json" in changed
-        assert changed["metrics/evaluation.json"]
-        # The ensemble averages all three models, so it changes with any of them.
+        # The ensemble averages every model, so it changes with any of them.
         for metrics_file in ("metrics/evaluation.json", "metrics/robustness.json"):
             assert changed[metrics_file]
             assert all(key.startswith(("torch_mlp.", "ensemble.")) for key in changed[metrics_file])
         assert {path for path in changed if changed[path] and path.startswith("metrics/training/")} <= {
-            "metrics/training/torch_mlp/metrics.json",
-            "metrics/training/torch_mlp/timing.json",
+            "metrics/training/torch_mlp/seed_42/metrics.json",
+            "metrics/training/torch_mlp/seed_42/timing.json",
         }
         # `dvc metrics diff` exits 0 even when it cannot read a file: check what it printed.
-        shown = project.dvc("metrics", "diff", "main")
+        shown = pipeline.dvc("metrics", "diff", "main")
         assert "torch_mlp.log_loss" in shown.stdout
         assert "unable to" not in (shown.stdout + shown.stderr).lower()
         assert not any(word.startswith(("cnn.", "numpy_mlp.")) for word in shown.stdout.split())
 
-        params_diff = project.dvc("params", "diff", "main").stdout
+        params_diff = pipeline.dvc("params", "diff", "main").stdout
         assert "train_torch_mlp.augment_strength" in params_diff and "2.5" in params_diff
+    finally:
+        _restore(pipeline)
+
+
+def test_the_pull_request_report_and_plots_diff_show_the_change(pipeline):
+    pipeline.run("git", "checkout", "-q", "-b", "more-dropout")
+    try:
+        params = pipeline.params()
+        params["train_torch_mlp"]["dropout"] = 0.5
+        pipeline.write_params(params)
+        pipeline.dvc("repro")
+        pipeline.run("git", "add", "-A")
+        pipeline.run("git", "commit", "-q", "-m", "more torch_mlp dropout")
 
         # `make report`: what a CI bot would post on the pull request.
-        project.run("python", "-m", "tools.pr_report", "--base", "main", "--out", "../report.md")
-        report = (project.root.parent / "report.md").read_text()
+        pipeline.run("python", "-m", "tools.pr_report", "--base", "main", "--out", "../report.md")
+        report = (pipeline.root.parent / "report.md").read_text()
         assert "| metrics/evaluation.json" in report and "torch_mlp.accuracy" in report
-        assert "train_torch_mlp.augment_strength" in report and "2.5" in report
+        assert "train_torch_mlp.dropout" in report and "0.5" in report
         assert "![metrics/errors/torch_mlp.png](metrics/errors/torch_mlp.png)" in report
         assert "metrics/errors/cnn.png" not in report  # unchanged pictures are left out
         assert "flowchart" in report  # dvc dag --md
 
-        out = project.root / "plots-diff"
-        project.dvc("plots", "diff", "main", "-o", str(out))
+        out = pipeline.root.parent / "plots-diff"
+        pipeline.dvc("plots", "diff", "main", "-o", str(out))
         html = (out / "index.html").read_text()
         assert "main" in html and "workspace" in html
-        assert "cnn - confusion matrix" in html and "torch_mlp - train and val loss" in html
-        assert "cnn - misclassified test images only" in html and "cnn - test errors per digit" in html
+        assert "metrics/confusion/cnn.csv" in html and "torch_mlp seed 42 - loss" in html
+        assert "metrics/misclassified/cnn.csv" in html and "metrics/per_class/cnn.csv" in html
         # The project's template inlines the chart libraries, so the page renders offline.
         assert "cdn.jsdelivr" not in html and "/* vega-embed@6.18.2 */" in html
     finally:
-        project.run("git", "checkout", "-q", "main")
-        project.dvc("checkout", "-q")
+        _restore(pipeline)
 
 
-def test_exp_run_with_set_param_and_exp_show(project):
-    out = project.dvc("exp", "run", "-S", "train_numpy_mlp.lr=3e-3").stdout
-    assert _ran(out) == {"train_numpy_mlp", "evaluate", "robustness"}
-    shown = json.loads(project.dvc("exp", "show", "--json").stdout)
-    text = json.dumps(shown)
-    assert "train_numpy_mlp" in text and "0.003" in text
-    assert "numpy_mlp" in text and "accuracy" in text
+def test_exp_run_with_set_param_and_exp_show(pipeline):
+    out = pipeline.dvc("exp", "run", "-S", "train_numpy_mlp.lr=3e-3").stdout
+    try:
+        assert stages_ran(out) == {"train_numpy@numpy_mlp-42", "evaluate", "robustness"}
+        text = json.dumps(json.loads(pipeline.dvc("exp", "show", "--json").stdout))
+        assert "train_numpy_mlp" in text and "0.003" in text
+        assert "numpy_mlp" in text and "accuracy" in text
+    finally:
+        _restore(pipeline)
 
 
-def test_corrupt_model_file_fails_evaluate_naming_it(project):
-    model = project.root / "data/models/cnn.pt"
+def test_corrupt_model_file_fails_evaluate_naming_it(pipeline):
+    model = pipeline.root / "data/models/cnn/seed_42.pt"
     model.chmod(0o644)
     model.unlink()
     model.write_bytes(b"not a checkpoint")
-    proc = project.run("python", "-m", "stages.evaluate", check=False)
-    assert proc.returncode == 1
-    assert "data/models/cnn.pt: not a readable checkpoint" in proc.stderr
-    project.dvc("checkout", "-q", "-f")
+    try:
+        proc = pipeline.run("python", "-m", "stages.evaluate", check=False)
+        assert proc.returncode == 1
+        assert "data/models/cnn/seed_42.pt: not a readable checkpoint" in proc.stderr
+    finally:
+        _restore(pipeline)

@@ -15,8 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.fixtures import PROJECT_ROOT, DvcProject, free_port, make_project
-from tests.test_e2e_pipeline import _ran, _tiny
+from tests.fixtures import PROJECT_ROOT, DvcProject, free_port, make_project, make_tiny, stages_ran
 
 pytestmark = pytest.mark.e2e
 
@@ -46,7 +45,10 @@ def s3():
 
 
 def _digests(root: Path) -> dict[str, str]:
-    return {f.name: hashlib.sha256(f.read_bytes()).hexdigest() for f in (root / "data/models").iterdir()}
+    models = root / "data/models"
+    return {
+        str(f.relative_to(models)): hashlib.sha256(f.read_bytes()).hexdigest() for f in models.rglob("seed_*")
+    }
 
 
 def _make(project: DvcProject, target: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -77,7 +79,7 @@ def origin(tmp_path_factory, s3):
     project = make_project(tmp_path_factory.mktemp("origin"))
     for name in ("Makefile", "requirements.txt", "pyproject.toml"):  # copy2 keeps the times: no reinstall
         shutil.copy2(PROJECT_ROOT / name, project.root / name)
-    _tiny(project)
+    make_tiny(project)
     project.dvc("remote", "add", "-d", "storage", f"s3://{BUCKET}/store")
     project.dvc("remote", "modify", "storage", "endpointurl", endpoint)
     project.dvc("remote", "modify", "storage", "region", "us-east-1")
@@ -100,7 +102,7 @@ def test_a_fresh_clone_pulls_instead_of_training_and_reuses_the_run_cache(origin
     _set_s3_credentials(clone)
     proc = _make(clone, "repro")
     assert "pulling what DVC remote 'storage' already has" in proc.stdout
-    assert _ran(proc.stdout) == set(), proc.stdout
+    assert stages_ran(proc.stdout) == set(), proc.stdout
     assert "Data and pipelines are up to date" in clone.dvc("status").stdout
     assert _digests(clone.root) == _digests(origin.root)
     assert clone.run("git", "status", "--porcelain").stdout == ""
@@ -113,10 +115,10 @@ def test_a_fresh_clone_pulls_instead_of_training_and_reuses_the_run_cache(origin
 
     # The experiment the origin ran is restored from the run-cache, not trained again.
     restored = clone.dvc("exp", "run", "-S", "train_numpy_mlp.lr=0.003").stdout
-    assert "Stage 'train_numpy_mlp' is cached - skipping run" in restored, restored
-    assert "Running stage 'train_numpy_mlp'" not in restored
+    assert "Stage 'train_numpy@numpy_mlp-42' is cached - skipping run" in restored, restored
+    assert "Running stage 'train_numpy@numpy_mlp-42'" not in restored
     fresh = clone.dvc("exp", "run", "-S", "train_numpy_mlp.lr=0.004").stdout
-    assert "Running stage 'train_numpy_mlp'" in fresh
+    assert "Running stage 'train_numpy@numpy_mlp-42'" in fresh
 
 
 @pytest.mark.skipif(MAKE is None, reason="needs make")
@@ -144,7 +146,7 @@ def test_a_directory_remote_works_the_same(origin, tmp_path):
         clone = _clone(origin, origin.root, tmp_path / "clone")
         clone.dvc("remote", "add", "--local", "-d", "nas", str(store))  # a NAS path, this machine only
         proc = _make(clone, "repro")
-        assert _ran(proc.stdout) == set(), proc.stdout
+        assert stages_ran(proc.stdout) == set(), proc.stdout
         assert _digests(clone.root) == _digests(origin.root)
     finally:
         origin.dvc("remote", "remove", "nas")
@@ -178,12 +180,14 @@ def test_a_tagged_model_version_is_fetched_without_cloning_or_training(origin, t
         # The repository's committed config names the S3 remote; the keys come from the environment.
         env = {**origin.env, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
         for how in (["--rev", "v1.0.0"], ["--stage", "prod"]):
-            out = tmp_path / f"cnn{how[0]}.pt"
+            out = tmp_path / f"cnn{how[0]}"
             subprocess.run(
                 [sys.executable, "-m", "dvc", "artifacts", "get", str(bare), "cnn", *how, "-o", str(out)],
                 cwd=tmp_path, env=env, check=True, capture_output=True, timeout=120,
             )  # fmt: skip
-            assert hashlib.sha256(out.read_bytes()).hexdigest() == _digests(origin.root)["cnn.pt"]
+            # The artifact is the model's folder: its file per seed.
+            got = (out / "seed_42.pt").read_bytes()
+            assert hashlib.sha256(got).hexdigest() == _digests(origin.root)["cnn/seed_42.pt"]
     finally:
         for tag in ("cnn@v1.0.0", "cnn#prod#1"):
             origin.run("git", "tag", "-d", tag, check=False)

@@ -27,22 +27,24 @@ def _default_sigint():
 
 
 @pytest.mark.parametrize(
-    ("stage", "model_file", "overrides"),
+    ("stage", "model", "model_file", "overrides"),
     [
-        ("train_numpy_mlp", "numpy_mlp.npz", {"epochs": 10000, "hidden": [64]}),
-        ("train_cnn", "cnn.pt", {"epochs": 10000, "width": 4}),
+        ("train_numpy", "numpy_mlp", "numpy_mlp/seed_42.npz", {"epochs": 10000, "hidden": [64]}),
+        ("train_torch", "cnn", "cnn/seed_42.pt", {"epochs": 10000, "width": 4}),
     ],
 )
-def test_ctrl_c_prints_one_line_exits_130_and_keeps_the_old_model(project, stage, model_file, overrides):
+def test_ctrl_c_prints_one_line_exits_130_and_keeps_the_old_model(
+    project, stage, model, model_file, overrides
+):
     params = project.params()
-    params[stage].update(overrides)
+    params[f"train_{model}"].update(overrides)
     project.write_params(params)
-    model = project.root / "data/models" / model_file
-    model.parent.mkdir(parents=True, exist_ok=True)
-    model.write_bytes(b"the previous model")
+    model_path = project.root / "data/models" / model_file
+    model_path.parent.mkdir(parents=True, exist_ok=True)
+    model_path.write_bytes(b"the previous model")
 
     proc = subprocess.Popen(
-        [sys.executable, "-m", f"stages.{stage}"],
+        [sys.executable, "-m", f"stages.{stage}", model, "42"],
         cwd=project.root,
         env=project.env,
         stdout=subprocess.PIPE,
@@ -67,7 +69,7 @@ def test_ctrl_c_prints_one_line_exits_130_and_keeps_the_old_model(project, stage
     assert proc.returncode == 130, err
     assert err.rstrip().endswith(f"{stage}: interrupted; nothing was written")
     assert "Traceback" not in err
-    assert model.read_bytes() == b"the previous model"
+    assert model_path.read_bytes() == b"the previous model"
     leftovers = [p.name for p in project.root.rglob("*.tmp") if ".dvc" not in p.parts]
     assert leftovers == []
     project.run("git", "checkout", "HEAD", "--", "params.yaml")

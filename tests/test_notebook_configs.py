@@ -20,14 +20,14 @@ def test_every_configuration_is_valid_and_the_makefile_runs_each():
 
 @pytest.mark.parametrize("name", ["numpy", "cnn-improved"])
 def test_the_dvc_flags_set_exactly_the_configurations_values(name):
-    stage, overrides = configs()[name]
+    model, overrides = configs()[name]
     words = shlex.split(exp_flags(name))
     assert words[::2] == ["-S"] * len(overrides)
     # As DVC reads them (YAML 1.2), the values come back unchanged.
     parsed = {}
     for setting in words[1::2]:
         key, _, text = setting.partition("=")
-        parsed[key.removeprefix(f"{stage}.")] = yaml.load(text, Loader=Yaml12Loader)
+        parsed[key.removeprefix(f"train_{model}.")] = yaml.load(text, Loader=Yaml12Loader)
     assert parsed == overrides
 
 

@@ -7,7 +7,6 @@ import sys
 import numpy as np
 import pytest
 
-from mnist_dvc.dataset import Normalization, PreparedData
 from mnist_dvc.numpy_mlp.io import ModelFileError, load_model, save_model
 from mnist_dvc.numpy_mlp.network import (
     forward,
@@ -17,25 +16,11 @@ from mnist_dvc.numpy_mlp.network import (
     predict_log_proba,
 )
 from mnist_dvc.numpy_mlp.train import train
-from mnist_dvc.params import ParamsError, StageParams, load_stage_params
-from tests.fixtures import PROJECT_ROOT, synthetic_digits
+from mnist_dvc.params import ParamsError
+from mnist_dvc.registry import trainer_params
+from tests.fixtures import PROJECT_ROOT, tiny_data
 
 ACTIVATIONS = ["sigmoid", "relu", "tanh"]
-
-
-def _stage_params(**overrides) -> StageParams:
-    return load_stage_params("train_numpy_mlp", **overrides)
-
-
-def _tiny_data(n_train=200, n_val=50) -> PreparedData:
-    norm = Normalization("minmax", 0.0, 1.0)
-    images, labels = {}, {}
-    for split, n, seed in (("train", n_train, 0), ("val", n_val, 1)):
-        x, y = synthetic_digits(n, seed)
-        images[split], labels[split] = norm.apply(x)[:, None], y.astype(np.int64)
-    return PreparedData(
-        images, labels, norm, {"normalization": {"method": "minmax", "mean": 0.0, "std": 1.0}}
-    )
 
 
 @pytest.mark.parametrize("activation", ACTIVATIONS)
@@ -89,8 +74,9 @@ def test_loss_and_gradients_equal_pytorch_autograd(activation):
 
 
 def test_one_per_sample_sgd_step_equals_the_update_by_hand():
-    data = _tiny_data(n_train=1, n_val=10)
-    p = _stage_params(
+    data = tiny_data(n_train=1, n_val=10)
+    p = trainer_params(
+        "numpy_mlp",
         hidden=[8],
         activation="sigmoid",
         init="xavier",
@@ -125,8 +111,9 @@ def test_one_per_sample_sgd_step_equals_the_update_by_hand():
 
 @pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
 def test_same_seed_gives_identical_weights(optimizer):
-    data = _tiny_data()
-    p = _stage_params(
+    data = tiny_data()
+    p = trainer_params(
+        "numpy_mlp",
         hidden=[16, 8],
         epochs=2,
         batch_size=32,
@@ -139,13 +126,13 @@ def test_same_seed_gives_identical_weights(optimizer):
     second, _ = train(p, data, live_dir=None)
     for a, b in zip(first, second, strict=True):
         np.testing.assert_array_equal(a, b)
-    other, _ = train(_stage_params(**dict(p.values, seed=p.seed + 1)), data, live_dir=None)
+    other, _ = train(trainer_params("numpy_mlp", **dict(p.values, seed=p.seed + 1)), data, live_dir=None)
     assert not np.array_equal(first[0], other[0])
 
 
 def test_training_learns_and_keeps_the_best_epoch(tmp_path):
-    data = _tiny_data()
-    p = _stage_params(hidden=[32], epochs=4, batch_size=16, keep="best", augment=False)
+    data = tiny_data()
+    p = trainer_params("numpy_mlp", hidden=[32], epochs=4, batch_size=16, keep="best", augment=False)
     params, result = train(p, data, live_dir=tmp_path / "live")
     accuracies = [row["val_accuracy"] for row in result.history]
     assert max(accuracies) >= 0.9  # the synthetic classes are easy
@@ -228,20 +215,21 @@ def test_load_refuses_files_that_do_not_match(tmp_path):
 )
 def test_bad_params_are_rejected(key, value, message):
     with pytest.raises(ParamsError, match=message):
-        _stage_params(**{key: value})
+        trainer_params("numpy_mlp", **{key: value})
 
 
 def test_lr_written_as_a_yaml_1_1_string_is_a_float():
-    assert _stage_params(lr="1e-3").lr == 0.001
+    assert trainer_params("numpy_mlp", lr="1e-3").lr == 0.001
 
 
 def test_numpy_path_never_imports_torch(tmp_path):
     code = (
         "import sys, json\n"
-        "from tests.test_numpy_mlp import _tiny_data, _stage_params\n"
+        "from tests.fixtures import tiny_data\n"
+        "from mnist_dvc.registry import trainer_params\n"
         "from mnist_dvc.numpy_mlp.train import train\n"
-        "train(_stage_params(hidden=[8], epochs=1), _tiny_data(), live_dir=None)\n"
-        "from stages import train_numpy_mlp\n"
+        "train(trainer_params('numpy_mlp', hidden=[8], epochs=1), tiny_data(), live_dir=None)\n"
+        "from stages import train_numpy\n"
         "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] == 'torch')))\n"
     )
     out = subprocess.run(
@@ -305,11 +293,11 @@ def test_weight_average_follows_the_ema_formula():
 
 
 def test_augmentation_and_ema_change_the_run_and_augment_epochs_limits_augmentation():
-    data = _tiny_data()
+    data = tiny_data()
     base = dict(hidden=[16], epochs=2, batch_size=32, dropout=0.0, keep="last")
 
     def weights(**overrides):
-        return train(_stage_params(**base, **overrides), data, live_dir=None)[0]
+        return train(trainer_params("numpy_mlp", **base, **overrides), data, live_dir=None)[0]
 
     plain = weights(augment=False)
     # Augmenting in none of the epochs is exactly the plain run (the same random stream).

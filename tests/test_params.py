@@ -129,6 +129,6 @@ def test_an_old_name_gets_one_line_naming_the_new_one(stage, key, old, new):
 
 
 def test_overrides_are_validated_like_the_file():
-    assert load_stage_params("train_cnn", PROJECT_ROOT / "params.yaml", epochs=2).epochs == 2
-    with pytest.raises(ParamsError, match=r"unknown key\(s\) train_cnn\.epoch\b"):
-        load_stage_params("train_cnn", PROJECT_ROOT / "params.yaml", epoch=2)
+    assert load_stage_params("prepare", PROJECT_ROOT / "params.yaml", val_fraction=0.1).val_fraction == 0.1
+    with pytest.raises(ParamsError, match=r"unknown key\(s\) prepare\.val_fractio\b"):
+        load_stage_params("prepare", PROJECT_ROOT / "params.yaml", val_fractio=0.1)

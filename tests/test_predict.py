@@ -3,6 +3,7 @@
 import csv
 import gzip
 import pickle
+import shutil
 
 import numpy as np
 import pytest
@@ -14,6 +15,7 @@ from mnist_dvc.digits import picture_digits, read_digits
 from mnist_dvc.idx import encode_idx
 from mnist_dvc.numpy_mlp.io import save_model
 from mnist_dvc.numpy_mlp.network import init_params, predict_log_proba
+from tests.fixtures import PROJECT_ROOT
 
 
 @pytest.fixture
@@ -182,11 +184,12 @@ def test_bad_inputs_get_one_line_naming_the_file_and_write_nothing(tmp_path, mod
 
 def test_missing_pipeline_models_say_to_run_dvc_repro_or_pull(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "dvc.yaml").write_text("stages: {}\n")  # an empty project: no data/models/
+    (tmp_path / "dvc.yaml").write_text("stages: {}\n")  # a project that has not run: no data/models/
+    shutil.copy(PROJECT_ROOT / "params.yaml", tmp_path / "params.yaml")
     np.save(tmp_path / "x.npy", _digits_uint8(1))
     assert main(["predict", "x.npy"]) == 1
     err = capsys.readouterr().err
-    assert "data/models/cnn.pt: not found; run `dvc repro`" in err and "dvc pull" in err
+    assert "data/models/cnn/seed_42.pt: not found; run `dvc repro`" in err and "dvc pull" in err
     assert not (tmp_path / "predictions.txt").exists()
 
 

@@ -5,17 +5,18 @@ import torch
 from torch import nn
 
 from mnist_dvc import PipelineError
-from mnist_dvc.params import ParamsError, StageParams, load_stage_params
+from mnist_dvc.params import ParamsError, StageParams
+from mnist_dvc.registry import trainer_params
 from mnist_dvc.torch_nets import train as torch_train
 from mnist_dvc.torch_nets.architectures import build_model
 from mnist_dvc.torch_nets.augment import random_affine
 from mnist_dvc.torch_nets.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from mnist_dvc.torch_nets.train import autocast_dtype, hparams_of, make_optimizer, select_device, train
-from tests.test_numpy_mlp import _tiny_data
+from tests.fixtures import tiny_data
 
 
 def _params(stage: str, **overrides) -> StageParams:
-    return load_stage_params(stage, **overrides)
+    return trainer_params(stage.removeprefix("train_"), **overrides)
 
 
 ARCHS = [
@@ -48,7 +49,7 @@ def test_one_training_step_lowers_the_loss_on_a_fixed_batch():
     torch.manual_seed(0)
     p = _params("train_cnn", optimizer="sgd", lr=0.05)
     model = build_model("modern", {"width": 8, "dropout": 0.0})
-    data = _tiny_data(n_train=64)
+    data = tiny_data(n_train=64)
     x, y = torch.from_numpy(data.images["train"]), torch.from_numpy(data.labels["train"])
     optimizer = make_optimizer(p, model)
     loss_fn = nn.CrossEntropyLoss()
@@ -65,7 +66,7 @@ def test_one_training_step_lowers_the_loss_on_a_fixed_batch():
 def test_two_short_runs_give_identical_weights(stage, arch):
     shape = {"width": 4} if stage == "train_cnn" else {"hidden": [32]}
     p = _params(stage, arch=arch, **shape, epochs=2, batch_size=32, augment=True)
-    data = _tiny_data()
+    data = tiny_data()
     first, _ = train(p, data, live_dir=None)
     second, _ = train(p, data, live_dir=None)
     a, b = first.state_dict(), second.state_dict()
@@ -78,7 +79,7 @@ def test_two_short_runs_give_identical_weights(stage, arch):
 
 def test_training_learns_and_logs(tmp_path):
     p = _params("train_cnn", width=8, epochs=6, batch_size=16, augment=False, schedule="constant", lr=0.003)
-    model, result = train(p, _tiny_data(), live_dir=tmp_path / "live")
+    model, result = train(p, tiny_data(), live_dir=tmp_path / "live")
     assert max(row["val_accuracy"] for row in result.history) >= 0.8  # chance is 0.1
     assert (tmp_path / "live/plots/metrics/val/accuracy.tsv").read_text().count("\n") == 7
     assert not model.training
@@ -96,7 +97,7 @@ def test_divergence_names_the_lr():
         augment=False,
         label_smoothing=0.0,
     )
-    data = _tiny_data()
+    data = tiny_data()
     data.images["train"][:] *= 1e6
     with pytest.raises(PipelineError, match=r"train_torch_mlp.lr = 10"):
         train(p, data, live_dir=None)
@@ -168,7 +169,7 @@ def test_project_torch_params_are_valid():
 
 
 def test_ema_and_augment_epochs_in_the_torch_trainer():
-    data = _tiny_data()
+    data = tiny_data()
     base = dict(width=4, epochs=2, batch_size=32, keep="last")
 
     def state(**overrides):
@@ -205,7 +206,7 @@ def test_precision_auto_uses_bfloat16_only_where_native(monkeypatch):
     not torch_train.native_bfloat16(torch.device("cpu")), reason="this CPU has no native bfloat16"
 )
 def test_bfloat16_training_is_deterministic_and_keeps_float32_weights():
-    data = _tiny_data()
+    data = tiny_data()
     p = _params(
         "train_cnn",
         width=8,

@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 
 from mnist_dvc.numpy_mlp.train import train
+from mnist_dvc.registry import trainer_params
 from mnist_dvc.schedules import lr_at
 from mnist_dvc.training import DivergenceError, batch_indices, collapsed, fit
-from tests.test_numpy_mlp import _stage_params, _tiny_data
+from tests.fixtures import tiny_data
 
 
 def _fit(train_losses, keep="best", accuracies=None):
@@ -44,8 +45,10 @@ def test_keep_best_takes_the_earliest_best_epoch_and_keep_last_the_last():
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 def test_numpy_training_that_diverges_names_the_lr():
-    p = _stage_params(hidden=[], optimizer="sgd", lr=10.0, schedule="constant", epochs=3, batch_size=8)
-    data = _tiny_data()
+    p = trainer_params(
+        "numpy_mlp", hidden=[], optimizer="sgd", lr=10.0, schedule="constant", epochs=3, batch_size=8
+    )
+    data = tiny_data()
     data.images["train"][:] *= 1e20  # huge inputs with lr 10 overflow the weights to inf, the loss to NaN
     with pytest.raises(DivergenceError, match=r"train_numpy_mlp.lr = 10"):
         train(p, data, live_dir=None)
@@ -88,13 +91,20 @@ def test_collapse_is_chance_accuracy_with_a_loss_that_did_not_fall():
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 def test_a_run_that_collapses_warns_naming_the_lr_and_one_that_learns_does_not(capsys):
-    lr10 = _stage_params(
-        hidden=[32], optimizer="sgd", lr=10.0, schedule="constant", epochs=3, batch_size=16, dropout=0.0
+    lr10 = trainer_params(
+        "numpy_mlp",
+        hidden=[32],
+        optimizer="sgd",
+        lr=10.0,
+        schedule="constant",
+        epochs=3,
+        batch_size=16,
+        dropout=0.0,
     )
-    train(lr10, _tiny_data(), live_dir=None)
+    train(lr10, tiny_data(), live_dir=None)
     err = capsys.readouterr().err
     assert "train_numpy_mlp: warning: the model did not learn" in err
     assert "train_numpy_mlp.lr = 10 is probably too high" in err
 
-    train(_stage_params(**(lr10.values | {"lr": 0.05})), _tiny_data(), live_dir=None)
+    train(trainer_params("numpy_mlp", **(lr10.values | {"lr": 0.05})), tiny_data(), live_dir=None)
     assert "warning" not in capsys.readouterr().err

@@ -5,8 +5,8 @@ from __future__ import annotations
 import torch
 
 from mnist_dvc.dataset import load_prepared
-from mnist_dvc.params import load_stage_params
-from mnist_dvc.paths import MODEL_FILES, PREPARED_DIR, training_dir
+from mnist_dvc.paths import PREPARED_DIR, training_dir
+from mnist_dvc.registry import ModelEntry, trainer_params
 from mnist_dvc.timing import write_timing
 from mnist_dvc.torch_nets.checkpoint import save_checkpoint
 from mnist_dvc.torch_nets.inference import predict_logits
@@ -14,11 +14,11 @@ from mnist_dvc.torch_nets.train import autocast_dtype, hparams_of, select_device
 from mnist_dvc.training import images_per_second, report, run_metadata
 
 
-def run(stage: str, model: str) -> None:
-    """Stage ``stage`` (e.g. ``train_cnn``) trains the model named ``model`` (e.g. ``cnn``)."""
-    p = load_stage_params(stage)
+def run(entry: ModelEntry, seed: int) -> None:
+    """Train the registry's model ``entry`` with ``seed``, by its params group ``train_<name>``."""
+    p = trainer_params(entry, seed)
     data = load_prepared(PREPARED_DIR, ("train", "val"))
-    net, result = train(p, data, training_dir(model))
+    net, result = train(p, data, training_dir(entry.name, seed))
     # Reported for the CPU: the pipeline must run on one, whatever trained the model.
     cpu = torch.device("cpu")
     speed = images_per_second(lambda x: predict_logits(net, torch.from_numpy(x), cpu), data.images["val"])
@@ -28,7 +28,7 @@ def run(stage: str, model: str) -> None:
     trained_in = autocast_dtype(p.precision, select_device(p.device)) or torch.float32
     meta = run_metadata(p, result, data.meta["normalization"], val_logits, data.labels["val"])
     save_checkpoint(
-        MODEL_FILES[model], net, {**architecture, **meta, "precision": str(trained_in).removeprefix("torch.")}
+        entry.file(seed), net, {**architecture, **meta, "precision": str(trained_in).removeprefix("torch.")}
     )
-    write_timing(model, result.train_seconds, speed)
-    report(stage, result, MODEL_FILES[model])
+    write_timing(entry.name, seed, result.train_seconds, speed)
+    report(f"{p.stage} (seed {seed})", result, entry.file(seed))

@@ -1,4 +1,9 @@
-"""Stage train_numpy_mlp: the NumPy-only multi-layer perceptron."""
+"""Stage train_numpy: one model of the NumPy family (a multi-layer perceptron in NumPy only) for one seed.
+
+python -m stages.train_numpy <model> <seed>     # as dvc.yaml runs it, once per model and seed
+"""
+
+import sys
 
 from threadpoolctl import threadpool_limits
 
@@ -6,28 +11,27 @@ from mnist_dvc.dataset import load_prepared
 from mnist_dvc.numpy_mlp.io import INPUT_SIZE, NUM_CLASSES, save_model
 from mnist_dvc.numpy_mlp.network import predict_log_proba
 from mnist_dvc.numpy_mlp.train import train
-from mnist_dvc.params import load_stage_params
-from mnist_dvc.paths import MODEL_FILES, PREPARED_DIR, training_dir
+from mnist_dvc.paths import PREPARED_DIR, training_dir
+from mnist_dvc.registry import trainee, trainer_params
 from mnist_dvc.stage_runner import run_stage
 from mnist_dvc.timing import write_timing
 from mnist_dvc.training import images_per_second, report, run_metadata
 
-MODEL = "numpy_mlp"
-
 
 def main() -> None:
-    p = load_stage_params("train_numpy_mlp")
+    entry, seed = trainee("numpy", sys.argv[1:])
+    p = trainer_params(entry, seed)
     data = load_prepared(PREPARED_DIR, ("train", "val"))
-    params, result = train(p, data, training_dir(MODEL))
+    params, result = train(p, data, training_dir(entry.name, seed))
     with threadpool_limits(p.num_threads):
         speed = images_per_second(lambda x: predict_log_proba(params, x, p.activation), data.images["val"])
         val_log_probs = predict_log_proba(params, data.images["val"], p.activation)
     architecture = {"layer_sizes": [INPUT_SIZE, *p.hidden, NUM_CLASSES], "activation": p.activation}
     meta = run_metadata(p, result, data.meta["normalization"], val_log_probs, data.labels["val"])
-    save_model(MODEL_FILES[MODEL], params, {**architecture, **meta})
-    write_timing(MODEL, result.train_seconds, speed)
-    report(p.stage, result, MODEL_FILES[MODEL])
+    save_model(entry.file(seed), params, {**architecture, **meta})
+    write_timing(entry.name, seed, result.train_seconds, speed)
+    report(f"{p.stage} (seed {seed})", result, entry.file(seed))
 
 
 if __name__ == "__main__":
-    run_stage("train_numpy_mlp", main)
+    run_stage("train_numpy", main)

@@ -1,0 +1,116 @@
+"""The models the pipeline trains and the seeds each is trained with: params.yaml's ``models`` and ``seeds``.
+
+One list drives the pipeline. dvc.yaml trains each family's models once per seed (a ``matrix`` over this
+list and ``seeds``); evaluate, robustness, the report, ``mnist-dvc predict`` and the app read the same list
+here. Each model is a committee of its seeds: the mean of their calibrated probabilities.
+
+A family is the code that trains a kind of model: ``numpy`` (mnist_dvc/numpy_mlp, stages/train_numpy.py)
+and ``torch`` (mnist_dvc/torch_nets, stages/train_torch.py). Adding a model of a family takes its code (an
+architecture), one entry under its family in ``models`` and its params group ``train_<name>``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from mnist_dvc.params import PARAMS_FILE, SCHEMAS, ParamsError, StageParams
+from mnist_dvc.paths import MODELS_DIR
+from mnist_dvc.validation import group, integer, list_of, load_yaml, text
+
+# family -> the file type its trainer writes, and the params schema of a new model's group (a built-in
+# model's group has its own schema in mnist_dvc.params.SCHEMAS)
+FAMILIES = {"numpy": (".npz", "train_numpy_mlp"), "torch": (".pt", "train_cnn")}
+NAME = r"[a-z][a-z0-9_]*"
+_ENTRY = group({"desc": text(what="a one-line description"), "labels": list_of(text(pattern=NAME))})
+_SEEDS = list_of(integer(0, 2**32 - 1), min_len=1, unique=True)
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """One model of the registry."""
+
+    name: str
+    family: str
+    desc: str
+    labels: tuple[str, ...]
+
+    @property
+    def stage(self) -> str:
+        """Its params group in params.yaml (and its trainer's name in messages)."""
+        return f"train_{self.name}"
+
+    def file(self, seed: int) -> Path:
+        """The model file its trainer writes for ``seed``."""
+        return MODELS_DIR / self.name / f"seed_{seed}{FAMILIES[self.family][0]}"
+
+    @property
+    def directory(self) -> Path:
+        """Its files, one per seed: what `dvc artifacts get` fetches."""
+        return MODELS_DIR / self.name
+
+
+def _document(path: Path) -> dict:
+    document = load_yaml(path)
+    if not isinstance(document, dict):
+        raise ParamsError(f"{path}: expected a mapping of param groups")
+    return document
+
+
+def models(path: Path = PARAMS_FILE) -> dict[str, ModelEntry]:
+    """Every model of the registry by name, in the order params.yaml lists them, validated."""
+    document = _document(path)
+    families = document.get("models")
+    if not isinstance(families, dict) or not families:
+        raise ParamsError(f"{path}: `models` must map each family ({', '.join(FAMILIES)}) to its models")
+    out: dict[str, ModelEntry] = {}
+    for family, entries in families.items():
+        if family not in FAMILIES:
+            raise ParamsError(
+                f"params.yaml: models.{family}: unknown family; expected one of {', '.join(FAMILIES)}"
+            )
+        if not isinstance(entries, dict) or not entries:
+            raise ParamsError(f"params.yaml: models.{family}: expected a mapping of model names to entries")
+        for name, entry in entries.items():
+            key = f"models.{family}.{name}"
+            if not isinstance(name, str) or not re.fullmatch(NAME, name) or name == "ensemble":
+                raise ParamsError(
+                    f"params.yaml: {key}: a model name is lower-case letters, digits and _ (not ensemble)"
+                )
+            if name in out:
+                raise ParamsError(f"params.yaml: {key}: the name is taken in models.{out[name].family}")
+            values = _ENTRY(entry, key)
+            if f"train_{name}" not in document:
+                raise ParamsError(f"params.yaml: {key}: its params group train_{name} is missing")
+            out[name] = ModelEntry(name, family, values["desc"], tuple(values["labels"]))
+    return out
+
+
+def seeds(path: Path = PARAMS_FILE) -> list[int]:
+    """The seeds every model is trained with (params.yaml ``seeds``)."""
+    return _SEEDS(_document(path).get("seeds"), "seeds")
+
+
+def trainer_params(
+    model: ModelEntry | str, seed: int | None = None, path: Path = PARAMS_FILE, **overrides
+) -> StageParams:
+    """The validated params group of a model's trainer (``train_<name>``), with ``overrides`` of some of
+    its keys (as ``dvc exp run -S`` would set them: a misspelled key fails) and the seed of this run as
+    ``seed`` (default: the first of ``seeds``)."""
+    entry = models(path)[model] if isinstance(model, str) else model
+    schema = SCHEMAS.get(entry.stage, SCHEMAS[FAMILIES[entry.family][1]])
+    values = group(schema)({**_document(path)[entry.stage], **overrides}, entry.stage)
+    seed = seeds(path)[0] if seed is None else _SEEDS([seed], "seed")[0]
+    return StageParams(entry.stage, {**values, "seed": seed})
+
+
+def trainee(family: str, argv: list[str]) -> tuple[ModelEntry, int]:
+    """What a family's trainer was asked to train: ``<model> <seed>`` from its command line (dvc.yaml)."""
+    if len(argv) != 2 or not argv[1].isdigit():
+        raise ParamsError(f"usage: python -m stages.train_{family} <model> <seed>, got {' '.join(argv)!r}")
+    name, seed = argv[0], int(argv[1])
+    entry = models().get(name)
+    if entry is None or entry.family != family:
+        raise ParamsError(f"params.yaml: models.{family} has no model {name!r}")
+    return entry, seed

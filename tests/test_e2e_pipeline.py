@@ -162,7 +162,7 @@ def test_an_experiment_adding_a_seed_trains_only_that_seed_and_reports_the_commi
             assert metrics[name]["accuracy_std"] == pytest.approx(np.std(each))
         assert "## Seeds" in (pipeline.root / "metrics/report.md").read_text()
         shown = pipeline.dvc("metrics", "diff", "main").stdout
-        assert "cnn.seeds.1.accuracy" in shown and "cnn.accuracy_std" in shown
+        assert "cnn.seeds.1.accuracy" in shown and "numpy_mlp.accuracy_std" in shown, shown
         # predict and robustness use the committee: both seeds' files are read.
         (pipeline.root / "data/models/cnn/seed_1.pt").rename(pipeline.root.parent / "seed_1.pt")
         proc = pipeline.run("python", "-m", "stages.robustness", check=False)

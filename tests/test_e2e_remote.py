@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.fixtures import PROJECT_ROOT, DvcProject, free_port, make_project, make_tiny, stages_ran
+from tests.fixtures import PROJECT_ROOT, DvcProject, free_port, stages_ran, tool_env
 
 pytestmark = pytest.mark.e2e
 
@@ -73,20 +73,23 @@ def _set_s3_credentials(project: DvcProject) -> None:
 
 
 @pytest.fixture(scope="module")
-def origin(tmp_path_factory, s3):
-    """A repository that ran the pipeline, then pushed data, models and run-cache to the S3 remote."""
+def origin(tmp_path_factory, s3, pipeline):
+    """A repository that ran the pipeline, then pushed data, models and run-cache to the S3 remote: a copy
+    of the session's pipeline (its git history, outputs and DVC cache), so nothing is trained again."""
     _, endpoint = s3
-    project = make_project(tmp_path_factory.mktemp("origin"))
+    tmp = tmp_path_factory.mktemp("origin")
+    (tmp / "home").mkdir()
+    shutil.copytree(pipeline.root, tmp / "project", symlinks=True)
+    project = DvcProject(tmp / "project", tool_env(tmp))
     for name in ("Makefile", "requirements.txt", "pyproject.toml"):  # copy2 keeps the times: no reinstall
         shutil.copy2(PROJECT_ROOT / name, project.root / name)
-    make_tiny(project)
     project.dvc("remote", "add", "-d", "storage", f"s3://{BUCKET}/store")
     project.dvc("remote", "modify", "storage", "endpointurl", endpoint)
     project.dvc("remote", "modify", "storage", "region", "us-east-1")
     _set_s3_credentials(project)
-    project.dvc("repro")
+    assert stages_ran(project.dvc("repro").stdout) == set()  # the copy is up to date
     project.run("git", "add", "-A")
-    project.run("git", "commit", "-q", "-m", "pipeline run")
+    project.run("git", "commit", "-q", "-m", "pipeline run, shared through S3")
     # An experiment someone ran and shared through the run-cache; `dvc exp run` leaves it in the workspace.
     project.dvc("exp", "run", "-S", "train_numpy_mlp.lr=0.003", "-n", "lr3")
     project.run("git", "checkout", "HEAD", "--", "params.yaml", "dvc.lock", "metrics")

@@ -59,7 +59,7 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
-# The unit tests only, no dvc/git pipelines and no browser: about half a minute on 2 cores.
+# The unit tests only, no dvc/git pipelines and no browser: about a minute on 2 cores.
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not e2e and not browser"
 

@@ -15,9 +15,14 @@ STAMP := $(VENV)/.installed
 # Stage commands say `python`; it must be the venv's, for dvc and for the end-to-end tests alike.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: setup repro push pull report app test test-fast lint bench clean notebook-numpy notebook-torch-mlp notebook-cnn-simple notebook-cnn-improved
+.PHONY: help setup repro push pull report app test test-fast lint bench clean notebook-numpy notebook-torch-mlp notebook-cnn-simple notebook-cnn-improved
 
-setup: $(STAMP)
+# Every target with a one-line description (the `##` comment on its line).
+help:  ## this list
+	@grep -E '^[a-z$$][^:]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/^\$$\(addprefix notebook-.*\)?:.*## /notebook-NAME:##/; s/^([a-z-]+):.*## /\1:##/' \
+		| awk -F':##' '{ printf "  make %-16s %s\n", $$1, $$2 }'
+
+setup: $(STAMP)  ## create .venv and install the pinned requirements and this package
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -n "$(PYTHON)" || { echo "make: needs Python $(SUPPORTED_PYTHON) (python3.11, or python3 of one of those versions) on PATH; none was found" >&2; exit 1; }
@@ -30,7 +35,7 @@ $(STAMP): requirements.txt pyproject.toml
 # With a default DVC remote (see README, "Share results"), first take what it already has: data, models
 # and the run-cache of every run pushed there (missing objects are fine), then run only what is still
 # missing. Without a remote, or when it cannot be reached, `dvc repro` trains everything as usual.
-repro: $(STAMP)
+repro: $(STAMP)  ## run the pipeline (dvc repro), pulling first what a default remote already has
 	@if remote=$$($(BIN)/dvc remote default 2>/dev/null) && [ -n "$$remote" ]; then \
 		echo "make repro: pulling what DVC remote '$$remote' already has"; \
 		{ $(BIN)/dvc pull --run-cache --allow-missing && $(BIN)/python -m tools.share_run_cache pull; } \
@@ -41,36 +46,36 @@ repro: $(STAMP)
 # Data, models and the run-cache (so others restore runs instead of retraining them), to/from the
 # default DVC remote. tools/share_run_cache.py moves what `--run-cache` leaves behind: the objects of the
 # committed (cache: false) metrics and plots, without which a clone cannot restore a run.
-push: $(STAMP)
+push: $(STAMP)  ## push data, models and the run-cache to the default DVC remote
 	@{ $(BIN)/dvc push --run-cache && $(BIN)/python -m tools.share_run_cache push; } || { $(call REMOTE_FAILED,push); }
 
-pull: $(STAMP)
+pull: $(STAMP)  ## pull data, models and the run-cache from the default DVC remote
 	@{ $(BIN)/dvc pull --run-cache && $(BIN)/python -m tools.share_run_cache pull; } || { $(call REMOTE_FAILED,pull); }
 
 REMOTE_FAILED = echo "make $(1): DVC remote '$$($(BIN)/dvc remote default 2>/dev/null || echo none)' failed \
 	(see dvc's message above). Nothing was deleted; \`dvc repro\` alone still works: it trains what is missing." >&2; exit 1
 
 # What a CI bot would post on a pull request, made offline: metrics, params and pictures against main.
-report: $(STAMP)
+report: $(STAMP)  ## report.md: metrics, params and pictures against main, as a CI bot would post it
 	$(BIN)/python -m tools.pr_report --base main --out report.md
 
 # pytest exits 5 when it collects nothing, which fails this target: an empty suite never passes.
-test: $(STAMP)
+test: $(STAMP)  ## ruff and the whole test suite (what CI runs)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
 # The unit tests only, no dvc/git pipelines and no browser: about a minute on 2 cores.
-test-fast: $(STAMP)
+test-fast: $(STAMP)  ## the unit tests only (no dvc/git pipelines, no browser)
 	$(BIN)/python -m pytest -m "not e2e and not browser"
 
-lint: $(STAMP)
+lint: $(STAMP)  ## ruff check and ruff format --check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
 # Speed and accuracy targets: the trainers on the prepared data (about 10 minutes on 2 cores), then
 # `mnist-dvc predict`, reading photos (bench.photos, docs/photos.md) and the app with the pipeline's models
 # (about 12 minutes), then every model beside its peers in one run (bench.peers, about 17 minutes).
-bench: $(STAMP)
+bench: $(STAMP)  ## dvc repro, then every benchmark script (results in bench/results/)
 	$(BIN)/dvc repro
 	$(BIN)/python -m bench.numpy_mlp
 	$(BIN)/python -m bench.torch_models --notebook
@@ -79,7 +84,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.app
 	$(BIN)/python -m bench.peers --peer-epochs 4
 
-clean:
+clean:  ## remove .venv and the tools' caches
 	rm -rf $(VENV) dvc_plots .pytest_cache .ruff_cache
 
 # The notebook's four configurations, each as one DVC experiment (`dvc exp show` lists them afterwards).
@@ -89,9 +94,9 @@ clean:
 # stage's params schema before DVC is called.
 NOTEBOOK_CONFIGS := numpy torch-mlp cnn-simple cnn-improved
 
-$(addprefix notebook-,$(NOTEBOOK_CONFIGS)): notebook-%: $(STAMP)
+$(addprefix notebook-,$(NOTEBOOK_CONFIGS)): notebook-%: $(STAMP)  ## one of the notebook's configurations as a DVC experiment: numpy, torch-mlp, cnn-simple, cnn-improved
 	flags="$$($(BIN)/python -m bench.notebook $*)" && eval "$(BIN)/dvc exp run --temp -n notebook-$* $$flags"
 
 # The local web app: draw a digit, every model answers (http://127.0.0.1:7860).
-app: $(STAMP)
+app: $(STAMP)  ## the local web app: draw a digit, every model answers
 	$(BIN)/mnist-dvc app

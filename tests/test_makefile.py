@@ -1,5 +1,7 @@
-"""The Makefile picks a Python the pinned packages support, or says in one line which one it needs."""
+"""The Makefile picks a Python the pinned packages support, or says in one line which one it needs; `make
+help` lists every target."""
 
+import re
 import shutil
 import subprocess
 import sys
@@ -50,3 +52,11 @@ def test_no_supported_python_stops_with_one_line_naming_the_versions(tmp_path):
     assert proc.returncode != 0
     assert proc.stderr.splitlines()[0].startswith("make: needs Python 3.11, 3.12 or 3.13")
     assert not (tmp_path / "work/.venv").exists()
+
+
+def test_make_help_lists_every_target_with_a_line_each():
+    out = subprocess.run([MAKE, "-s", "help"], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True)
+    listed = {line.split()[1]: line.split(None, 2)[2] for line in out.stdout.splitlines()}
+    phony = re.search(r"^\.PHONY: (.*)$", (PROJECT_ROOT / "Makefile").read_text(), re.M).group(1).split()
+    expected = {"notebook-NAME" if t.startswith("notebook-") else t for t in phony}
+    assert set(listed) == expected and all(listed.values())

@@ -13,7 +13,6 @@ from pathlib import Path
 import yaml
 
 from mnist_dvc.registry import models, trainer_params
-from mnist_dvc.validation import StageParams
 
 NOTEBOOK_FILE = Path(__file__).with_name("notebook.yaml")
 
@@ -26,11 +25,6 @@ def configs(path: Path = NOTEBOOK_FILE) -> dict[str, tuple[str, dict]]:
         trainer_params(entry["model"], **entry["params"])  # a wrong key or value fails here, by name
         out[name] = (entry["model"], entry["params"])
     return out
-
-
-def stage_params(name: str) -> StageParams:
-    model, overrides = configs()[name]
-    return trainer_params(model, **overrides)
 
 
 def exp_flags(name: str) -> str:

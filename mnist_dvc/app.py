@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mnist_dvc import PipelineError
+from mnist_dvc import PipelineError, registry
 from mnist_dvc.digits import (
     IMAGE_SUFFIXES,
     MAX_PIXELS,
@@ -27,8 +27,6 @@ from mnist_dvc.digits import (
 )
 from mnist_dvc.params import PARAMS_FILE
 from mnist_dvc.paths import project_root
-from mnist_dvc.registry import models as registry_models
-from mnist_dvc.registry import seeds as registry_seeds
 from mnist_dvc.trained_models import (
     LoadedModel,
     each_model_log_proba,
@@ -184,10 +182,8 @@ def models_at_revisions(revs: list[str], model: str) -> dict[str, LoadedModel]:
     import dvc.api
 
     loaded, workdir = {}, Path(tempfile.mkdtemp(prefix="mnist-dvc-app-"))
-    entries = registry_models(project_root() / PARAMS_FILE)
-    if model not in entries:
-        raise PipelineError(f"no model {model!r} in params.yaml (models: {', '.join(entries)})")
-    path = entries[model].file(registry_seeds(project_root() / PARAMS_FILE)[0])  # its first seed
+    entries, seeds = registry.read(project_root() / PARAMS_FILE)
+    path = registry.pick([model], entries)[0].file(seeds[0])  # its first seed
     for rev in revs:
         target = workdir / f"{rev.replace('/', '_')}{path.suffix}"
         try:

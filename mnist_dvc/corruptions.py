@@ -21,8 +21,7 @@ import numpy as np
 
 from mnist_dvc.affine import Transforms, warp
 from mnist_dvc.corruption_names import CORRUPTIONS as NAMES
-from mnist_dvc.photo_effects import EFFECTS
-from mnist_dvc.photo_effects import fraction as _fraction
+from mnist_dvc.photo_effects import EFFECTS, fraction
 
 MAX_SHIFT_PX = 6  # severity 5; integer shifts 1, 2, 4, 5, 6 pixels, so no interpolation blur
 MAX_DEGREES = 60
@@ -43,27 +42,27 @@ def _affine(images: np.ndarray, degrees=0.0, scale=1.0, dx=0.0, dy=0.0) -> np.nd
 
 def shift(images: np.ndarray, severity: int) -> np.ndarray:
     """Move each digit by a whole number of pixels: right, down, left, up in turn."""
-    k = float(np.rint(MAX_SHIFT_PX * _fraction(severity)))
+    k = float(np.rint(MAX_SHIFT_PX * fraction(severity)))
     n = len(images)
     return _affine(images, dx=_cycle(n, [k, 0, -k, 0]), dy=_cycle(n, [0, k, 0, -k]))
 
 
 def rotation(images: np.ndarray, severity: int) -> np.ndarray:
     """Rotate about the centre, counter-clockwise and clockwise in turn."""
-    degrees = MAX_DEGREES * _fraction(severity)
+    degrees = MAX_DEGREES * fraction(severity)
     return _affine(images, degrees=_cycle(len(images), [degrees, -degrees]))
 
 
 def scale(images: np.ndarray, severity: int) -> np.ndarray:
     """Shrink and enlarge about the centre in turn (x0.5 and x1.5 at severity 5)."""
-    change = MAX_SCALE_CHANGE * _fraction(severity)
+    change = MAX_SCALE_CHANGE * fraction(severity)
     return _affine(images, scale=_cycle(len(images), [1 - change, 1 + change]))
 
 
 def occlusion(images: np.ndarray, severity: int) -> np.ndarray:
     """A blank bar through the centre, horizontal and vertical in turn, 2 to 10 pixels wide: a crease or a
     scanner's missing lines erasing part of the digit."""
-    width = round(MAX_BAR_PX * _fraction(severity))
+    width = round(MAX_BAR_PX * fraction(severity))
     out = images.copy()
     if width == 0:
         return out
@@ -76,7 +75,7 @@ def occlusion(images: np.ndarray, severity: int) -> np.ndarray:
 
 def inversion(images: np.ndarray, severity: int) -> np.ndarray:
     """Blend towards inverted contrast (dark paper, light ink): grey at severity 2.5, inverted at 5."""
-    a = images.dtype.type(_fraction(severity))
+    a = images.dtype.type(fraction(severity))
     return (1 - a) * images + a * (1 - images)
 
 

@@ -152,14 +152,19 @@ def _noise_floor(strength: np.ndarray) -> float:
 
 
 def _contrast(
-    strength: np.ndarray, floor: float, exclude: np.ndarray | None = None, percentile: float = 90
-) -> float:
-    """The ink's typical contrast: a high percentile of the pixels above the noise ``floor`` (0 if none)."""
+    strength: np.ndarray, floor: float, exclude: np.ndarray | None = None, percentiles=(90,)
+) -> list[float]:
+    """The ink's contrast at ``percentiles`` of the pixels above the noise ``floor`` (0 if none): the
+    90th is its typical contrast."""
     above = strength > floor
     if exclude is not None:
         above &= ~exclude
     candidates = strength[above]
-    return float(np.percentile(candidates, percentile)) if candidates.size else 0.0
+    return (
+        [float(c) for c in np.percentile(candidates, percentiles)]
+        if candidates.size
+        else [0.0] * len(percentiles)
+    )
 
 
 def ink_mask(strength: np.ndarray, exclude: np.ndarray | None = None) -> np.ndarray | None:
@@ -168,10 +173,10 @@ def ink_mask(strength: np.ndarray, exclude: np.ndarray | None = None) -> np.ndar
     from skimage.filters import apply_hysteresis_threshold
 
     floor = _noise_floor(strength)
-    contrast = _contrast(strength, floor, exclude)
+    contrast, strongest = _contrast(strength, floor, exclude, (90, 99))
     # Faint rulings can outnumber the writing, and set the typical contrast: the gate asks only that the
     # strongest ink reach MIN_CONTRAST.
-    if contrast < CLEAR_OF_NOISE * floor or _contrast(strength, floor, exclude, 99) < MIN_CONTRAST:
+    if contrast < CLEAR_OF_NOISE * floor or strongest < MIN_CONTRAST:
         return None
     return apply_hysteresis_threshold(strength, max(floor, LOW * contrast), max(floor, HIGH * contrast))
 
@@ -188,7 +193,7 @@ def remove_rules(mask: np.ndarray, strength: np.ndarray) -> tuple[np.ndarray, np
 
     # Printed rulings are often much fainter than the ink: look for them in a mask that keeps faint lines.
     floor = _noise_floor(strength)
-    faint = strength > max(floor, RULE_LEVEL * _contrast(strength, floor))
+    faint = strength > max(floor, RULE_LEVEL * _contrast(strength, floor)[0])
     inside = np.ones_like(mask)
     tilt = _rule_tilt(faint)
     if tilt:

@@ -60,7 +60,29 @@ def _document(path: Path) -> dict:
 
 def models(path: Path = PARAMS_FILE) -> dict[str, ModelEntry]:
     """Every model of the registry by name, in the order params.yaml lists them, validated."""
+    return _models_in(_document(path), path)
+
+
+def seeds(path: Path = PARAMS_FILE) -> list[int]:
+    """The seeds every model is trained with (params.yaml ``seeds``)."""
+    return _SEEDS(_document(path).get("seeds"), "seeds")
+
+
+def read(path: Path = PARAMS_FILE) -> tuple[dict[str, ModelEntry], list[int]]:
+    """:func:`models` and :func:`seeds` from one reading of ``path``."""
     document = _document(path)
+    return _models_in(document, path), _SEEDS(document.get("seeds"), "seeds")
+
+
+def pick(names: list[str], entries: dict[str, ModelEntry]) -> list[ModelEntry]:
+    """The entries named, in that order; one line naming the registry's models for a name it lacks."""
+    unknown = [name for name in names if name not in entries]
+    if unknown:
+        raise ParamsError(f"no model {', '.join(unknown)} in params.yaml (models: {', '.join(entries)})")
+    return [entries[name] for name in names]
+
+
+def _models_in(document: dict, path: Path) -> dict[str, ModelEntry]:
     families = document.get("models")
     if not isinstance(families, dict) or not families:
         raise ParamsError(f"{path}: `models` must map each family ({', '.join(FAMILIES)}) to its models")
@@ -87,21 +109,17 @@ def models(path: Path = PARAMS_FILE) -> dict[str, ModelEntry]:
     return out
 
 
-def seeds(path: Path = PARAMS_FILE) -> list[int]:
-    """The seeds every model is trained with (params.yaml ``seeds``)."""
-    return _SEEDS(_document(path).get("seeds"), "seeds")
-
-
 def trainer_params(
     model: ModelEntry | str, seed: int | None = None, path: Path = PARAMS_FILE, **overrides
 ) -> StageParams:
     """The validated params group of a model's trainer (``train_<name>``), with ``overrides`` of some of
     its keys (as ``dvc exp run -S`` would set them: a misspelled key fails) and the seed of this run as
     ``seed`` (default: the first of ``seeds``)."""
-    entry = models(path)[model] if isinstance(model, str) else model
+    document = _document(path)
+    entry = pick([model], _models_in(document, path))[0] if isinstance(model, str) else model
     schema = SCHEMAS.get(entry.stage, SCHEMAS[FAMILIES[entry.family][1]])
-    values = group(schema)({**_document(path)[entry.stage], **overrides}, entry.stage)
-    seed = seeds(path)[0] if seed is None else _SEEDS([seed], "seed")[0]
+    values = group(schema)({**document[entry.stage], **overrides}, entry.stage)
+    seed = _SEEDS(document.get("seeds"), "seeds")[0] if seed is None else _SEEDS([seed], "seed")[0]
     return StageParams(entry.stage, {**values, "seed": seed})
 
 

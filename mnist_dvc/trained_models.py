@@ -14,12 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
-from mnist_dvc import PipelineError
+from mnist_dvc import PipelineError, registry
 from mnist_dvc.calibration import log_softmax
 from mnist_dvc.params import PARAMS_FILE
 from mnist_dvc.paths import project_root
-from mnist_dvc.registry import models as registry_models
-from mnist_dvc.registry import seeds as registry_seeds
 
 ENSEMBLE = "ensemble"
 
@@ -83,16 +81,17 @@ class Committee:
 
     def predict_log_proba(self, x: np.ndarray) -> np.ndarray:
         """The committee before calibration: the mean of the members' uncalibrated probabilities."""
-        return _one_or_mean([m.predict_log_proba(x) for m in self.members])
+        return committee_log_proba([m.predict_log_proba(x) for m in self.members])
 
     def calibrated_log_proba(self, x: np.ndarray) -> np.ndarray:
-        return _one_or_mean([m.calibrated_log_proba(x) for m in self.members])
+        return committee_log_proba([m.calibrated_log_proba(x) for m in self.members])
 
     def log_proba_of_unit_images(self, unit_images: np.ndarray) -> np.ndarray:
         return self.calibrated_log_proba(self.normalize(unit_images))
 
 
-def _one_or_mean(log_probs: list[np.ndarray]) -> np.ndarray:
+def committee_log_proba(log_probs: list[np.ndarray]) -> np.ndarray:
+    """A committee's log-probabilities: the mean of its seeds' probabilities (one seed: its own)."""
     return log_probs[0] if len(log_probs) == 1 else ensemble_log_proba(log_probs)
 
 
@@ -128,21 +127,12 @@ def load_model(name: str, path: Path) -> LoadedModel:
     raise PipelineError(f"{path}: unknown model file type {path.suffix!r} (expected .npz or .pt)")
 
 
-def pipeline_model_names() -> list[str]:
-    """The registry's models (params.yaml ``models``), wherever the command runs from."""
-    return list(registry_models(project_root() / PARAMS_FILE))
-
-
 def load_pipeline_models(names: list[str] | None = None) -> dict[str, Committee]:
     """The pipeline's own models by name (all of the registry by default), each the committee of its
     seeds, with one clear message when they have not been made yet."""
     root = project_root()
-    entries = registry_models(root / PARAMS_FILE)
-    seeds = registry_seeds(root / PARAMS_FILE)
-    unknown = [name for name in names or [] if name not in entries]
-    if unknown:
-        raise PipelineError(f"no model {', '.join(unknown)} in params.yaml (models: {', '.join(entries)})")
-    chosen = [entries[name] for name in (names or entries)]
+    entries, seeds = registry.read(root / PARAMS_FILE)
+    chosen = registry.pick(names or list(entries), entries)
     files = {e.name: [_relative_to_cwd(root / e.file(seed)) for seed in seeds] for e in chosen}
     missing = [str(path) for paths in files.values() for path in paths if not path.is_file()]
     if missing:

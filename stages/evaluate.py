@@ -29,7 +29,13 @@ from mnist_dvc.pictures import (
 )
 from mnist_dvc.stage_runner import run_stage
 from mnist_dvc.timing import read_timing
-from mnist_dvc.trained_models import ENSEMBLE, ensemble_log_proba, load_pipeline_models, probabilities
+from mnist_dvc.trained_models import (
+    ENSEMBLE,
+    committee_log_proba,
+    ensemble_log_proba,
+    load_pipeline_models,
+    probabilities,
+)
 
 ERRORS_SHOWN = 25
 
@@ -106,11 +112,6 @@ def main() -> None:
             },
         ),
     )
-
-
-def committee_log_proba(log_probs: list) -> np.ndarray:
-    """A committee's log-probabilities: the mean of its seeds' probabilities (one seed: its own)."""
-    return log_probs[0] if len(log_probs) == 1 else ensemble_log_proba(log_probs)
 
 
 def committee_timing(name: str, seeds: list[int]) -> dict:

@@ -204,19 +204,23 @@ def test_a_model_added_in_params_yaml_alone_is_trained_evaluated_and_predicted(p
         _restore(pipeline)
 
 
+def _commit_on_branch(project, branch: str, key: str, value) -> str:
+    """A branch off main where ``train_torch_mlp.<key>`` is ``value``, reproduced and committed; what
+    `dvc repro` printed."""
+    project.run("git", "checkout", "-q", "-b", branch)
+    params = project.params()
+    params["train_torch_mlp"][key] = value
+    project.write_params(params)
+    output = project.dvc("repro").stdout
+    project.run("git", "add", "-A")
+    project.run("git", "commit", "-q", "-m", f"torch_mlp: {key} {value}")
+    return output
+
+
 def test_branch_diffs_show_the_changed_model_only(pipeline):
-    pipeline.run("git", "checkout", "-q", "-b", "stronger-augmentation")
     try:
-        params = pipeline.params()
-        params["train_torch_mlp"]["augment_strength"] = 2.5
-        pipeline.write_params(params)
-        assert stages_ran(pipeline.dvc("repro").stdout) == {
-            "train_torch@torch_mlp-42",
-            "evaluate",
-            "robustness",
-        }
-        pipeline.run("git", "add", "-A")
-        pipeline.run("git", "commit", "-q", "-m", "stronger torch_mlp augmentation")
+        ran = stages_ran(_commit_on_branch(pipeline, "stronger-augmentation", "augment_strength", 2.5))
+        assert ran == {"train_torch@torch_mlp-42", "evaluate", "robustness"}
 
         diff = json.loads(pipeline.dvc("metrics", "diff", "main", "--json").stdout)
         changed = {path: {k for k, v in values.items() if v.get("diff")} for path, values in diff.items()}
@@ -241,14 +245,8 @@ def test_branch_diffs_show_the_changed_model_only(pipeline):
 
 
 def test_the_pull_request_report_and_plots_diff_show_the_change(pipeline):
-    pipeline.run("git", "checkout", "-q", "-b", "more-dropout")
     try:
-        params = pipeline.params()
-        params["train_torch_mlp"]["dropout"] = 0.5
-        pipeline.write_params(params)
-        pipeline.dvc("repro")
-        pipeline.run("git", "add", "-A")
-        pipeline.run("git", "commit", "-q", "-m", "more torch_mlp dropout")
+        _commit_on_branch(pipeline, "more-dropout", "dropout", 0.5)
 
         # `make report`: what a CI bot would post on the pull request.
         pipeline.run("python", "-m", "tools.pr_report", "--base", "main", "--out", "../report.md")

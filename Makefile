@@ -15,7 +15,7 @@ STAMP := $(VENV)/.installed
 # Stage commands say `python`; it must be the venv's, for dvc and for the end-to-end tests alike.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: help setup repro push pull report app test test-fast lint bench clean notebook-numpy notebook-torch-mlp notebook-cnn-simple notebook-cnn-improved
+.PHONY: help setup repro push pull committee report app test test-fast lint bench clean notebook-numpy notebook-torch-mlp notebook-cnn-simple notebook-cnn-improved
 
 # Every target with a one-line description (the `##` comment on its line).
 help:  ## this list
@@ -56,6 +56,12 @@ REMOTE_FAILED = echo "make $(1): DVC remote '$$($(BIN)/dvc remote default 2>/dev
 	(see dvc's message above). Nothing was deleted; \`dvc repro\` alone still works: it trains what is missing." >&2; exit 1
 
 # What a CI bot would post on a pull request, made offline: metrics, params and pictures against main.
+# Every model trained with 8 seeds as the DVC experiment "committee" (--temp: the workspace stays as it
+# is), then the seeds' mean ± std and the CNN committee's curve into bench/results/.
+committee: $(STAMP)  ## train every model with 8 seeds (a DVC experiment), then bench.seeds and bench.committee
+	$(BIN)/python -m bench.seeds --run
+	$(BIN)/python -m bench.committee
+
 report: $(STAMP)  ## report.md: metrics, params and pictures against main, as a CI bot would post it
 	$(BIN)/python -m tools.pr_report --base main --out report.md
 

@@ -39,6 +39,8 @@ RULE_THICKNESS = 0.025  # ...and is at most this share of the short side thick (
 RULE_LEVEL = 0.15  # rulings are looked for down to this share of the ink's contrast
 INK_OVER_RULE = 1.3  # ink this many times the contrast of the line's core, on the line, is writing
 RULE_SLACK = 3  # pixels: how far a ruling line may wander from level across the straightened picture
+RULE_RUN = 15  # pixels: rulings are also looked for in the strength averaged this far along them...
+RUN_NOISE = 0.5  # ...where the noise above the paper is at most this share of a single pixel's
 DOT_SHARE, DOT_SIZE = 0.15, 0.2  # a piece beyond a digit's strokes with less ink, and smaller: a dot
 SPECK = 0.04  # a component smaller than this share of the largest one is a speck (noise, dust)
 MAX_STROKE_SHARE = 0.4  # of a digit's long side: thicker "strokes" are shadows or blots
@@ -46,6 +48,7 @@ MAX_ASPECT = 3.0  # width over height: wider groups are slivers of lines, not di
 EDGE_MARK = 0.15  # of the short side: smaller marks at the picture's edge are not writing
 MIN_DIGIT_HEIGHT = 0.025  # of the long side: smaller writing is no digit
 SAME_DIGIT_GAP = 0.08  # of a digit's height: pieces closer than this side by side are one digit
+BAR_GAP = 0.75  # of a digit's height: how far above or below it a flat piece (a bar written apart) may be
 SAME_ROW = 0.5  # another digit overlaps the main one vertically by this share of the smaller height
 MIN_HEIGHT_SHARE = 0.4  # ...and is at least this share of the main digit's height
 MAX_GAP = 1.5  # ...and lies within this many digit heights of its neighbour in the row
@@ -191,19 +194,23 @@ def remove_rules(mask: np.ndarray, strength: np.ndarray) -> tuple[np.ndarray, np
     """
     from skimage.transform import rotate
 
-    # Printed rulings are often much fainter than the ink: look for them in a mask that keeps faint lines.
+    # Printed rulings are often much fainter than the ink: look for them in a mask that keeps faint lines,
+    # and, since sensor noise can be as strong as a faint line, in the strength averaged along each axis.
     floor = _noise_floor(strength)
-    faint = strength > max(floor, RULE_LEVEL * _contrast(strength, floor)[0])
+    level = RULE_LEVEL * _contrast(strength, floor)[0]
+    faint = strength > max(floor, level)
+    paper = float(np.median(strength))
+    above = max(level, paper + RUN_NOISE * (floor - paper))
+    along = _lines_along(strength, above)
     inside = np.ones_like(mask)
     tilt = _rule_tilt(faint)
     if tilt:
         strength = rotate(strength, tilt, resize=True, order=1, preserve_range=True)
-        mask, faint, inside = (
-            rotate(m.astype(np.float32), tilt, resize=True, order=1) > 0.5 for m in (mask, faint, inside)
+        mask, faint, inside, *along = (
+            rotate(m.astype(np.float32), tilt, resize=True, order=1) > 0.5
+            for m in (mask, faint, inside, *along)
         )
-    rules = _rules(faint, inside, strength)
-    if not rules.any():
-        return mask, strength
+    rules = _rules(faint, along, inside, strength)
     # Rulings darker than the ink set no standard for it: threshold again without them. The rulings'
     # bands are cleared whole, so a lower threshold's wider line goes too.
     again = ink_mask(strength, exclude=rules)
@@ -214,11 +221,23 @@ def remove_rules(mask: np.ndarray, strength: np.ndarray) -> tuple[np.ndarray, np
     return cleaned, strength
 
 
-def _rules(mask: np.ndarray, inside: np.ndarray, strength: np.ndarray) -> np.ndarray:
-    """The bands of every ruling line of ``mask`` within the picture's area ``inside``: vertical lines
-    first, then horizontal ones in what is left, so that where two rulings cross nothing stays."""
-    vertical = _rule_pixels(mask.T, inside.T, strength.T).T
-    return vertical | _rule_pixels(mask & ~vertical, inside, strength)
+def _rules(mask: np.ndarray, along: list[np.ndarray], inside: np.ndarray, strength: np.ndarray) -> np.ndarray:
+    """The bands of every ruling line within the picture's area ``inside``, found in ``along`` (the
+    vertical and the horizontal lines' evidence), their pixels those of ``mask``: vertical lines first,
+    then horizontal ones in what is left, so that where two rulings cross nothing stays."""
+    vertical = _rule_pixels(mask.T, along[0].T, inside.T, strength.T).T
+    return vertical | _rule_pixels(mask & ~vertical, along[1] & ~vertical, inside, strength)
+
+
+def _lines_along(strength: np.ndarray, above: float) -> list[np.ndarray]:
+    """Evidence of vertical and of horizontal lines: where the strength averaged over RULE_RUN pixels
+    along the axis exceeds its average across it by ``above``. A faint straight line shows there even
+    where single pixels of it are lost in the noise; blots, strokes and paper, alike both ways, do not,
+    and neither do the lines of the other direction."""
+    from scipy.ndimage import uniform_filter1d
+
+    down, across = (uniform_filter1d(strength, RULE_RUN, axis=axis) for axis in (0, 1))
+    return [down - across > above, across - down > above]
 
 
 def _rule_tilt(mask: np.ndarray) -> float:
@@ -239,18 +258,19 @@ def _rule_tilt(mask: np.ndarray) -> float:
     return best_tilt if best_votes >= RULE_COVERAGE and abs(best_tilt) >= 0.25 else 0.0
 
 
-def _rule_pixels(m: np.ndarray, inside: np.ndarray, strength: np.ndarray) -> np.ndarray:
-    """The bands of the horizontal ruling lines of ``m``, where strokes cross them left out: what the
-    rulings' ink covers at any threshold. ``inside`` is the picture's area (a straightened photo has
-    empty corners), which a ruling crosses from side to side. Within a band, pixels much darker than the
-    line itself (INK_OVER_RULE) are the pen's, written along the line: they stay."""
+def _rule_pixels(m: np.ndarray, found: np.ndarray, inside: np.ndarray, strength: np.ndarray) -> np.ndarray:
+    """The bands of the horizontal ruling lines found in ``found`` (evidence of lines along the rows),
+    where strokes of the mask ``m`` cross them left out: what the rulings' ink covers at any threshold.
+    ``inside`` is the picture's area (a straightened photo has empty corners), which a ruling crosses
+    from side to side. Within a band, pixels much darker than the line itself (INK_OVER_RULE) are the
+    pen's, written along the line: they stay."""
     height, width = m.shape
     # A line a few pixels off level across the picture (the straightening is to a quarter degree) still
     # counts: each row sees RULE_SLACK rows either side too.
-    band = m.copy()
+    band = found.copy()
     for shift in range(1, RULE_SLACK + 1):
-        band[shift:] |= m[:-shift]
-        band[:-shift] |= m[shift:]
+        band[shift:] |= found[:-shift]
+        band[:-shift] |= found[shift:]
     coverage = band.sum(axis=1) / np.maximum(inside.sum(axis=1), 1)
     columns = np.arange(width)
     max_thickness = max(3, round(RULE_THICKNESS * min(height, width))) + 2 * RULE_SLACK
@@ -317,11 +337,14 @@ def digit_boxes(mask: np.ndarray) -> list[tuple[np.ndarray, tuple]]:
     if not groups:
         return []
     boxes = [_box(group) for group in groups]
-    main = max(range(len(groups)), key=lambda i: sum(r.area for r in groups[i]))
+    # A sliver far wider than tall is what is left of a line (or a lone bar): never a digit of its own.
+    shaped = [i for i in range(len(groups)) if _width(groups[i]) <= MAX_ASPECT * (boxes[i][2] - boxes[i][0])]
+    if not shaped:
+        return []
+    main = max(shaped, key=lambda i: sum(r.area for r in groups[i]))
     top, bottom = boxes[main][0], boxes[main][2]
     height = bottom - top
-    # The largest ink too small, or a sliver far wider than tall (what is left of a line): no digit.
-    if height < max(6, MIN_DIGIT_HEIGHT * max(mask.shape)) or _width(groups[main]) > MAX_ASPECT * height:
+    if height < max(6, MIN_DIGIT_HEIGHT * max(mask.shape)):  # the largest writing too small: no digit
         return []
 
     def on_the_row(box: tuple) -> bool:
@@ -329,7 +352,7 @@ def digit_boxes(mask: np.ndarray) -> list[tuple[np.ndarray, tuple]]:
         overlap = min(b, bottom) - max(t, top)
         return b - t >= MIN_HEIGHT_SHARE * height and overlap >= SAME_ROW * min(b - t, height)
 
-    row = sorted((i for i in range(len(groups)) if on_the_row(boxes[i])), key=lambda i: boxes[i][1])
+    row = sorted((i for i in shaped if on_the_row(boxes[i])), key=lambda i: boxes[i][1])
     # The run of digits around the main one whose gaps stay small: farther writing is something else.
     start = stop = row.index(main)
     while start > 0 and boxes[row[start]][1] - boxes[row[start - 1]][3] <= MAX_GAP * height:
@@ -362,10 +385,13 @@ def _group(regions: list) -> list[list]:
 
 def _same_digit(a: tuple, b: tuple) -> bool:
     """Boxes (top, left, bottom, right) that overlap in x, or nearly (SAME_DIGIT_GAP of the taller one's
-    height: a stroke lifted and set down again), less than half a height apart vertically."""
+    height: a stroke lifted and set down again), less than half a height apart vertically; a flat piece
+    (a 5's or a 7's bar, written apart) up to BAR_GAP of a height."""
     height = max(a[2] - a[0], b[2] - b[0])
     overlap_x = min(a[3], b[3]) - max(a[1], b[1])
-    return overlap_x > -SAME_DIGIT_GAP * height and max(a[0], b[0]) - min(a[2], b[2]) <= 0.5 * height
+    flat = any(box[3] - box[1] >= 2 * (box[2] - box[0]) for box in (a, b))
+    gap = max(a[0], b[0]) - min(a[2], b[2])
+    return overlap_x > -SAME_DIGIT_GAP * height and gap <= (BAR_GAP if flat else 0.5) * height
 
 
 def _union(n: int, pairs: list[tuple[int, int]]) -> list[int]:

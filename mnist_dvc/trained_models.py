@@ -8,6 +8,7 @@ Neither scikit-learn nor matplotlib is imported here, so `mnist-dvc predict` sta
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,7 +97,9 @@ def committee_log_proba(log_probs: list[np.ndarray]) -> np.ndarray:
 
 
 def load_model(name: str, path: Path) -> LoadedModel:
-    """A NumPy MLP (.npz) or a PyTorch checkpoint (.pt), ready to predict."""
+    """A NumPy MLP (.npz) or a PyTorch model, ready to predict. A PyTorch checkpoint (.pt) runs through
+    its ONNX twin (ONNX Runtime: no torch to import, which is most of a prediction's time) when the twin
+    beside it was exported from it; else through torch, with a note. An .onnx file may be given too."""
     path = Path(path)
     if path.suffix == ".npz":
         from mnist_dvc.numpy_mlp.io import load_model as load_npz
@@ -110,21 +113,41 @@ def load_model(name: str, path: Path) -> LoadedModel:
             sum(p.size for p in params),
             lambda x: predict_log_proba(params, x, meta["activation"]),
         )
-    if path.suffix == ".pt":
-        import torch
+    if path.suffix in (".pt", ".onnx"):
+        from mnist_dvc.onnx_model import OnnxModelError, load_onnx, twin_of
 
-        from mnist_dvc.torch_nets.checkpoint import load_checkpoint
-        from mnist_dvc.torch_nets.inference import predict_logits
+        if path.suffix == ".onnx":
+            predict, meta = load_onnx(path)
+            return LoadedModel(name, path, meta, int(meta["parameters"]), predict)
+        twin = twin_of(path)
+        if twin.is_file():
+            try:
+                predict, meta = load_onnx(twin, checkpoint=path)
+                return LoadedModel(name, path, meta, int(meta["parameters"]), predict)
+            except OnnxModelError as exc:
+                why = f"{exc}; running {path} through torch"
+        else:
+            why = f"{path} has no ONNX twin ({twin.name}); running it through torch"
+        model = _load_through_torch(name, path)  # a refusal here is the message, and no note before it
+        print(f"note: {why}", file=sys.stderr)
+        return model
+    raise PipelineError(f"{path}: unknown model file type {path.suffix!r} (expected .npz, .pt or .onnx)")
 
-        model, meta = load_checkpoint(path)
-        count = sum(p.numel() for p in model.parameters())
 
-        def predict(x: np.ndarray) -> np.ndarray:
-            logits = predict_logits(model, torch.from_numpy(np.ascontiguousarray(x)), torch.device("cpu"))
-            return torch.log_softmax(logits, 1).numpy()
+def _load_through_torch(name: str, path: Path) -> LoadedModel:
+    import torch
 
-        return LoadedModel(name, path, meta, count, predict)
-    raise PipelineError(f"{path}: unknown model file type {path.suffix!r} (expected .npz or .pt)")
+    from mnist_dvc.torch_nets.checkpoint import load_checkpoint
+    from mnist_dvc.torch_nets.inference import predict_logits
+
+    model, meta = load_checkpoint(path)
+    count = sum(p.numel() for p in model.parameters())
+
+    def predict(x: np.ndarray) -> np.ndarray:
+        logits = predict_logits(model, torch.from_numpy(np.ascontiguousarray(x)), torch.device("cpu"))
+        return torch.log_softmax(logits, 1).numpy()
+
+    return LoadedModel(name, path, meta, count, predict)
 
 
 def load_pipeline_models(names: list[str] | None = None) -> dict[str, Committee]:

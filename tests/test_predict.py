@@ -359,4 +359,4 @@ def test_every_picture_format_and_mode_gives_the_same_digit(tmp_path):
     for path in sorted(tmp_path.iterdir()):
         digits = read_digits(path).images
         assert len(digits) == 1, path.name
-        assert np.abs(digits[0] - reference).max() < 0.05, path.name
+        assert np.abs(digits[0] - reference).max() < 0.1, path.name  # JPEG's loss: a pixel's shade at most

@@ -1,15 +1,18 @@
-"""What the two PyTorch stages share: train with the one loop, save the checkpoint, write timing, report."""
+"""What the PyTorch family's stage does: train with the one loop, save the checkpoint and its ONNX twin,
+write timing, report."""
 
 from __future__ import annotations
 
 import torch
 
 from mnist_dvc.dataset import load_prepared
+from mnist_dvc.onnx_model import twin_of
 from mnist_dvc.paths import PREPARED_DIR, training_dir
 from mnist_dvc.registry import ModelEntry, trainer_params
 from mnist_dvc.timing import write_timing
 from mnist_dvc.torch_nets.checkpoint import save_checkpoint
 from mnist_dvc.torch_nets.inference import predict_logits
+from mnist_dvc.torch_nets.onnx_export import export_onnx
 from mnist_dvc.torch_nets.train import autocast_dtype, hparams_of, select_device, train
 from mnist_dvc.training import images_per_second, report, run_metadata
 
@@ -27,8 +30,8 @@ def run(entry: ModelEntry, seed: int) -> None:
     # What `precision: auto` became on this machine (the params keep "auto").
     trained_in = autocast_dtype(p.precision, select_device(p.device)) or torch.float32
     meta = run_metadata(p, result, data.meta["normalization"], val_logits, data.labels["val"])
-    save_checkpoint(
-        entry.file(seed), net, {**architecture, **meta, "precision": str(trained_in).removeprefix("torch.")}
-    )
+    meta = {**architecture, **meta, "precision": str(trained_in).removeprefix("torch.")}
+    save_checkpoint(entry.file(seed), net, meta)
+    export_onnx(twin_of(entry.file(seed)), net.to(cpu), meta, entry.file(seed))
     write_timing(entry.name, seed, result.train_seconds, speed)
     report(f"{p.stage} (seed {seed})", result, entry.file(seed))

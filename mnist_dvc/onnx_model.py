@@ -1,0 +1,68 @@
+"""Running a torch model's ONNX twin (mnist_dvc/torch_nets/onnx_export.py) through ONNX Runtime: the
+torch models' path in `mnist-dvc predict`, the app and evaluate, without importing torch.
+
+Nothing here imports torch. A twin is used only beside the very checkpoint it was exported from (the
+checkpoint's sha256 is inside it); anything else is refused with one line naming the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from mnist_dvc import PipelineError
+from mnist_dvc.calibration import log_softmax
+
+FORMAT = "mnist-dvc/onnx/1"  # as written by mnist_dvc.torch_nets.onnx_export
+META_KEY = "mnist_dvc"
+EVAL_BATCH = 1000
+
+
+class OnnxModelError(PipelineError):
+    """An ONNX file that is unreadable, foreign, or the twin of another checkpoint."""
+
+
+def twin_of(checkpoint: Path) -> Path:
+    """Where a checkpoint's ONNX twin lies: beside it, with the suffix .onnx."""
+    return Path(checkpoint).with_suffix(".onnx")
+
+
+def load_onnx(path: Path, checkpoint: Path | None = None) -> tuple[Callable[[np.ndarray], np.ndarray], dict]:
+    """A function from normalized images (N, 1, 28, 28) to log-probabilities, and the metadata. With
+    ``checkpoint``, the twin must have been exported from that very file."""
+    import onnxruntime
+
+    path = Path(path)
+    options = onnxruntime.SessionOptions()
+    options.log_severity_level = 3  # errors only: its warnings are for developers of the graph
+    try:
+        session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        meta = json.loads(session.get_modelmeta().custom_metadata_map[META_KEY])
+    except FileNotFoundError:
+        raise OnnxModelError(f"{path}: model file not found") from None
+    except KeyError:
+        raise OnnxModelError(f"{path}: an ONNX model, but not one of this project's (no metadata)") from None
+    except Exception as exc:  # onnxruntime raises its own kinds for a corrupt or foreign file
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise OnnxModelError(f"{path}: not a readable ONNX model ({first[:160]})") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise OnnxModelError(f"{path}: format {meta.get('format') if isinstance(meta, dict) else meta!r}, "
+                             f"expected {FORMAT!r}")  # fmt: skip
+    if checkpoint is not None:
+        digest = hashlib.sha256(Path(checkpoint).read_bytes()).hexdigest()
+        if meta.get("checkpoint_sha256") != digest:
+            raise OnnxModelError(f"{path}: exported from another checkpoint than {checkpoint}")
+    name = session.get_inputs()[0].name
+
+    def predict_log_proba(x: np.ndarray) -> np.ndarray:
+        logits = np.concatenate([
+            session.run(None, {name: np.ascontiguousarray(x[i : i + EVAL_BATCH], np.float32)})[0]
+            for i in range(0, len(x), EVAL_BATCH)
+        ]) if len(x) else np.zeros((0, 10), np.float32)  # fmt: skip
+        return log_softmax(logits)
+
+    return predict_log_proba, meta

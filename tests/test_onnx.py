@@ -1,0 +1,119 @@
+"""The torch models' ONNX twins: exported by the trainer, run by ONNX Runtime without torch, and equal to
+torch's own answers."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from mnist_dvc import PipelineError
+from mnist_dvc.onnx_model import OnnxModelError, load_onnx, twin_of
+from mnist_dvc.torch_nets.architectures import build_model
+from mnist_dvc.torch_nets.checkpoint import save_checkpoint
+from mnist_dvc.torch_nets.onnx_export import export_onnx
+from mnist_dvc.trained_models import load_model
+from tests.fixtures import PROJECT_ROOT
+
+ARCHS = {
+    "modern": {"width": 4, "dropout": 0.1},
+    "mlp": {"hidden": [32, 16], "dropout": 0.1},
+    "notebook_mlp": {},
+    "notebook_cnn_simple": {},
+    "notebook_cnn_improved": {"dropout": 0.25},
+}
+NORMALIZATION = {"method": "standard", "mean": 0.1307, "std": 0.3081}
+
+
+def checkpoint_with_twin(directory: Path, arch: str, seed: int = 0) -> tuple[Path, torch.nn.Module]:
+    torch.manual_seed(seed)
+    model = build_model(arch, ARCHS[arch]).eval()
+    for module in model.modules():  # batch-norm statistics away from their defaults, so they count
+        if isinstance(module, torch.nn.BatchNorm2d | torch.nn.BatchNorm1d):
+            module.running_mean.uniform_(-0.5, 0.5)
+            module.running_var.uniform_(0.5, 2.0)
+    meta = {"arch": arch, "hparams": ARCHS[arch], "normalization": NORMALIZATION, "temperature": 0.7}
+    path = directory / f"{arch}.pt"
+    save_checkpoint(path, model, meta)
+    export_onnx(twin_of(path), model, meta, path)
+    return path, model
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_onnx_and_torch_agree_on_probabilities_and_digits(tmp_path, arch):
+    path, model = checkpoint_with_twin(tmp_path, arch)
+    images = np.random.default_rng(1).standard_normal((10_000, 1, 28, 28)).astype(np.float32)
+    with torch.no_grad():
+        expected = torch.log_softmax(model(torch.from_numpy(images)), 1).numpy()
+    predict, meta = load_onnx(twin_of(path), checkpoint=path)
+    got = predict(images)
+    assert np.abs(np.exp(got) - np.exp(expected)).max() < 1e-5
+    assert (got.argmax(1) == expected.argmax(1)).all()
+    assert meta["temperature"] == 0.7 and meta["parameters"] == sum(p.numel() for p in model.parameters())
+
+
+def test_the_same_weights_give_the_same_onnx_bytes(tmp_path):
+    first, _ = checkpoint_with_twin(tmp_path / "a", "modern")
+    second, _ = checkpoint_with_twin(tmp_path / "b", "modern")
+    assert twin_of(first).read_bytes() == twin_of(second).read_bytes()
+
+
+def test_a_checkpoint_with_its_twin_is_run_without_importing_torch(tmp_path):
+    path, _ = checkpoint_with_twin(tmp_path, "modern")
+    code = (
+        "import sys, numpy as np; from mnist_dvc.trained_models import load_model; "
+        f"m = load_model('cnn', {str(path)!r}); "
+        "p = m.log_proba_of_unit_images(np.zeros((2, 28, 28), np.float32)); "
+        "print(p.shape, 'torch' in sys.modules)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PROJECT_ROOT)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "(2, 10) False" and proc.stderr == ""
+
+
+def test_a_checkpoint_without_a_twin_runs_through_torch_with_a_note(tmp_path, capsys):
+    path, model = checkpoint_with_twin(tmp_path, "mlp")
+    twin_of(path).unlink()
+    loaded = load_model("torch_mlp", path)
+    assert f"note: {path} has no ONNX twin (mlp.onnx); running it through torch" in capsys.readouterr().err
+    x = np.random.default_rng(2).standard_normal((5, 1, 28, 28)).astype(np.float32)
+    with torch.no_grad():
+        expected = torch.log_softmax(model(torch.from_numpy(x)), 1).numpy()
+    np.testing.assert_allclose(loaded.predict_log_proba(x), expected, atol=1e-5)
+
+
+def test_a_stale_twin_is_refused_and_the_checkpoint_runs_through_torch(tmp_path, capsys):
+    path, model = checkpoint_with_twin(tmp_path, "modern", seed=0)
+    _, _ = checkpoint_with_twin(tmp_path / "other", "modern", seed=1)
+    (tmp_path / "other" / "modern.onnx").replace(twin_of(path))  # the twin of another training
+    loaded = load_model("cnn", path)
+    err = capsys.readouterr().err
+    stale = f"{twin_of(path)}: exported from another checkpoint than {path}"
+    assert f"note: {stale}; running {path} through torch" in err
+    x = np.random.default_rng(3).standard_normal((4, 1, 28, 28)).astype(np.float32)
+    with torch.no_grad():
+        expected = torch.log_softmax(model(torch.from_numpy(x)), 1).numpy()
+    np.testing.assert_allclose(loaded.predict_log_proba(x), expected, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"not an onnx file at all", "not a readable ONNX model"),
+        (None, "an ONNX model, but not one of this project's"),
+    ],
+)
+def test_a_foreign_or_broken_onnx_file_is_refused_in_one_line(tmp_path, content, message):
+    path = tmp_path / "model.onnx"
+    if content is None:  # a valid ONNX graph without this project's metadata
+        torch.onnx.export(torch.nn.Linear(4, 2), (torch.zeros(1, 4),), str(path), dynamo=False)
+    else:
+        path.write_bytes(content)
+    with pytest.raises(OnnxModelError) as caught:
+        load_model("cnn", path)
+    assert str(caught.value).startswith(f"{path}: {message}") and "\n" not in str(caught.value)
+    assert isinstance(caught.value, PipelineError)

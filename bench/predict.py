@@ -1,9 +1,14 @@
 """Benchmark of `mnist-dvc predict`. Run `python -m bench.predict` after `dvc repro` (it needs the models).
 
-Whole-command wall time, interpreter start and model load included, as a user runs it:
-* the 10,000 official test images as one notebook-format tensor file (pixels (x/255 - 0.5)/0.5), per model;
-* one PNG picture of a digit;
-* `python -c "import torch"` alone, to show how much of it is PyTorch's import.
+Whole-command wall time (median of 5) and peak memory, interpreter start and model load included, as a
+user runs it, beside `python -c "import torch"` alone (the yardstick: machines differ 4x in speed, so the
+targets are ratios to it):
+* the 10,000 official test images as one notebook-format tensor file (pixels (x/255 - 0.5)/0.5), per model
+  (reading a .pth imports torch: that is its format);
+* the same images as an .npy array of pixels, per model;
+* one PNG picture of a digit (28x28), and one phone-sized photo (640x480, a digit on ruled paper).
+The torch models run through their ONNX twins; the same models through torch must give the same digit
+for every test image, and probabilities within 1e-5.
 It also checks the command against `evaluate` (accuracy on that tensor vs metrics/evaluation.json) and
 measures how often pictures give the model's answer for the original image: the first 1,000 test images
 written as 28x28 PNGs, and the same images inverted (dark on light), enlarged to 60x60 and pasted off-centre
@@ -13,6 +18,7 @@ on a 100x100 page. Writes bench/results/predict.json.
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -25,6 +31,7 @@ import torch
 from PIL import Image
 
 from bench.common import matmul_gflops, save
+from bench.photos import compose
 from mnist_dvc.digits import read_digits
 from mnist_dvc.idx import TEST_IMAGES, TEST_LABELS, read_images, read_labels
 from mnist_dvc.paths import RAW_DIR
@@ -35,14 +42,43 @@ REPEATS = 5
 N_PICTURES = 1000
 
 
-def wall_seconds(args: list[str]) -> float:
-    """Median of REPEATS runs of the whole command."""
-    times = []
+def measure(args: list[str]) -> dict:
+    """Median wall seconds of REPEATS runs of the whole command, and its peak resident memory (MB)."""
+    times, peaks = [], []
     for _ in range(REPEATS):
         start = time.perf_counter()
-        subprocess.run(args, check=True, capture_output=True)
+        process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        _, status, usage = os.wait4(process.pid, 0)
         times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        if os.waitstatus_to_exitcode(status):
+            raise SystemExit(f"{' '.join(args)} failed: {process.stderr.read().decode()}")
+        peaks.append(usage.ru_maxrss / 1024)  # KB on Linux
+    return {"wall_s": round(statistics.median(times), 3), "peak_mb": round(max(peaks), 1)}
+
+
+def wall_seconds(args: list[str]) -> float:
+    return measure(args)["wall_s"]
+
+
+def onnx_against_torch(images: np.ndarray) -> dict:
+    """The torch models through their ONNX twins and through torch, on the same images."""
+    from mnist_dvc.registry import models
+    from mnist_dvc.trained_models import load_model, load_through_torch
+
+    out = {}
+    for entry in models().values():
+        if entry.family != "torch":
+            continue
+        path = entry.file(42)
+        onnx, torch_ = load_model(entry.name, path), load_through_torch(entry.name, path)
+        p_onnx = np.exp(onnx.log_proba_of_unit_images(images))
+        p_torch = np.exp(torch_.log_proba_of_unit_images(images))
+        out[entry.name] = {
+            "images": len(images),
+            "same_digit_share": float((p_onnx.argmax(1) == p_torch.argmax(1)).mean()),
+            "max_abs_probability_difference": float(np.abs(p_onnx - p_torch).max()),
+        }
+    return out
 
 
 def main() -> None:
@@ -54,7 +90,17 @@ def main() -> None:
         tmp = Path(tmp)
         tensor = tmp / "mnist_test.pth"
         torch.save(torch.from_numpy((images.astype(np.float32) / 255 - 0.5) / 0.5)[:, None], tensor)
-        results["import_torch_s"] = round(wall_seconds([sys.executable, "-c", "import torch"]), 3)
+        results["import_torch"] = measure([sys.executable, "-c", "import torch"])
+        torch_s = results["import_torch"]["wall_s"]
+        results["onnx_vs_torch"] = onnx_against_torch(images / 255.0)
+        array = tmp / "mnist_test.npy"
+        np.save(array, images)
+        results["npy_10000"] = {}
+        for model in ("cnn", "torch_mlp", "numpy_mlp", "ensemble"):
+            run = measure([*COMMAND, str(array), "--model", model, "--out", str(tmp / f"{model}.txt")])
+            predicted = np.loadtxt(tmp / f"{model}.txt", dtype=int)
+            results["npy_10000"][model] = {**run, "of_import_torch": round(run["wall_s"] / torch_s, 2),
+                                           "accuracy": float((predicted == labels).mean())}  # fmt: skip
         results["tensor_10000"] = {}
         for model in ("cnn", "torch_mlp", "numpy_mlp", "ensemble"):
             out = tmp / f"{model}.txt"
@@ -67,9 +113,11 @@ def main() -> None:
             }
         png = tmp / "digit.png"
         Image.fromarray(images[0]).save(png)
-        results["one_png_cnn_wall_s"] = round(
-            wall_seconds([*COMMAND, str(png), "--out", str(tmp / "p.txt")]), 3
-        )
+        photo = tmp / "photo.png"
+        compose([images[0]], "ruled_ballpoint", np.random.default_rng(0)).resize((640, 480)).save(photo)
+        for name, picture in (("one_png_cnn", png), ("one_photo_cnn", photo)):
+            run = measure([*COMMAND, str(picture), "--out", str(tmp / "p.txt")])
+            results[name] = {**run, "of_import_torch": round(run["wall_s"] / torch_s, 2)}
 
         rng = np.random.default_rng(0)
         originals, moved = tmp / "original", tmp / "moved"

@@ -72,12 +72,49 @@ def digits_from_canvas(canvas) -> np.ndarray:
 
 
 class Answerer:
-    """Every model's top classes for one digit, and what it took."""
+    """Every model's top classes for one digit, and what it took; and, on request, where each looked."""
 
     def __init__(self, models: dict[str, LoadedModel], ensemble: bool = True):
         self.models, self.ensemble = models, ensemble
         blank = np.zeros((1, 28, 28), np.float32)
         self.names = list(each_model_log_proba(models, blank, ensemble))  # the models, then the ensemble
+        self._explained: dict | None = None  # loaded at the first "why" (it imports torch), not at start
+
+    def why(self, make_digits) -> np.ndarray | None:
+        """Where each model looked for its answer on a single digit, as a picture (RGB): the explain
+        stage's attribution (mnist_dvc.explain) on the digit the models received. None for no digit, a
+        number, or models whose files cannot be explained (an ONNX file alone)."""
+        from mnist_dvc.explain import attribution, load_explained
+        from mnist_dvc.explain_pictures import HOW, attribution_row
+        from mnist_dvc.pictures import png_bytes
+
+        try:
+            digits = make_digits()
+        except InputError:
+            return None
+        if len(digits) != 1:
+            return None
+        if self._explained is None:
+            files = {name: getattr(m, "members", [m])[0].path for name, m in self.models.items()}
+            self._explained = {
+                name: load_explained(name, path)
+                for name, path in files.items()
+                if path.suffix in (".npz", ".pt")
+            }
+        maps, answers = {}, {}
+        for name, explained in self._explained.items():
+            x = self.models[name].normalize(digits)
+            answer = self.models[name].log_proba_of_unit_images(digits).argmax(1)
+            maps[name], answers[name] = attribution(explained, x, answer)[0], int(answer[0])
+        if not maps:
+            return None
+        from io import BytesIO
+
+        from PIL import Image
+
+        how = {name: HOW[e.kind] for name, e in self._explained.items()}
+        figure = attribution_row(digits[0], maps, answers, how)
+        return np.asarray(Image.open(BytesIO(png_bytes(figure))).convert("RGB"))
 
     def answer(self, digits: np.ndarray) -> tuple[dict[str, np.ndarray], float]:
         """Every model's probabilities (N, 10) for the digits (N, 28, 28), and the milliseconds taken."""
@@ -128,7 +165,7 @@ def build(answerer: Answerer, title: str):
     def from_sketch(canvas):
         return answerer.outputs(lambda: digits_from_canvas(canvas))
 
-    def from_upload(path):
+    def upload_digits(path):
         def digits():
             if not path:
                 raise InputError(DRAW_FIRST)
@@ -138,7 +175,16 @@ def build(answerer: Answerer, title: str):
                 raise InputError(str(exc).replace(str(path), Path(path).name)) from None
             return found.images if found.picture else found.images[:1]  # a tensor file: its first image
 
-        return answerer.outputs(digits)
+        return digits
+
+    def from_upload(path):
+        return answerer.outputs(upload_digits(path))
+
+    def why_sketch(canvas):
+        return answerer.why(lambda: digits_from_canvas(canvas))
+
+    def why_upload(path):
+        return answerer.why(upload_digits(path))
 
     examples = (
         sorted(
@@ -171,9 +217,16 @@ def build(answerer: Answerer, title: str):
         with gr.Row():
             seen = gr.Image(label="What the models received (28x28 each, redrawn and centred)", height=240)
             status = gr.Markdown(elem_id="status")
+        why = gr.Image(label="Why: where each model looked (red pixels speak for its answer, blue against)",
+                       elem_id="why", height=260)  # fmt: skip
         outputs = [*labels, seen, status]
-        sketch.change(from_sketch, sketch, outputs, api_name="predict_drawing")
-        upload.change(from_upload, upload, outputs, api_name="predict_upload")
+        # The answers first; where each model looked follows (it takes longer: a backward pass each).
+        sketch.change(from_sketch, sketch, outputs, api_name="predict_drawing").then(
+            why_sketch, sketch, why, api_name="why_drawing"
+        )
+        upload.change(from_upload, upload, outputs, api_name="predict_upload").then(
+            why_upload, upload, why, api_name="why_upload"
+        )
     return demo
 
 

@@ -127,6 +127,15 @@ SCHEMAS: dict[str, dict[str, Validator]] = {
         "seed": integer(0, 2**32 - 1),  # picks the images
         "num_threads": integer(1, 256),
     },
+    "explain": {
+        # Test-set indices whose feature maps are drawn (an easy digit and a hard one). Where each model
+        # looks is drawn for evaluate.example_indices.
+        "feature_map_indices": list_of(integer(0), min_len=1, unique=True),
+        "embedding_images": integer(10),  # test images in the embedding map, stratified by digit
+        "perplexity": number(1, 100),  # t-SNE's; below a third of embedding_images
+        "seed": integer(0, 2**32 - 1),  # picks the images and seeds t-SNE
+        "num_threads": integer(1, 256),
+    },
     "evaluate": {
         "num_threads": integer(1, 256),
         # Test-set indices drawn in metrics/examples/<model>.png for every model (chosen once).

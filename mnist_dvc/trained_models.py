@@ -128,13 +128,13 @@ def load_model(name: str, path: Path) -> LoadedModel:
                 why = f"{exc}; running {path} through torch"
         else:
             why = f"{path} has no ONNX twin ({twin.name}); running it through torch"
-        model = _load_through_torch(name, path)  # a refusal here is the message, and no note before it
+        model = load_through_torch(name, path)  # a refusal here is the message, and no note before it
         print(f"note: {why}", file=sys.stderr)
         return model
     raise PipelineError(f"{path}: unknown model file type {path.suffix!r} (expected .npz, .pt or .onnx)")
 
 
-def _load_through_torch(name: str, path: Path) -> LoadedModel:
+def load_through_torch(name: str, path: Path) -> LoadedModel:
     import torch
 
     from mnist_dvc.torch_nets.checkpoint import load_checkpoint

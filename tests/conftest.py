@@ -1,8 +1,11 @@
 """Fixtures shared by the test modules (the helpers behind them are in tests/fixtures.py)."""
 
+import shutil
+import subprocess
+
 import pytest
 
-from tests.fixtures import DvcProject, make_project, make_tiny
+from tests.fixtures import PROJECT_ROOT, DvcProject, make_project, make_tiny
 
 
 @pytest.fixture(scope="session")
@@ -14,4 +17,18 @@ def pipeline(tmp_path_factory) -> DvcProject:
     project.first_output = project.dvc("repro").stdout
     project.run("git", "add", "-A")
     project.run("git", "commit", "-q", "-m", "baseline")
+    return project
+
+
+@pytest.fixture
+def clone(pipeline, tmp_path) -> DvcProject:
+    """A fresh clone of the session's pipeline repository, with its DVC cache (as a remote would give):
+    a newcomer's checkout, the synthetic data in place of MNIST."""
+    root = tmp_path / "mnist-dvc"
+    subprocess.run(["git", "clone", "-q", str(pipeline.root), str(root)], check=True, env=pipeline.env)
+    shutil.copytree(pipeline.root / ".dvc" / "cache", root / ".dvc" / "cache")
+    shutil.copytree(PROJECT_ROOT / "docs" / "digits", root / "docs" / "digits")
+    project = DvcProject(root, {**pipeline.env, "COLUMNS": "120"})  # a terminal's width, for dvc's tables
+    for key, value in (("user.name", "tutorial reader"), ("user.email", "reader@example.invalid")):
+        project.run("git", "config", key, value)
     return project

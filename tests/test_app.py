@@ -217,3 +217,36 @@ def test_rev_loads_the_cnn_of_two_revisions_and_names_one_that_is_missing(pipeli
     finally:
         pipeline.run("git", "checkout", "-q", "main")
         pipeline.dvc("checkout", "-q", "-f")
+
+
+def test_why_shows_where_each_model_looked_with_the_explain_stages_attribution(model_file):
+    """The "why" view: the stage's attribution (mnist_dvc.explain) on the digit the model received,
+    drawn beside it; nothing for an empty canvas or a number."""
+    from mnist_dvc.explain import attribution, load_explained
+
+    answerer = Answerer({"strokes": load_model("strokes", model_file)})
+    canvas = np.asarray(draw("7", np.random.default_rng(5)))
+    picture = answerer.why(lambda: digits_from_canvas({"composite": canvas}))
+    assert picture.ndim == 3 and picture.shape[2] == 3 and picture.shape[1] > picture.shape[0]
+    red = (picture[..., 0] > 180) & (picture[..., 1] < 120) & (picture[..., 2] < 120)
+    assert red.sum() > 20  # pixels that speak for its answer, drawn in red
+    digit = digits_from_canvas({"composite": canvas})
+    model = answerer.models["strokes"]
+    explained = load_explained("strokes", model_file)
+    maps = attribution(explained, model.normalize(digit), model.log_proba_of_unit_images(digit).argmax(1))
+    assert np.abs(maps).max() > 0 and np.abs(maps[0][digit[0] == 0]).max() == 0  # ink only, vs a blank page
+    empty = np.zeros((CANVAS, CANVAS, 4), np.uint8)
+    assert answerer.why(lambda: digits_from_canvas({"composite": empty})) is None
+    one, zero = (np.asarray(draw(shape, np.random.default_rng(3))) for shape in ("1", "0"))
+    number = np.concatenate([one, zero], axis=1)
+    assert answerer.why(lambda: digits_from_canvas({"composite": number})) is None
+
+
+def test_api_answers_why_after_the_labels(server, tmp_path):
+    from gradio_client import Client, handle_file
+
+    client = Client(server, verbose=False)
+    draw("1", mode="RGB").save(tmp_path / "one.png")
+    picture = client.predict(handle_file(str(tmp_path / "one.png")), api_name="/why_upload")
+    with Image.open(picture) as image:
+        assert image.width > image.height > 100

@@ -34,7 +34,14 @@ def _restore(project) -> None:
 
 
 def test_repro_from_scratch_runs_every_stage_then_nothing(pipeline):
-    assert stages_ran(pipeline.first_output) == {"fetch_data", "prepare", *TRAINERS, "evaluate", "robustness"}
+    assert stages_ran(pipeline.first_output) == {
+        "fetch_data",
+        "prepare",
+        *TRAINERS,
+        "evaluate",
+        "robustness",
+        "explain",
+    }
     assert stages_ran(pipeline.dvc("repro").stdout) == set()
 
 
@@ -145,7 +152,12 @@ def test_editing_one_trainers_params_reruns_only_it_evaluate_and_robustness(pipe
     params["train_cnn"]["lr"] = 0.001
     pipeline.write_params(params)
     try:
-        assert stages_ran(pipeline.dvc("repro").stdout) == {"train_torch@cnn-42", "evaluate", "robustness"}
+        assert stages_ran(pipeline.dvc("repro").stdout) == {
+            "train_torch@cnn-42",
+            "evaluate",
+            "robustness",
+            "explain",
+        }
     finally:
         _restore(pipeline)
 
@@ -154,7 +166,7 @@ def test_an_experiment_adding_a_seed_trains_only_that_seed_and_reports_the_commi
     out = pipeline.dvc("exp", "run", "-S", "seeds=[42,1]").stdout
     try:
         seed_1 = {"train_numpy@numpy_mlp-1", "train_torch@torch_mlp-1", "train_torch@cnn-1"}
-        assert stages_ran(out) == {*seed_1, "evaluate", "robustness"}
+        assert stages_ran(out) == {*seed_1, "evaluate", "robustness", "explain"}
         metrics = json.loads((pipeline.root / "metrics/evaluation.json").read_text())
         for name in MODELS:
             each = [metrics[name]["seeds"][seed]["accuracy"] for seed in ("42", "1")]
@@ -182,6 +194,7 @@ def test_a_model_added_in_params_yaml_alone_is_trained_evaluated_and_predicted(p
             "train_numpy@softmax-42",
             "evaluate",
             "robustness",
+            "explain",
         }
         changed = pipeline.run("git", "status", "--porcelain", "--untracked-files=no").stdout.split("\n")
         assert {line[3:] for line in changed if line and not line[3:].startswith("metrics/")} == {
@@ -220,7 +233,7 @@ def _commit_on_branch(project, branch: str, key: str, value) -> str:
 def test_branch_diffs_show_the_changed_model_only(pipeline):
     try:
         ran = stages_ran(_commit_on_branch(pipeline, "stronger-augmentation", "augment_strength", 2.5))
-        assert ran == {"train_torch@torch_mlp-42", "evaluate", "robustness"}
+        assert ran == {"train_torch@torch_mlp-42", "evaluate", "robustness", "explain"}
 
         diff = json.loads(pipeline.dvc("metrics", "diff", "main", "--json").stdout)
         changed = {path: {k for k, v in values.items() if v.get("diff")} for path, values in diff.items()}
@@ -272,7 +285,7 @@ def test_the_pull_request_report_and_plots_diff_show_the_change(pipeline):
 def test_exp_run_with_set_param_and_exp_show(pipeline):
     out = pipeline.dvc("exp", "run", "-S", "train_numpy_mlp.lr=3e-3").stdout
     try:
-        assert stages_ran(out) == {"train_numpy@numpy_mlp-42", "evaluate", "robustness"}
+        assert stages_ran(out) == {"train_numpy@numpy_mlp-42", "evaluate", "robustness", "explain"}
         text = json.dumps(json.loads(pipeline.dvc("exp", "show", "--json").stdout))
         assert "train_numpy_mlp" in text and "0.003" in text
         assert "numpy_mlp" in text and "accuracy" in text

@@ -11,6 +11,7 @@ from mnist_dvc.numpy_mlp.io import ModelFileError, load_model, save_model
 from mnist_dvc.numpy_mlp.network import (
     forward,
     init_params,
+    input_gradient,
     l2_penalty,
     loss_and_gradients,
     predict_log_proba,
@@ -47,6 +48,29 @@ def test_gradients_match_central_finite_differences(activation, weight_decay):
             p[i] = saved
             numeric[i] = (plus - minus) / (2 * eps)
         np.testing.assert_allclose(g, numeric, rtol=1e-5, atol=1e-8)
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_the_input_gradient_matches_central_finite_differences(activation):
+    """What the explain stage's gradient x input uses: d log p(class | x) / dx, from the backward pass."""
+    rng = np.random.default_rng(1)
+    params = init_params([6, 5, 4, 3], "xavier", rng, dtype=np.float64)
+    params = [p + rng.normal(0, 0.1, p.shape) for p in params]
+    x, classes = rng.normal(size=(4, 6)), np.array([0, 2, 1, 2])
+    rows = np.arange(len(x))
+
+    def log_p(images: np.ndarray) -> np.ndarray:
+        return predict_log_proba(params, images, activation)[rows, classes]
+
+    gradient = input_gradient(params, x, activation, classes)
+    eps = 1e-6
+    numeric = np.zeros_like(x)
+    for j in range(x.shape[1]):
+        step = np.zeros_like(x)
+        step[:, j] = eps
+        numeric[:, j] = (log_p(x + step) - log_p(x - step)) / (2 * eps)
+    np.testing.assert_allclose(gradient, numeric, rtol=1e-5, atol=1e-9)
+    assert np.abs(gradient).max() > 1e-3  # a gradient, not zeros
 
 
 @pytest.mark.parametrize("activation", ACTIVATIONS)

@@ -7,14 +7,13 @@ adds without a check, or a check whose step is gone, fails the test."""
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from mnist_dvc.registry import models, seeds
-from tests.fixtures import PROJECT_ROOT, DvcProject, stages_ran
+from tests.fixtures import PROJECT_ROOT, stages_ran
 
 TUTORIAL = PROJECT_ROOT / "docs" / "tutorial.md"
 STEP = re.compile(r"<!-- step: ([\w-]+)(.*?)-->\s*```bash\n(.*?)```", re.S)
@@ -47,7 +46,7 @@ def changed_metrics(output: str) -> set[str]:
 
 
 def check_repro(out: str, root: Path) -> None:
-    everything = {"fetch_data", "prepare", "evaluate", "robustness", *trainers(root)}
+    everything = {"fetch_data", "prepare", "evaluate", "robustness", "explain", *trainers(root)}
     assert stages_reached(out) == everything, out
     assert (root / "metrics" / "report.md").exists() and (root / "metrics" / "evaluation.json").exists()
 
@@ -67,7 +66,7 @@ def check_edit(out: str, root: Path) -> None:
 
 
 def check_one_trainer(out: str, root: Path) -> None:
-    assert stages_ran(out) == {"train_numpy@numpy_mlp-42", "evaluate", "robustness"}, out
+    assert stages_ran(out) == {"train_numpy@numpy_mlp-42", "evaluate", "robustness", "explain"}, out
 
 
 def check_metrics_diff(out: str, root: Path) -> None:
@@ -120,20 +119,6 @@ def test_every_step_has_a_check_and_every_check_a_step():
     names = [name for name, _ in steps()]
     assert len(names) == len(set(names))
     assert set(names) - NOT_RUN == set(CHECKS)
-
-
-@pytest.fixture
-def clone(pipeline, tmp_path) -> DvcProject:
-    """A fresh clone of the session's pipeline repository, with its DVC cache (as a remote would give):
-    a newcomer's checkout, the synthetic data in place of MNIST."""
-    root = tmp_path / "mnist-dvc"
-    subprocess.run(["git", "clone", "-q", str(pipeline.root), str(root)], check=True, env=pipeline.env)
-    shutil.copytree(pipeline.root / ".dvc" / "cache", root / ".dvc" / "cache")
-    shutil.copytree(PROJECT_ROOT / "docs" / "digits", root / "docs" / "digits")
-    project = DvcProject(root, {**pipeline.env, "COLUMNS": "120"})  # a terminal's width, for dvc's tables
-    for key, value in (("user.name", "tutorial reader"), ("user.email", "reader@example.invalid")):
-        project.run("git", "config", key, value)
-    return project
 
 
 def test_the_tutorial_runs_as_written(clone):

@@ -127,9 +127,24 @@ def backward(
     For layer i with input h and output gradient delta: dW = h^T delta (+ weight_decay * W), db = sum(delta),
     and the gradient flowing into the layer below is (delta W^T) * mask * f'(a).
     """
+    return _backpropagate(params, cache, grad_logits, activation, weight_decay, to_input=False)[0]
+
+
+def input_gradient(
+    params: list[np.ndarray], x: np.ndarray, activation: str, classes: np.ndarray
+) -> np.ndarray:
+    """d log p(class | x) / dx for each row of ``x`` (batch, 784) and its class: the same backward pass,
+    carried one layer further, to the images themselves (what an explanation of the answer needs)."""
+    logits, cache = forward(params, x, activation)
+    grad_logits = -np.exp(log_softmax(logits))  # d log p_c / d logits = onehot(c) - softmax
+    grad_logits[np.arange(len(x)), classes] += 1
+    return _backpropagate(params, cache, grad_logits, activation, 0.0, to_input=True)[1]
+
+
+def _backpropagate(params, cache, delta, activation, weight_decay, *, to_input):
+    """(gradients of every parameter, gradient of the input or None): the backward pass of both."""
     derivative = ACTIVATIONS[activation][1]
     grads: list[np.ndarray] = [None] * len(params)  # type: ignore[list-item]
-    delta = grad_logits
     for i in reversed(range(len(params) // 2)):
         weights = params[2 * i]
         grads[2 * i] = cache.layer_inputs[i].T @ delta
@@ -137,12 +152,13 @@ def backward(
             grads[2 * i] += weight_decay * weights
         grads[2 * i + 1] = delta.sum(axis=0)
         if i == 0:
-            break  # the gradient with respect to the images themselves is never needed
+            # Training never needs the images' gradient; an explanation does.
+            return grads, (delta @ weights.T if to_input else None)
         delta = delta @ weights.T
         if cache.masks[i - 1] is not None:
             delta *= cache.masks[i - 1]
         delta *= derivative(cache.activations[i - 1])
-    return grads
+    raise ValueError("params must hold at least one (W, b) pair")
 
 
 def loss_and_gradients(

@@ -16,7 +16,7 @@ HOW = {"numpy": "gradient x input", "torch": "integrated gradients"}  # the attr
 
 def _symmetric(ax, image: np.ndarray) -> None:
     limit = float(np.abs(image).max()) or 1.0
-    ax.imshow(image, cmap=DIVERGING, vmin=-limit, vmax=limit)
+    ax.imshow(image, cmap=DIVERGING, vmin=-limit, vmax=limit, interpolation="nearest")  # pixels as they are
 
 
 def weight_tiles(weights: np.ndarray, ncols: int, title: str):

@@ -43,4 +43,8 @@ def test_the_tour_runs_on_the_pipelines_own_outputs(clone, monkeypatch):
     assert "epoch 2: last batch loss" in printed and "largest difference:" in printed
     shown = [o for cell in notebook.cells for o in cell.get("outputs", [])]
     images = [o for o in shown if "image/png" in o.get("data", {})]
-    assert len(images) >= 3 + 6  # three models' probabilities, six explain pictures
+    assert len(images) == 3  # each model's probabilities
+    assert "6 pictures: attribution.png, embedding.png, feature_maps_cnn.png" in printed
+    markdown = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
+    for link in [line for line in markdown.split("\n") if line.startswith("![")]:  # the stage's own files
+        assert (clone.root / "notebooks" / link.split("(")[1].rstrip(")")).is_file(), link

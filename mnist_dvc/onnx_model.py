@@ -19,7 +19,7 @@ from mnist_dvc.calibration import log_softmax
 
 FORMAT = "mnist-dvc/onnx/1"  # as written by mnist_dvc.torch_nets.onnx_export
 META_KEY = "mnist_dvc"
-EVAL_BATCH = 1000
+EVAL_BATCH = 256  # images per run: larger batches are no faster on a CPU, and take more memory
 
 
 class OnnxModelError(PipelineError):

@@ -28,11 +28,12 @@ def main() -> None:
     chromium = None
     try:
         server.stdout.readline()  # "serving http://..." once it listens
-        chromium = headless_chromium(1400, 1120)
+        chromium = headless_chromium(1400, 1420)
         sketch, wait = open_sketchpad(chromium, f"http://127.0.0.1:{port}/")
         for points in ([(-40, -100), (-60, 20), (50, 20)], [(25, -60), (25, 110)]):  # a 4, in two strokes
             draw_stroke(chromium, sketch, points)
         wait.until(lambda b: "answers in" in b.find_element("id", "status").text)
+        wait.until(lambda b: b.find_elements("css selector", "#why img"))  # where each model looked
         time.sleep(1)
         OUT.parent.mkdir(exist_ok=True)
         chromium.save_screenshot(str(OUT))

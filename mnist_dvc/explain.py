@@ -162,7 +162,8 @@ def embedding(features: np.ndarray, seed: int, perplexity: float) -> np.ndarray:
     from sklearn.manifold import TSNE
 
     reduced = features
-    if features.shape[1] > 50:
-        reduced = PCA(50, random_state=seed).fit_transform(features)
+    dims = min(50, *features.shape)  # PCA can keep no more components than samples or features
+    if features.shape[1] > dims:
+        reduced = PCA(dims, random_state=seed).fit_transform(features)
     tsne = TSNE(2, perplexity=perplexity, init="pca", random_state=seed, learning_rate="auto")
     return tsne.fit_transform(reduced.astype(np.float32))

@@ -9,6 +9,7 @@ import torch
 from mnist_dvc.explain import (
     Explained,
     attribution,
+    embedding,
     feature_maps,
     first_layer,
     is_convolutional,
@@ -93,3 +94,10 @@ def test_gradient_x_input_is_zero_on_blank_pixels_and_follows_the_gradient():
     attributions = attribution(m, x, classes)
     assert np.abs(attributions[:, :10]).max() == 0  # only the ink can carry weight against a blank page
     assert np.abs(attributions[:, 10:18, 12:16]).max() > 0
+
+
+def test_an_embedding_of_fewer_images_than_pca_dimensions_still_maps_them():
+    """A small map (the synthetic pipeline's 40 images) of wide features (a softmax model's 784 pixels)."""
+    features = np.random.default_rng(0).standard_normal((40, 784)).astype(np.float32)
+    coords = embedding(features, seed=0, perplexity=5)
+    assert coords.shape == (40, 2) and np.isfinite(coords).all()

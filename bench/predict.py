@@ -67,14 +67,15 @@ def wall_seconds(args: list[str]) -> float:
 
 def onnx_against_torch(images: np.ndarray) -> dict:
     """The torch models through their ONNX twins and through torch, on the same images."""
-    from mnist_dvc.registry import models
+    from mnist_dvc.registry import read
     from mnist_dvc.trained_models import load_model, load_through_torch
 
     out = {}
-    for entry in models().values():
+    entries, seeds = read()
+    for entry in entries.values():
         if entry.family != "torch":
             continue
-        path = entry.file(42)
+        path = entry.file(seeds[0])
         onnx, torch_ = load_model(entry.name, path), load_through_torch(entry.name, path)
         p_onnx = np.exp(onnx.log_proba_of_unit_images(images))
         p_torch = np.exp(torch_.log_proba_of_unit_images(images))

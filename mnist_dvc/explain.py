@@ -59,8 +59,9 @@ def first_layer(m: Explained) -> np.ndarray:
     return weights.reshape(-1, 28, 28) if isinstance(layer, nn.Linear) else weights[:, 0]
 
 
-def is_convolutional(m: Explained) -> bool:
-    return first_layer(m).shape[1] != 28
+def is_convolutional(first: np.ndarray) -> bool:
+    """Whether a model's first layer (as :func:`first_layer` gives it) is a CNN's filters."""
+    return first.shape[1:] != (28, 28)
 
 
 def strongest_units(weights: np.ndarray, count: int) -> np.ndarray:
@@ -88,10 +89,6 @@ def feature_maps(m: Explained, x: np.ndarray) -> list[np.ndarray]:
         for hook in hooks:
             hook.remove()
     return outputs
-
-
-def predicted_classes(m: Explained, x: np.ndarray) -> np.ndarray:
-    return log_proba(m, x).argmax(1)
 
 
 def log_proba(m: Explained, x: np.ndarray) -> np.ndarray:

@@ -19,6 +19,12 @@ def _symmetric(ax, image: np.ndarray) -> None:
     ax.imshow(image, cmap=DIVERGING, vmin=-limit, vmax=limit, interpolation="nearest")  # pixels as they are
 
 
+def _attribution_cell(ax, attribution: np.ndarray, digit: np.ndarray) -> None:
+    """An attribution map with the digit's outline on top."""
+    _symmetric(ax, attribution)
+    ax.contour(digit, levels=[0.5], colors="black", linewidths=0.4)
+
+
 def weight_tiles(weights: np.ndarray, ncols: int, title: str):
     """One tile per unit (N, h, w), red where the weight is positive, blue where negative."""
     plt = _pyplot()
@@ -71,8 +77,7 @@ def attribution_figure(digits: np.ndarray, attributions: dict[str, np.ndarray], 
     for row, (name, maps) in zip(axes[1:], attributions.items(), strict=True):
         row[0].set_ylabel(f"{name}\n({how[name]})", fontsize=7)
         for ax, attribution, digit, answer in zip(row, maps, digits, answers[name], strict=True):
-            _symmetric(ax, attribution)
-            ax.contour(digit, levels=[0.5], colors="black", linewidths=0.4)
+            _attribution_cell(ax, attribution, digit)
             ax.set_title(f"says {answer}", fontsize=7)
     fig.suptitle("Where each model looks: red pixels speak for its answer, blue against", fontsize=9)
     fig.tight_layout()
@@ -93,8 +98,7 @@ def attribution_row(
     axes[0].imshow(digit, cmap="gray_r", vmin=0, vmax=1)
     axes[0].set_title("received", fontsize=8)
     for ax, (name, attribution) in zip(axes[1:], maps.items(), strict=True):
-        _symmetric(ax, attribution)
-        ax.contour(digit, levels=[0.5], colors="black", linewidths=0.4)
+        _attribution_cell(ax, attribution, digit)
         ax.set_title(f"{name} says {answers[name]}", fontsize=8)
         ax.set_xlabel(how[name], fontsize=7)
     fig.tight_layout()

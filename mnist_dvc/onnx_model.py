@@ -17,13 +17,18 @@ import numpy as np
 from mnist_dvc import PipelineError
 from mnist_dvc.calibration import log_softmax
 
-FORMAT = "mnist-dvc/onnx/1"  # as written by mnist_dvc.torch_nets.onnx_export
-META_KEY = "mnist_dvc"
+FORMAT = "mnist-dvc/onnx/1"
+META_KEY = "mnist_dvc"  # the metadata_props entry that holds the JSON metadata
 EVAL_BATCH = 256  # images per run: larger batches are no faster on a CPU, and take more memory
 
 
 class OnnxModelError(PipelineError):
     """An ONNX file that is unreadable, foreign, or the twin of another checkpoint."""
+
+
+def checkpoint_sha256(path: Path) -> str:
+    """What a twin records of the checkpoint it was exported from."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def twin_of(checkpoint: Path) -> Path:
@@ -52,10 +57,8 @@ def load_onnx(path: Path, checkpoint: Path | None = None) -> tuple[Callable[[np.
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise OnnxModelError(f"{path}: format {meta.get('format') if isinstance(meta, dict) else meta!r}, "
                              f"expected {FORMAT!r}")  # fmt: skip
-    if checkpoint is not None:
-        digest = hashlib.sha256(Path(checkpoint).read_bytes()).hexdigest()
-        if meta.get("checkpoint_sha256") != digest:
-            raise OnnxModelError(f"{path}: exported from another checkpoint than {checkpoint}")
+    if checkpoint is not None and meta.get("checkpoint_sha256") != checkpoint_sha256(checkpoint):
+        raise OnnxModelError(f"{path}: exported from another checkpoint than {checkpoint}")
     name = session.get_inputs()[0].name
 
     def predict_log_proba(x: np.ndarray) -> np.ndarray:

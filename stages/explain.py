@@ -56,7 +56,7 @@ def main() -> None:
     with threadpool_limits(p.num_threads):
         for name, m in models.items():
             weights = first_layer(m)
-            if is_convolutional(m):
+            if is_convolutional(weights):
                 save_png(OUT_DIR / f"filters_{name}.png", weight_tiles(
                     weights, 8, f"{name}: the {len(weights)} filters of its first layer ({weights.shape[1]}x"
                     f"{weights.shape[2]}), red positive, blue negative"))  # fmt: skip

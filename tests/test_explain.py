@@ -41,8 +41,8 @@ def test_first_layers_are_28x28_units_for_mlps_and_filters_for_cnns():
     assert first_layer(numpy_model([32, 16])).shape == (32, 28, 28)
     assert first_layer(torch_model("mlp", {"hidden": [24], "dropout": 0.1})).shape == (24, 28, 28)
     cnn = torch_model("modern", {"width": 4, "dropout": 0.1})
-    assert first_layer(cnn).shape == (4, 5, 5) and is_convolutional(cnn)
-    assert not is_convolutional(numpy_model([8]))
+    assert first_layer(cnn).shape == (4, 5, 5) and is_convolutional(first_layer(cnn))
+    assert not is_convolutional(first_layer(numpy_model([8])))
 
 
 def test_strongest_units_come_first():

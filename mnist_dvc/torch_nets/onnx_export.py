@@ -9,7 +9,6 @@ the same weights (so DVC stores nothing new for an identical retrain) and needs 
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import warnings
@@ -19,15 +18,10 @@ import torch
 from torch import nn
 
 from mnist_dvc.fileio import atomic_open
+from mnist_dvc.onnx_model import FORMAT, META_KEY, checkpoint_sha256
 
-FORMAT = "mnist-dvc/onnx/1"
-META_KEY = "mnist_dvc"  # the metadata_props entry that holds the JSON metadata
 INPUT, OUTPUT = "images", "logits"
 OPSET = 18
-
-
-def file_sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def export_onnx(path: Path, model: nn.Module, meta: dict, checkpoint: Path) -> None:
@@ -46,7 +40,8 @@ def export_onnx(path: Path, model: nn.Module, meta: dict, checkpoint: Path) -> N
         )  # fmt: skip
     graph = onnx.load_from_string(buffer.getvalue())
     parameters = sum(p.numel() for p in model.parameters())
-    info = {"format": FORMAT, **meta, "parameters": parameters, "checkpoint_sha256": file_sha256(checkpoint)}
+    digest = checkpoint_sha256(checkpoint)
+    info = {"format": FORMAT, **meta, "parameters": parameters, "checkpoint_sha256": digest}
     graph.metadata_props.add(key=META_KEY, value=json.dumps(info))
     with atomic_open(path) as handle:
         handle.write(graph.SerializeToString())

@@ -12,23 +12,44 @@ a tilt of the phone, sensor noise and JPEG compression. The sets:
 * ``board_chalk``: white chalk (broken strokes) on a dark green board, noise, JPEG;
 * ``ruled_marker``: a fat black marker on ruled paper, tilted up to 4 degrees, JPEG;
 * ``page_corner``: a small ballpoint digit somewhere on a large plain page;
-* ``numbers``: two to four digits side by side on ruled paper (read with ``number=True``);
+* ``numbers``: two to four digits side by side on ruled paper;
 * ``no_digit``: blank pages, ruled and squared pages and boards with nothing written.
 
+The phone-photo scenes of :mod:`bench.scenes` (640x480 or so, JPEG, unless said otherwise):
+
+* ``sheet_on_desk``: a digit on a plain or ruled sheet lying on a desk (wood, laminate, cloth, beige),
+  turned, in perspective, sometimes running off the frame, with its shadow;
+* ``sticky_note``: a digit on a yellow, pink, blue, green or orange sticky note on a desk;
+* ``number_on_desk``: two to four digits on a sheet or a sticky note on a desk;
+* ``touching_numbers``: two to four slanted digits written so close their strokes touch or overlap;
+* ``whiteboard_ghosts``: one to four digits in marker on a whiteboard with a glare and faint smeared
+  ghosts of erased writing;
+* ``colour_ink``: red or green marker on white, pencil on recycled grey, ballpoint on yellow or pink;
+* ``box_around``: a digit in a hand-drawn box, or underlined;
+* ``folded_page``: a digit on a page with a crease across it;
+* ``empty_scenes``: no digit: an empty sheet or note on a desk, a desk, a drawn rectangle, a long ruled
+  line, a page's or table's edge or corner;
+* ``tight_crops``: scikit-learn's bundled 8x8 digits, in order, as 96x96 tight scans (PNG).
+
 Every picture goes through the real input path (:func:`mnist_dvc.digits.read_digits`), files included.
-Accuracy per model and set, with this revision's preprocessing and with ``--baseline`` (a git revision's
-:mod:`mnist_dvc.digits`, default the last one before the photo preprocessing), goes to
-bench/results/photos.json; bench/results/photos.png shows a few inputs beside what the models received.
+A picture counts as read when every digit is read and none made up (one with no digit: none found).
+Accuracy per model and set, with this revision's input path and with ``--baseline`` (a git revision's
+whole ``mnist_dvc/``, run in a subprocess; ``none`` to skip), goes to bench/results/photos.json;
+bench/results/photos.png (the sets above) and photos_scenes.png (the scenes) show a few inputs beside
+what the models received. ``--sets`` runs some sets only (photos.json then holds those; a figure is
+redrawn only when all its sets ran); ``--dump DIR`` only writes the pictures, for a look or another tool.
+Picture i of a set is drawn from a generator seeded with (``--seed``, the set, i): the same picture
+whichever sets run and however many per set.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import subprocess
 import sys
 import tempfile
 import time
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -41,7 +62,7 @@ from mnist_dvc.paths import RAW_DIR
 from mnist_dvc.pictures import _pyplot, save_png
 from mnist_dvc.trained_models import ENSEMBLE, each_model_log_proba, load_pipeline_models
 
-BASELINE = "0aeff80"  # main before the photo preprocessing: `mnist_style` of PIL only
+BASELINE = "e551c4f"  # main before the scenes of bench/scenes.py
 SETS = ("clean_ballpoint", "ruled_ballpoint", "squared_pencil", "board_chalk", "ruled_marker", "page_corner")
 BLUE_INK, PENCIL, BLACK, CHALK = (25, 45, 140), (70, 70, 78), (15, 15, 20), (235, 235, 225)
 PAPER, BOARD = (245, 243, 236), (38, 70, 52)
@@ -67,10 +88,11 @@ def stroke_mask(digit: np.ndarray, height: int, pen: float) -> np.ndarray:
     return dilation(lines, disk(pen / 2)).astype(np.float32) if pen >= 2 else lines.astype(np.float32)
 
 
-def _smooth_noise(shape, scale: float, rng: np.random.Generator) -> np.ndarray:
+def _smooth_noise(shape, scale, rng: np.random.Generator, mode: str = "nearest") -> np.ndarray:
+    """Gaussian noise blurred by ``scale`` (a sigma, or one per axis), to zero mean and unit spread."""
     from skimage.filters import gaussian
 
-    field = gaussian(rng.standard_normal(shape), sigma=scale)
+    field = gaussian(rng.standard_normal(shape), sigma=scale, mode=mode)
     return (field - field.mean()) / (field.std() + 1e-9)
 
 
@@ -169,29 +191,42 @@ def no_digit_picture(i: int, rng: np.random.Generator) -> Image.Image:
     return Image.fromarray(np.clip(canvas, 0, 255).astype(np.uint8))
 
 
-def load_baseline(rev: str):
-    """``mnist_style`` of :mod:`mnist_dvc.digits` as it was at git revision ``rev``."""
-    source = subprocess.run(
-        ["git", "show", f"{rev}:mnist_dvc/digits.py"], check=True, capture_output=True, text=True
-    ).stdout
-    path = Path(tempfile.mkdtemp()) / "digits_baseline.py"
-    path.write_text(source)
-    spec = importlib.util.spec_from_file_location("digits_baseline", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+BASELINE_READER = """
+import sys
+from pathlib import Path
 
+import numpy as np
 
-def baseline_digit(module, path: Path) -> np.ndarray | None:
-    """The baseline's single digit of a picture (it always read exactly one), None if it refused."""
-    from PIL import Image as PILImage
+root, listing, out = sys.argv[1:4]
+sys.path.insert(0, root)
+import mnist_dvc.digits as digits
 
+assert digits.__file__.startswith(root), f"the baseline imported {digits.__file__}, not {root}"
+arrays = {}
+for name in Path(listing).read_text().splitlines():
     try:
-        with PILImage.open(path) as picture:
-            return module.mnist_style(module.picture_to_gray(picture), str(path))
-    except module.InputError:
-        return None
+        found = digits.read_digits(Path(name)).images
+    except Exception as exc:  # a revision that refuses a picture read no digit in it
+        print(f"{name}: {exc}", file=sys.stderr)
+        found = np.zeros((0, 28, 28))
+    arrays[Path(name).name] = np.asarray(found, np.float32).reshape(-1, 28, 28)
+np.savez(out, **arrays)
+"""
+
+
+def baseline_read(rev: str, paths: list[Path]) -> dict[str, np.ndarray]:
+    """What git revision ``rev``'s whole input path (its ``mnist_dvc/``, extracted with ``git archive``)
+    gives the models for each picture: one subprocess of this python reads every file; by file name."""
+    import shlex
+
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run(f"git archive {shlex.quote(rev)} mnist_dvc | tar -x -C {shlex.quote(tmp)}",
+                       shell=True, check=True)  # fmt: skip
+        listing, out = Path(tmp) / "pictures.txt", Path(tmp) / "digits.npz"
+        listing.write_text("".join(f"{p.resolve()}\n" for p in paths))
+        subprocess.run([sys.executable, "-c", BASELINE_READER, tmp, str(listing), str(out)], check=True)
+        with np.load(out) as arrays:
+            return {name: arrays[name] for name in arrays.files}
 
 
 def answers(models, images: np.ndarray) -> dict[str, np.ndarray]:
@@ -200,68 +235,123 @@ def answers(models, images: np.ndarray) -> dict[str, np.ndarray]:
     return {name: lp.argmax(1) for name, lp in each_model_log_proba(models, images).items()}
 
 
+def make_picture(kind: str, i: int, seed: int, mnist) -> tuple[Image.Image, str, int]:
+    """Picture ``i`` of set ``kind``, its truth and its JPEG quality: drawn from a generator seeded by
+    (seed, set, i), so a picture is the same whichever sets run and however many pictures each has."""
+    from bench.scenes import SCENES
+
+    rng = np.random.default_rng([seed, zlib.crc32(kind.encode()), i])
+    if kind in SCENES:
+        picture, truth = SCENES[kind](rng, mnist, i)
+    elif kind == "no_digit":
+        picture, truth = no_digit_picture(i, rng), ""
+    else:
+        images, labels = mnist
+        picks = rng.integers(0, len(images), size=int(rng.integers(2, 5)) if kind == "numbers" else 1)
+        picture, truth = (
+            compose([images[j] for j in picks], kind, rng),
+            "".join(str(labels[j]) for j in picks),
+        )
+    return picture, truth, int(rng.integers(70, 90))  # JPEG: a phone's compression
+
+
+def make_pictures(sets, per_set: int, seed: int, directory: Path) -> dict[str, list[tuple[Path, str]]]:
+    """Every set's pictures saved under ``directory`` as <set>_<i>_truth-<t>.<png|jpg> (t "none" for no
+    digit); each set's (path, truth) pairs."""
+    from bench.scenes import PNG_SCENES
+
+    mnist = (read_images(RAW_DIR / TEST_IMAGES), read_labels(RAW_DIR / TEST_LABELS))
+    directory.mkdir(parents=True, exist_ok=True)
+    made = {}
+    for kind in sets:
+        made[kind] = []
+        for i in range(per_set):
+            picture, truth, quality = make_picture(kind, i, seed, mnist)
+            ext = "png" if kind in ("clean_ballpoint", *PNG_SCENES) else "jpg"
+            path = directory / f"{kind}_{i}_truth-{truth or 'none'}.{ext}"
+            picture.save(path, quality=quality)
+            made[kind].append((path, truth))
+    return made
+
+
+def all_sets() -> tuple[str, ...]:
+    from bench.scenes import SCENES
+
+    return (*SETS, "numbers", "no_digit", *SCENES)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--per-set", type=int, default=100, help="pictures per set (default: %(default)s)")
+    parser.add_argument("--sets", help="comma-separated sets to run (default: all): " + ", ".join(all_sets()))
     parser.add_argument(
-        "--baseline", default=BASELINE, help="git revision to compare with (default: %(default)s)"
-    )
+        "--baseline", default=BASELINE,
+        help="git revision whose mnist_dvc/ input path to compare with, or 'none' (default: %(default)s)",
+    )  # fmt: skip
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--failures", type=Path, metavar="DIR",
         help="copy every picture the CNN misreads into DIR, named <set>_<i>_truth-<t>_read-<r>",
     )  # fmt: skip
+    parser.add_argument(
+        "--dump", type=Path, metavar="DIR",
+        help="only write the pictures to DIR as <set>_<i>_truth-<t>.<ext> (no models needed) and stop",
+    )  # fmt: skip
     args = parser.parse_args()
-
-    test_images = read_images(RAW_DIR / TEST_IMAGES)
-    test_labels = read_labels(RAW_DIR / TEST_LABELS)
-    models = load_pipeline_models()
-    baseline = load_baseline(args.baseline)
-    rng = np.random.default_rng(args.seed)
-    results = {"sgemm_gflops_2_threads": round(matmul_gflops(), 1), "per_set": args.per_set,
-               "baseline": args.baseline, "sets": {}}  # fmt: skip
-    shown = []
+    sets = args.sets.split(",") if args.sets else list(all_sets())
+    if unknown := sorted(set(sets) - set(all_sets())):
+        parser.error(f"unknown sets {unknown}; known: {', '.join(all_sets())}")
+    if args.dump:
+        made = make_pictures(sets, args.per_set, args.seed, args.dump)
+        print(f"{sum(map(len, made.values()))} pictures in {args.dump}")
+        return
     with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
-        for kind in (*SETS, "numbers", "no_digit"):
-            picks = rng.integers(0, len(test_images), size=(args.per_set, 4))
-            truth, after, before, seconds = [], [], [], []
-            for i in range(args.per_set):
-                count = int(rng.integers(2, 5)) if kind == "numbers" else (0 if kind == "no_digit" else 1)
-                digits = [test_images[j] for j in picks[i, :count]]
-                picture = compose(digits, kind, rng) if count else no_digit_picture(i, rng)
-                path = tmp / f"{kind}_{i}.{'png' if kind == 'clean_ballpoint' else 'jpg'}"
-                picture.save(path, quality=int(rng.integers(70, 90)))  # JPEG: a phone's compression
-                start = time.perf_counter()
-                found = read_digits(path)
-                seconds.append(time.perf_counter() - start)
-                truth.append("".join(str(test_labels[j]) for j in picks[i, :count]))
-                after.append(found.images)
-                before.append(baseline_digit(baseline, path))
-                if i < 2:
-                    shown.append((kind, path, found.images, before[-1]))
-            results["sets"][kind], read = score(models, truth, after, before)
-            if args.failures:
-                keep_failures(args.failures, kind, tmp, truth, read["cnn"])
-            results["sets"][kind]["preprocess_ms_median"] = round(1000 * float(np.median(seconds)), 1)
-            print(kind, results["sets"][kind], flush=True)
-        figure(shown, RESULTS_DIR / "photos.png")
+        run(args, sets, make_pictures(sets, args.per_set, args.seed, Path(tmp)))
+
+
+def run(args, sets: list[str], made: dict[str, list[tuple[Path, str]]]) -> None:
+    """Read every picture with this revision's path and the baseline's, score the models, save."""
+    models = load_pipeline_models()
+    paths = [path for pairs in made.values() for path, _ in pairs]
+    baseline = None if args.baseline == "none" else baseline_read(args.baseline, paths)
+    results = {"sgemm_gflops_2_threads": round(matmul_gflops(), 1), "per_set": args.per_set,
+               "seed": args.seed, "baseline": args.baseline, "sets": {}}  # fmt: skip
+    shown = []
+    for kind in sets:
+        truth, after, seconds = [t for _, t in made[kind]], [], []
+        for path, _ in made[kind]:
+            start = time.perf_counter()
+            after.append(read_digits(path).images)
+            seconds.append(time.perf_counter() - start)
+        found = {"after": after}
+        if baseline is not None:
+            found["before"] = [baseline[path.name] for path, _ in made[kind]]
+        results["sets"][kind], read = score(models, truth, found)
+        if args.failures:
+            keep_failures(args.failures, kind, made[kind], read["cnn"])
+        results["sets"][kind]["preprocess_ms_median"] = round(1000 * float(np.median(seconds)), 1)
+        print(kind, results["sets"][kind], flush=True)
+        for i in range(min(len(truth), 2 if kind in (*SETS, "numbers", "no_digit") else 1)):
+            shown.append((kind, made[kind][i][0], after[i], found["before"][i] if baseline else None))
+    for name, group in (
+        ("photos", (*SETS, "numbers", "no_digit")),
+        ("photos_scenes", all_sets()[len(SETS) + 2 :]),
+    ):
+        if set(group) <= set(sets):  # a figure is redrawn only when all its sets ran
+            figure([row for row in shown if row[0] in group], RESULTS_DIR / f"{name}.png")
     save("photos", results)
 
 
-def score(
-    models, truth: list[str], after: list[np.ndarray], before: list[np.ndarray | None]
-) -> tuple[dict, dict[str, list[str]]]:
-    """Share of pictures read exactly (every digit, none made up), per model, now and before; and what
-    each model read in each picture now."""
+def score(models, truth: list[str], found: dict[str, list[np.ndarray]]) -> tuple[dict, dict[str, list[str]]]:
+    """Share of pictures read exactly (every digit, none made up; for a picture with no digit: none
+    read), per model, for each reading in ``found`` (now and before); and what each model read now."""
     empty = np.zeros((0, 28, 28), np.float32)
-    before = [empty if b is None else b[None] for b in before]
     out, read = {}, {}
-    for when, found in (("after", after), ("before", before)):
-        labels = answers(models, np.concatenate([*found, empty]).astype(np.float32))
-        ends = np.cumsum([len(f) for f in found])
+    for when, images in found.items():
+        labels = answers(models, np.concatenate([*images, empty]).astype(np.float32))
+        ends = np.cumsum([len(f) for f in images])
         read[when] = {
-            name: ["".join(map(str, p[end - len(f) : end])) for f, end in zip(found, ends, strict=True)]
+            name: ["".join(map(str, p[end - len(f) : end])) for f, end in zip(images, ends, strict=True)]
             for name, p in labels.items()
         }
         out[when] = {
@@ -271,22 +361,23 @@ def score(
     return out, read["after"]
 
 
-def keep_failures(directory: Path, kind: str, pictures: Path, truth: list[str], read: list[str]) -> None:
+def keep_failures(directory: Path, kind: str, made: list[tuple[Path, str]], read: list[str]) -> None:
     """Copy the pictures of ``kind`` whose reading differs from the truth, for a look."""
     import shutil
 
     directory.mkdir(parents=True, exist_ok=True)
-    for i, (t, r) in enumerate(zip(truth, read, strict=True)):
+    for i, ((source, t), r) in enumerate(zip(made, read, strict=True)):
         if t != r:
-            source = next(pictures.glob(f"{kind}_{i}.*"))
-            shutil.copy(source, directory / f"{kind}_{i}_truth-{t}_read-{r or 'none'}{source.suffix}")
+            shutil.copy(
+                source, directory / f"{kind}_{i}_truth-{t or 'none'}_read-{r or 'none'}{source.suffix}"
+            )
 
 
 def figure(shown: list, path: Path) -> None:
     """Each row: the picture, what the models receive now, and what they received before."""
     plt = _pyplot()
     fig, axes = plt.subplots(len(shown), 3, figsize=(7.5, 1.9 * len(shown)), squeeze=False,
-                             gridspec_kw={"width_ratios": [2.2, 2, 1]})  # fmt: skip
+                             gridspec_kw={"width_ratios": [2.2, 2, 2]})  # fmt: skip
     for row, (kind, picture, after, before) in zip(axes, shown, strict=True):
         for ax in row:
             ax.axis("off")
@@ -296,8 +387,10 @@ def figure(shown: list, path: Path) -> None:
         strip = np.concatenate(list(after), axis=1) if len(after) else np.zeros((28, 28))
         row[1].imshow(strip, cmap="gray", vmin=0, vmax=1)
         row[1].set_title("received now" + ("" if len(after) else ": no digit found"), fontsize=8)
-        row[2].imshow(before if before is not None else np.zeros((28, 28)), cmap="gray", vmin=0, vmax=1)
-        row[2].set_title("received before" + ("" if before is not None else ": refused"), fontsize=8)
+        if before is not None:
+            strip = np.concatenate(list(before), axis=1) if len(before) else np.zeros((28, 28))
+            row[2].imshow(strip, cmap="gray", vmin=0, vmax=1)
+            row[2].set_title("received before" + ("" if len(before) else ": no digit found"), fontsize=8)
     fig.tight_layout()
     save_png(path, fig)
 

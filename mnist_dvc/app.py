@@ -22,7 +22,7 @@ from mnist_dvc.digits import (
     MAX_PIXELS,
     InputError,
     picture_digits,
-    picture_to_gray,
+    picture_to_rgb,
     read_digits,
 )
 from mnist_dvc.params import PARAMS_FILE
@@ -64,7 +64,7 @@ def digits_from_canvas(canvas) -> np.ndarray:
     digits = (
         None
         if array is None
-        else picture_digits(picture_to_gray(Image.fromarray(np.asarray(array, np.uint8))))
+        else picture_digits(picture_to_rgb(Image.fromarray(np.asarray(array, np.uint8))))
     )
     if digits is None or len(digits) == 0:
         raise InputError(DRAW_FIRST)

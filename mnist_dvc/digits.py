@@ -211,14 +211,14 @@ def _read_picture(path: Path, ink: str = "auto") -> np.ndarray:
     try:
         with Image.open(path) as picture:
             _check_size(picture.width * picture.height, path)
-            gray = picture_to_gray(picture)
+            rgb = picture_to_rgb(picture)
     except Image.DecompressionBombError as exc:  # PIL's own limit, where a caller lowered it
         pixels = re.search(r"\((\d+) pixels\)", str(exc))
         _check_size(int(pixels.group(1)) if pixels else MAX_PIXELS + 1, path)
         raise
     except (UnidentifiedImageError, SyntaxError, ValueError) as exc:
         raise InputError(f"{path}: not an image PIL can read ({type(exc).__name__})") from None
-    return picture_digits(gray, ink)
+    return picture_digits(rgb, ink)
 
 
 def _check_size(pixels: int, path: Path) -> None:
@@ -226,19 +226,26 @@ def _check_size(pixels: int, path: Path) -> None:
         raise InputError(f"{path}: too large ({pixels / 1e6:.0f} Mpixel, limit {MAX_PIXELS / 1e6:.0f})")
 
 
-def picture_to_gray(picture) -> np.ndarray:
-    """A PIL image -> float32 (H, W) on 0-255; transparent areas count as white paper."""
+def picture_to_rgb(picture) -> np.ndarray:
+    """A PIL image -> float32 (H, W, 3) on 0-255 (the ink's colour tells it from coloured paper);
+    transparent areas count as white paper, and 16- and 32-bit pictures are scaled, not clipped."""
     from PIL import Image, ImageOps
 
     picture = ImageOps.exif_transpose(picture)
+    if picture.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
+        values = np.asarray(picture, np.float32)
+        top = 65535.0 if picture.mode != "F" and values.max() > 255 else max(255.0, float(values.max()))
+        gray = np.clip(values * (255.0 / top), 0, 255)
+        return np.repeat(gray[..., None], 3, axis=2)
     if picture.mode in ("RGBA", "LA", "PA") or "transparency" in picture.info:
         rgba = picture.convert("RGBA")
         picture = Image.alpha_composite(Image.new("RGBA", rgba.size, "white"), rgba)
-    return np.asarray(picture.convert("L"), dtype=np.float32)
+    return np.asarray(picture.convert("RGB"), dtype=np.float32)
 
 
-def picture_digits(gray: np.ndarray, ink: str = "auto") -> np.ndarray:
-    """A grayscale picture (H, W) on 0-255 -> its digits (N, 28, 28) in [0, 1], left to right."""
+def picture_digits(picture: np.ndarray, ink: str = "auto") -> np.ndarray:
+    """A picture (H, W) gray or (H, W, 3) colour on 0-255 -> its digits (N, 28, 28) in [0, 1], left to
+    right."""
     from mnist_dvc.photo import find_digits
 
-    return find_digits(gray, ink).digits
+    return find_digits(picture, ink).digits

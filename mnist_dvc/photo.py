@@ -45,6 +45,7 @@ DOT_SHARE, DOT_SIZE = 0.15, 0.2  # a piece beyond a digit's strokes with less in
 SPECK = 0.04  # a component smaller than this share of the largest one is a speck (noise, dust)
 MAX_STROKE_SHARE = 0.4  # of a digit's long side: thicker "strokes" are shadows or blots
 MAX_ASPECT = 3.0  # width over height: wider groups are slivers of lines, not digits
+TIGHT_CROP = 0.06  # of the short side: a digit this close to the picture's edge was cropped tight
 EDGE_MARK = 0.15  # of the short side: smaller marks at the picture's edge are not writing
 MIN_DIGIT_HEIGHT = 0.025  # of the long side: smaller writing is no digit
 SAME_DIGIT_GAP = 0.08  # of a digit's height: pieces closer than this side by side are one digit
@@ -59,6 +60,8 @@ OVERSAMPLE, PEN_RADIUS = 4, 5
 KEEP_PEN = (0.12, 0.25)  # a pen this wide (of the digit's long side; MNIST's: 2.85 / 20) is kept as is
 SPUR = 0.75  # skeleton branches shorter than this many stroke widths, ending free, are spurs
 INKS = ("auto", "dark", "light")
+CHANNEL_GAIN = 1.5  # a colour channel replaces the brightness when its ink contrast is this much larger
+MIN_PAPER_LEVEL = 60.0  # ...and the paper is at least this bright in it (else its ratios are noise)
 
 
 @dataclass
@@ -69,26 +72,67 @@ class Found:
     ink: str  # "dark" (ink on paper) or "light" (chalk on a board), as decided or forced
 
 
-def find_digits(gray: np.ndarray, ink: str = "auto") -> Found:
-    """A grayscale picture (H, W) on 0-255 -> the handwritten digits in it, MNIST-style."""
-    work = working_copy(gray)
-    strength, ink = ink_strength(work, ink)
+def find_digits(picture: np.ndarray, ink: str = "auto") -> Found:
+    """A picture (H, W) gray or (H, W, 3) colour on 0-255 -> the handwritten digits in it, MNIST-style."""
+    from mnist_dvc.surface import MIN_PHOTO_SIDE, as_rgb, border_colour, find_surface, flatten, pad
+
+    if ink not in INKS:
+        raise ValueError(f"ink must be one of {INKS}, got {ink!r}")
+    rgb = as_rgb(working_copy(picture))
+    surface = find_surface(rgb)
+    if surface is not None:
+        rgb, inside = flatten(rgb, surface)
+        paper = surface.colour
+    else:  # the surface fills the frame
+        paper, inside = border_colour(rgb), np.ones(rgb.shape[:2], bool)
+        if min(rgb.shape[:2]) < MIN_PHOTO_SIDE:
+            # A scan or a crop: the paper goes on past it, so a digit cropped tight, whose strokes run
+            # into the edge, gets paper all round, as a photo's digit has.
+            rgb, inside = pad(rgb, inside, paper)
+    strength, ink = ink_strength(ink_gray(rgb, paper), ink)
     mask = ink_mask(strength)
     if mask is None:
         return Found(np.zeros((0, SIDE, SIDE), np.float32), ink)
-    mask, strength = remove_rules(mask, strength)
-    digits = [mnist_digit(crop, strength[box]) for crop, box in digit_boxes(mask)]
+    mask, strength, inside = remove_rules(mask, strength, inside)
+    frame = _frame(mask.shape, inside)
+    digits = [
+        mnist_digit(crop, strength[box], scan=_at_edge_box(box, frame))
+        for crop, box in digit_boxes(mask, inside)
+    ]
     return Found(np.stack(digits) if digits else np.zeros((0, SIDE, SIDE), np.float32), ink)
 
 
-def working_copy(gray: np.ndarray) -> np.ndarray:
+def working_copy(picture: np.ndarray) -> np.ndarray:
     from skimage.transform import rescale
 
-    long_side, short_side = max(gray.shape), min(gray.shape)
+    long_side, short_side = max(picture.shape[:2]), min(picture.shape[:2])
     factor = min(WORK_LONG_SIDE / long_side, max(1.0, WORK_SHORT_SIDE / short_side))
     if factor == 1.0:
-        return gray.astype(np.float32)
-    return rescale(gray.astype(np.float32), factor, order=1, anti_aliasing=factor < 1, preserve_range=True)
+        return picture.astype(np.float32)
+    channels = -1 if picture.ndim == 3 else None
+    return rescale(
+        picture.astype(np.float32), factor, order=1, anti_aliasing=factor < 1, preserve_range=True,
+        channel_axis=channels,
+    )  # fmt: skip
+
+
+def ink_gray(rgb: np.ndarray, paper: np.ndarray) -> np.ndarray:
+    """The one channel of the picture in which its ink stands out most from its paper's colour (H, W),
+    on 0-255: the brightness, unless red, green or blue shows the ink at CHANNEL_GAIN times the contrast
+    over the paper's noise (red ink on white paper, blue ink on a blue note)."""
+    gray = rgb @ np.array([0.299, 0.587, 0.114], np.float32)
+    channels = [gray, *(rgb[..., c] for c in range(3))]
+    levels = [float(np.median(gray)), *map(float, paper)]
+    step = max(1, int(np.sqrt(gray.size / 40_000)))  # a sample of some 40,000 pixels is enough
+    scores = []
+    for channel, level in zip(channels, levels, strict=True):
+        sample = channel[::step, ::step]
+        deviation = sample - float(np.median(sample))
+        noise = 1.4826 * float(np.median(np.abs(deviation))) + 1.0
+        reach = max(-float(np.percentile(deviation, 0.5)), float(np.percentile(deviation, 99.5)))
+        scores.append(reach / noise if level >= MIN_PAPER_LEVEL or channel is gray else 0.0)
+    best = int(np.argmax(scores))
+    return channels[best] if scores[best] > CHANNEL_GAIN * scores[0] else gray
 
 
 def ink_strength(gray: np.ndarray, ink: str = "auto") -> tuple[np.ndarray, str]:
@@ -101,8 +145,6 @@ def ink_strength(gray: np.ndarray, ink: str = "auto") -> tuple[np.ndarray, str]:
 
     size = max(15, round(min(gray.shape) * BACKGROUND_SHARE)) | 1
     footprint = footprint_rectangle((size, size), decomposition="sequence")
-    if ink not in INKS:
-        raise ValueError(f"ink must be one of {INKS}, got {ink!r}")
     if ink == "auto":
         ink = polarity(gray)
     # Light falls on paper and ink alike: the ink's share of the paper's brightness is what stays the same
@@ -184,9 +226,11 @@ def ink_mask(strength: np.ndarray, exclude: np.ndarray | None = None) -> np.ndar
     return apply_hysteresis_threshold(strength, max(floor, LOW * contrast), max(floor, HIGH * contrast))
 
 
-def remove_rules(mask: np.ndarray, strength: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The mask without ruling lines, and the strength, both straightened by the lines' angle when the
-    photo is tilted.
+def remove_rules(
+    mask: np.ndarray, strength: np.ndarray, inside: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The mask without ruling lines, the strength and the area ``inside`` that holds the picture (all of
+    it by default), all three straightened by the lines' angle when the photo is tilted.
 
     A ruling line runs across the picture (RULE_COVERAGE, RULE_REACH) and is thin (RULE_THICKNESS). Where
     a stroke crosses it, the stroke is kept. A lone long line with nothing else beside it is a stroke
@@ -202,7 +246,7 @@ def remove_rules(mask: np.ndarray, strength: np.ndarray) -> tuple[np.ndarray, np
     paper = float(np.median(strength))
     above = max(level, paper + RUN_NOISE * (floor - paper))
     along = _lines_along(strength, above)
-    inside = np.ones_like(mask)
+    inside = np.ones_like(mask) if inside is None else inside
     tilt = _rule_tilt(faint)
     if tilt:
         strength = rotate(strength, tilt, resize=True, order=1, preserve_range=True)
@@ -215,10 +259,11 @@ def remove_rules(mask: np.ndarray, strength: np.ndarray) -> tuple[np.ndarray, np
     # bands are cleared whole, so a lower threshold's wider line goes too.
     again = ink_mask(strength, exclude=rules)
     cleaned = (mask if again is None else again) & ~rules
-    if not _any_digit(cleaned):
+    if not digit_boxes(cleaned, inside):
         lines = _count_runs(rules.any(axis=1)) + _count_runs(rules.any(axis=0))
-        return (mask if lines <= 1 else cleaned), strength  # a lone stroke, or a page of nothing but lines
-    return cleaned, strength
+        # a lone stroke, or a page of nothing but lines
+        return (mask if lines <= 1 else cleaned), strength, inside
+    return cleaned, strength, inside
 
 
 def _rules(mask: np.ndarray, along: list[np.ndarray], inside: np.ndarray, strength: np.ndarray) -> np.ndarray:
@@ -303,11 +348,7 @@ def _count_runs(flags: np.ndarray) -> int:
     return len(_runs(flags))
 
 
-def _any_digit(mask: np.ndarray) -> bool:
-    return bool(digit_boxes(mask))
-
-
-def digit_boxes(mask: np.ndarray) -> list[tuple[np.ndarray, tuple]]:
+def digit_boxes(mask: np.ndarray, inside: np.ndarray | None = None) -> list[tuple[np.ndarray, tuple]]:
     """The digits of the mask, left to right, each as the crop of its own components (bool) and where
     that crop lies (a pair of slices).
 
@@ -322,18 +363,21 @@ def digit_boxes(mask: np.ndarray) -> list[tuple[np.ndarray, tuple]]:
     regions = regionprops(labels)
     if not regions:
         return []
-    largest = max(r.area for r in regions)
+    frame = _frame(mask.shape, inside)
+    largest = max(regions, key=lambda r: r.area)
     # Small marks cut by the picture's edge are the edge's doing (vignetting, the page's border, a table):
     # dropped before grouping, so that they cannot join a digit above them, and again as groups below.
+    # Unless the writing itself runs into the edge (a digit cropped tight): then they are its strokes.
+    cropped_tight = _at_edge([largest], frame)
     pieces = [
         r for r in regions
-        if r.area >= max(4, SPECK * largest) and not _small_at_edge([r], mask.shape)
+        if r.area >= max(4, SPECK * largest.area) and (cropped_tight or not _small_at_edge([r], frame))
     ]  # fmt: skip
     groups = [_without_stray_dots(g) for g in _group(pieces)]
     # Writing is made of strokes: a group whose ink is as thick as it is large is a shadow or a blot.
     skeleton_length = np.bincount(labels[skeletonize(mask)], minlength=labels.max() + 1)
     groups = [g for g in groups if _stroke_width(g, skeleton_length) <= MAX_STROKE_SHARE * _long_side(g)]
-    groups = [g for g in groups if not _small_at_edge(g, mask.shape)]
+    groups = [g for g in groups if cropped_tight or not _small_at_edge(g, frame)]
     if not groups:
         return []
     boxes = [_box(group) for group in groups]
@@ -344,7 +388,9 @@ def digit_boxes(mask: np.ndarray) -> list[tuple[np.ndarray, tuple]]:
     main = max(shaped, key=lambda i: sum(r.area for r in groups[i]))
     top, bottom = boxes[main][0], boxes[main][2]
     height = bottom - top
-    if height < max(6, MIN_DIGIT_HEIGHT * max(mask.shape)):  # the largest writing too small: no digit
+    if height < max(
+        6, MIN_DIGIT_HEIGHT * max(frame[2] - frame[0], frame[3] - frame[1])
+    ):  # the largest writing too small: no digit
         return []
 
     def on_the_row(box: tuple) -> bool:
@@ -433,11 +479,37 @@ def _stroke_width(group: list, skeleton_length: np.ndarray) -> float:
     return sum(r.area for r in group) / max(1, sum(int(skeleton_length[r.label]) for r in group))
 
 
-def _small_at_edge(group: list, shape: tuple[int, int]) -> bool:
-    """Touching the picture's edge, and smaller than EDGE_MARK of its short side."""
+def _frame(shape: tuple[int, int], inside: np.ndarray | None) -> tuple[int, int, int, int]:
+    """(top, left, bottom, right) of the picture's own area within the mask (all of it by default)."""
+    if inside is None:
+        return 0, 0, shape[0], shape[1]
+    rows, cols = np.flatnonzero(inside.any(axis=1)), np.flatnonzero(inside.any(axis=0))
+    return int(rows[0]), int(cols[0]), int(rows[-1]) + 1, int(cols[-1]) + 1
+
+
+def _at_edge(group: list, frame: tuple[int, int, int, int], reach: int = 2) -> bool:
+    """Within ``reach`` pixels of the picture's edge (``frame``: top, left, bottom, right)."""
     top, left, bottom, right = _box(group)
-    at_edge = top == 0 or left == 0 or bottom == shape[0] or right == shape[1]
-    return at_edge and _long_side(group) < EDGE_MARK * min(shape)
+    return (
+        top <= frame[0] + reach or left <= frame[1] + reach
+        or bottom >= frame[2] - reach or right >= frame[3] - reach
+    )  # fmt: skip
+
+
+def _at_edge_box(where: tuple, frame: tuple[int, int, int, int]) -> bool:
+    """Whether a crop (a pair of slices) reaches within TIGHT_CROP of the picture's edge."""
+    rows, cols = where
+    reach = TIGHT_CROP * min(frame[2] - frame[0], frame[3] - frame[1])
+    return (
+        rows.start <= frame[0] + reach or cols.start <= frame[1] + reach
+        or rows.stop >= frame[2] - reach or cols.stop >= frame[3] - reach
+    )  # fmt: skip
+
+
+def _small_at_edge(group: list, frame: tuple[int, int, int, int]) -> bool:
+    """Touching the picture's edge, and smaller than EDGE_MARK of its short side."""
+    short = min(frame[2] - frame[0], frame[3] - frame[1])
+    return _at_edge(group, frame) and _long_side(group) < EDGE_MARK * short
 
 
 def _height(group: list) -> int:
@@ -461,16 +533,18 @@ def _box(group: list) -> tuple[int, int, int, int]:
     return int(boxes[:, 0].min()), int(boxes[:, 1].min()), int(boxes[:, 2].max()), int(boxes[:, 3].max())
 
 
-def mnist_digit(crop: np.ndarray, strength: np.ndarray) -> np.ndarray:
+def mnist_digit(crop: np.ndarray, strength: np.ndarray, scan: bool = False) -> np.ndarray:
     """One digit (its bool crop, and the ink strength there) -> 28x28 in [0, 1].
 
     A pen close to MNIST's own (KEEP_PEN, as a share of the digit's size: a scan of a digit, a drawing
     with a felt pen) is kept as written, only scaled: redrawing would change a digit the models already
-    read as it is. A hairline ballpoint, chalk or a fat marker is redrawn with MNIST's pen."""
+    read as it is. So is any pen of a ``scan``, a digit cropped tight: its shades hold loops that a
+    blurred small scan has closed in the mask. A hairline ballpoint, chalk or a fat marker is redrawn with
+    MNIST's pen."""
     from skimage.morphology import skeletonize
 
     pen = crop.sum() / max(1, skeletonize(crop).sum()) / max(crop.shape)
-    if KEEP_PEN[0] <= pen <= KEEP_PEN[1]:
+    if KEEP_PEN[0] <= pen <= KEEP_PEN[1] or (scan and pen > KEEP_PEN[1]):
         return scale_ink(crop, strength)
     return redraw(crop)
 

@@ -16,7 +16,7 @@ from PIL import Image, ImageDraw
 from mnist_dvc.app import Answerer, digits_from_canvas, start
 from mnist_dvc.command import main as command
 from mnist_dvc.dataset import Normalization, PreparedData
-from mnist_dvc.digits import picture_digits, picture_to_gray
+from mnist_dvc.digits import picture_digits, picture_to_rgb
 from mnist_dvc.numpy_mlp.io import save_model
 from mnist_dvc.numpy_mlp.train import train
 from mnist_dvc.registry import trainer_params
@@ -46,7 +46,7 @@ def draw(shape: str, rng=None, size=CANVAS, mode="RGBA") -> Image.Image:
 
 def digits_of(shape: str, n: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
-    return np.stack([picture_digits(picture_to_gray(draw(shape, rng)))[0] for _ in range(n)])
+    return np.stack([picture_digits(picture_to_rgb(draw(shape, rng)))[0] for _ in range(n)])
 
 
 @pytest.fixture(scope="module")

@@ -46,7 +46,7 @@ def test_a_ruling_line_across_the_page_is_removed_and_the_stroke_crossing_it_kep
     strength, ink = photo.ink_strength(photo.working_copy(gray(picture)))
     mask = photo.ink_mask(strength)
     assert ink == "dark" and mask[240, 20:200].mean() > 0.9  # the ruling is ink-dark: it passes the threshold
-    cleaned, _ = photo.remove_rules(mask, strength)
+    cleaned, _, _ = photo.remove_rules(mask, strength)
     assert cleaned[230:250, :250].sum() == 0 and cleaned[230:250, 400:].sum() == 0  # the line is gone...
     rows = np.flatnonzero(cleaned.any(axis=1))
     assert rows.min() <= 155 and rows.max() >= 325  # ...the loop is whole, rulings crossing it or not

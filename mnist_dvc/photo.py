@@ -44,6 +44,10 @@ RUN_NOISE = 0.5  # ...where the noise above the paper is at most this share of a
 DOT_SHARE, DOT_SIZE = 0.15, 0.2  # a piece beyond a digit's strokes with less ink, and smaller: a dot
 SPECK = 0.04  # a component smaller than this share of the largest one is a speck (noise, dust)
 MAX_STROKE_SHARE = 0.4  # of a digit's long side: thicker "strokes" are shadows or blots
+NUMBER_STROKES = 5.0  # ...unless this many stroke widths tall: touching digits of a number
+SPLIT_ASPECT = 1.4  # a crop wider than this many heights holds touching digits...
+MIN_PART = 0.3  # ...each at least this share of the height wide
+SIDE_OVERLAP = 0.5  # of the narrower: pieces side by side that overlap less in x are two digits
 MAX_ASPECT = 3.0  # width over height: wider groups are slivers of lines, not digits
 TIGHT_CROP = 0.06  # of the short side: a digit this close to the picture's edge was cropped tight
 EDGE_MARK = 0.15  # of the short side: smaller marks at the picture's edge are not writing
@@ -382,7 +386,12 @@ def digit_boxes(mask: np.ndarray, inside: np.ndarray | None = None) -> list[tupl
         return []
     boxes = [_box(group) for group in groups]
     # A sliver far wider than tall is what is left of a line (or a lone bar): never a digit of its own.
-    shaped = [i for i in range(len(groups)) if _width(groups[i]) <= MAX_ASPECT * (boxes[i][2] - boxes[i][0])]
+    # Touching digits of a number are wide too, but tall against their stroke width.
+    shaped = [
+        i for i in range(len(groups))
+        if _width(groups[i]) <= MAX_ASPECT * (boxes[i][2] - boxes[i][0])
+        or boxes[i][2] - boxes[i][0] >= NUMBER_STROKES * _stroke_width(groups[i], skeleton_length)
+    ]  # fmt: skip
     if not shaped:
         return []
     main = max(shaped, key=lambda i: sum(r.area for r in groups[i]))
@@ -409,8 +418,35 @@ def digit_boxes(mask: np.ndarray, inside: np.ndarray | None = None) -> list[tupl
     for i in row[start : stop + 1]:
         t, left, b, right = boxes[i]
         where = np.s_[t:b, left:right]
-        crops.append((np.isin(labels[where], [region.label for region in groups[i]]), where))
+        crop = np.isin(labels[where], [region.label for region in groups[i]])
+        crops.extend(_split(crop, where))
     return crops
+
+
+def _split(crop: np.ndarray, where: tuple, height: int | None = None) -> list[tuple[np.ndarray, tuple]]:
+    """A crop wider than SPLIT_ASPECT heights (touching or overlapping digits of a number) cut in two at
+    its deepest valley of ink, each part at least MIN_PART of its height wide, and each part again until
+    none is that wide; a crop of one digit as it is. Each part is trimmed to its ink; ``height`` is the
+    number's, which its parts keep."""
+    rows, cols = where
+    ys, xs = np.nonzero(crop)
+    if ys.size == 0:
+        return []
+    t, b, left, right = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    crop = crop[t:b, left:right]
+    where = np.s_[rows.start + t : rows.start + b, cols.start + left : cols.start + right]
+    height = height or crop.shape[0]
+    width = crop.shape[1]
+    margin = int(MIN_PART * height)
+    if width <= SPLIT_ASPECT * height or width <= 2 * margin:
+        return [(crop, where)]
+    profile = crop.sum(axis=0)
+    cut = margin + int(np.argmin(profile[margin : width - margin]))
+    rows, cols = where
+    return [
+        *_split(crop[:, :cut], np.s_[rows, cols.start : cols.start + cut], height),
+        *_split(crop[:, cut:], np.s_[rows, cols.start + cut : cols.stop], height),
+    ]
 
 
 def _group(regions: list) -> list[list]:
@@ -432,12 +468,21 @@ def _group(regions: list) -> list[list]:
 def _same_digit(a: tuple, b: tuple) -> bool:
     """Boxes (top, left, bottom, right) that overlap in x, or nearly (SAME_DIGIT_GAP of the taller one's
     height: a stroke lifted and set down again), less than half a height apart vertically; a flat piece
-    (a 5's or a 7's bar, written apart) up to BAR_GAP of a height."""
+    (a 5's or a 7's bar, written apart) up to BAR_GAP of a height, above the digit's middle. Pieces side
+    by side (overlapping vertically) must overlap in x by SIDE_OVERLAP of the narrower one."""
     height = max(a[2] - a[0], b[2] - b[0])
     overlap_x = min(a[3], b[3]) - max(a[1], b[1])
-    flat = any(box[3] - box[1] >= 2 * (box[2] - box[0]) for box in (a, b))
+    flats = [box for box in (a, b) if box[3] - box[1] >= 2 * (box[2] - box[0])]
+    if flats and len(flats) == 1:
+        other = b if flats[0] is a else a
+        if (flats[0][0] + flats[0][2]) / 2 > (other[0] + other[2]) / 2:
+            return False  # a flat piece below a digit is an underline, not its bar
     gap = max(a[0], b[0]) - min(a[2], b[2])
-    return overlap_x > -SAME_DIGIT_GAP * height and gap <= (BAR_GAP if flat else 0.5) * height
+    side_by_side = -gap >= 0.5 * min(a[2] - a[0], b[2] - b[0])
+    if side_by_side and not flats:
+        # Neighbours in a slanted number overlap a little in x; a digit's own strokes overlap a lot.
+        return overlap_x >= SIDE_OVERLAP * min(a[3] - a[1], b[3] - b[1])
+    return overlap_x > -SAME_DIGIT_GAP * height and gap <= (BAR_GAP if flats else 0.5) * height
 
 
 def _union(n: int, pairs: list[tuple[int, int]]) -> list[int]:

@@ -48,6 +48,8 @@ NUMBER_STROKES = 5.0  # ...unless this many stroke widths tall: touching digits 
 SPLIT_ASPECT = 1.4  # a crop wider than this many heights holds touching digits...
 MIN_PART = 0.3  # ...each at least this share of the height wide
 SIDE_OVERLAP = 0.5  # of the narrower: pieces side by side that overlap less in x are two digits
+OUTLINE_FILL, OUTLINE_HOLE = 0.88, 0.6  # filled, a rectangle's outline fills its box; it is mostly hole
+BOX_FILL = 0.8  # ...or this much of it, when it is drawn around other writing
 MAX_ASPECT = 3.0  # width over height: wider groups are slivers of lines, not digits
 TIGHT_CROP = 0.06  # of the short side: a digit this close to the picture's edge was cropped tight
 EDGE_MARK = 0.15  # of the short side: smaller marks at the picture's edge are not writing
@@ -377,6 +379,7 @@ def digit_boxes(mask: np.ndarray, inside: np.ndarray | None = None) -> list[tupl
         r for r in regions
         if r.area >= max(4, SPECK * largest.area) and (cropped_tight or not _small_at_edge([r], frame))
     ]  # fmt: skip
+    pieces = [r for r in pieces if not _is_outline(r, pieces)]
     groups = [_without_stray_dots(g) for g in _group(pieces)]
     # Writing is made of strokes: a group whose ink is as thick as it is large is a shadow or a blot.
     skeleton_length = np.bincount(labels[skeletonize(mask)], minlength=labels.max() + 1)
@@ -522,6 +525,21 @@ def _without_stray_dots(group: list) -> list:
 def _stroke_width(group: list, skeleton_length: np.ndarray) -> float:
     """Mean stroke width of a group of components: ink area per pixel of centre line."""
     return sum(r.area for r in group) / max(1, sum(int(skeleton_length[r.label]) for r in group))
+
+
+def _is_outline(region, pieces: list) -> bool:
+    """A rectangle's outline (a box drawn around a digit, a form's field, a page's or a note's edge): a
+    thin closed line that, filled, is nearly its whole bounding box (OUTLINE_FILL; a written 0 is round
+    and leaves the box's corners out: an ellipse fills 79% of it), or, around another piece of writing,
+    BOX_FILL of it (a box drawn by hand, seen at an angle)."""
+    filled = region.area_filled
+    if region.area > (1 - OUTLINE_HOLE) * filled:
+        return False
+    top, left, bottom, right = region.bbox
+    around = any(
+        top < p.centroid[0] < bottom and left < p.centroid[1] < right for p in pieces if p is not region
+    )
+    return filled >= (BOX_FILL if around else OUTLINE_FILL) * region.area_bbox
 
 
 def _frame(shape: tuple[int, int], inside: np.ndarray | None) -> tuple[int, int, int, int]:

@@ -1,0 +1,153 @@
+"""The written-on surface found in a photo (mnist_dvc.surface) and what is not writing, on constructed
+pictures: a sheet or a note on a desk, in perspective, a tight crop, boxes, underlines, touching digits."""
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+from skimage.transform import ProjectiveTransform, warp
+
+from mnist_dvc import photo, surface
+from mnist_dvc.digits import read_digits
+from tests.test_photo import _is_loop
+
+SHEET = (300, 220)  # height, width of the sheet before it is laid on the desk
+TILTED = np.array([[215.0, 95.0], [430.0, 70.0], [470.0, 380.0], [190.0, 395.0]])  # x, y, clockwise
+
+
+def sheet(colour=(240, 238, 232), ink=(30, 30, 40), write=True) -> Image.Image:
+    """A sheet with a "0" written in the middle (or nothing)."""
+    page = Image.new("RGB", SHEET[::-1], colour)
+    if write:
+        ImageDraw.Draw(page).ellipse((70, 90, 150, 210), outline=ink, width=6)
+    return page
+
+
+def on_desk(page: Image.Image, corners=TILTED, desk=(95, 65, 40), seed=0) -> np.ndarray:
+    """The page laid on a wooden desk (grain, a soft shadow, sensor noise), its corners at ``corners``:
+    a 640x480 phone photo, RGB on 0-255."""
+    rng = np.random.default_rng(seed)
+    h, w = 480, 640
+    ys, xs = np.mgrid[0:h, 0:w]
+    grain = 14 * np.sin(xs / 4.0 + 3 * np.sin(ys / 40.0)) + rng.normal(0, 4, (h, w))
+    photo_ = np.clip(np.asarray(desk, np.float32) + grain[..., None], 0, 255)
+    ph, pw = SHEET
+    source = np.array([[0, 0], [pw - 1, 0], [pw - 1, ph - 1], [0, ph - 1]], float)
+    to_sheet = ProjectiveTransform.from_estimate(corners, source)  # photo (x, y) -> sheet (x, y)
+    laid = warp(
+        np.asarray(page, np.float32), to_sheet, output_shape=(h, w), order=1, cval=-1, preserve_range=True
+    )
+    inside = laid[..., 0] >= 0
+    shadow = np.roll(inside, (6, 5), axis=(0, 1)) & ~inside
+    photo_[shadow] *= 0.6
+    photo_[inside] = laid[inside]
+    return np.clip(photo_ + rng.normal(0, 3, photo_.shape), 0, 255).astype(np.float32)
+
+
+def test_a_sheet_on_a_dark_desk_gives_its_digit():
+    found = photo.find_digits(on_desk(sheet())).digits
+    assert len(found) == 1 and _is_loop(found[0])
+
+
+def test_the_same_sheet_empty_gives_no_digit():
+    assert len(photo.find_digits(on_desk(sheet(write=False))).digits) == 0
+
+
+def test_a_desk_alone_gives_no_digit():
+    desk = on_desk(sheet(write=False), corners=TILTED + 2000)  # the sheet laid far outside the frame
+    assert len(photo.find_digits(desk).digits) == 0
+
+
+def test_a_yellow_note_with_blue_ink_gives_its_digit():
+    note = sheet(colour=(250, 226, 95), ink=(35, 55, 165))
+    found = photo.find_digits(on_desk(note, desk=(120, 122, 128))).digits
+    assert len(found) == 1 and _is_loop(found[0])
+
+
+def test_a_page_in_perspective_is_found_at_its_corners_and_warped_flat():
+    picture = on_desk(sheet())
+    found = surface.find_surface(picture)
+    assert found is not None and found.corners is not None
+    assert np.abs(found.corners - TILTED).max() <= 3.0  # pixels, clockwise from the top left
+    flat, inside = surface.flatten(picture, found)
+    # Flat: the written "0" (a circle's box on the sheet, 80x120) keeps its proportions.
+    rows, cols = np.nonzero((flat.mean(axis=2) < 120) & inside)
+    assert 1.3 < np.ptp(rows) / np.ptp(cols) < 1.7
+
+
+def test_a_page_that_fills_the_frame_is_left_as_it_is():
+    page = np.asarray(sheet().resize((640, 480)), np.float32)
+    assert surface.find_surface(page) is None
+
+
+def test_a_digit_cropped_tight_is_read_whole(tmp_path):
+    # A "0" whose strokes run into all four edges of a small scan, and a "1" from top to bottom.
+    zero = Image.new("L", (96, 96), 255)
+    ImageDraw.Draw(zero).ellipse((4, -4, 92, 100), outline=0, width=16)
+    one = Image.new("L", (96, 96), 255)
+    ImageDraw.Draw(one).line([(48, -2), (44, 98)], fill=0, width=14)
+    zero.save(tmp_path / "zero.png")
+    one.save(tmp_path / "one.png")
+    (found,) = read_digits(tmp_path / "zero.png").images
+    assert _is_loop(found)
+    (found,) = read_digits(tmp_path / "one.png").images
+    rows, cols = np.nonzero(found > 0.5)
+    assert np.ptp(rows) >= 18 and np.ptp(cols) <= 8  # the whole stroke, upright
+
+
+def page_with(draw) -> np.ndarray:
+    page = Image.new("L", (640, 480), 235)
+    draw(ImageDraw.Draw(page))
+    return np.asarray(page, np.float32) + np.random.default_rng(0).normal(0, 3, (480, 640))
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["rectangle", "rectangle_wobbly", "long_line"],
+)
+def test_shapes_that_are_not_writing_give_no_digit(name):
+    def draw(pen):
+        if name == "rectangle":
+            pen.rectangle((200, 120, 420, 330), outline=40, width=5)
+        elif name == "rectangle_wobbly":
+            pen.line([(200, 120), (423, 124), (419, 333), (198, 328), (200, 120)], fill=40, width=5)
+        else:
+            pen.line([(40, 250), (600, 240)], fill=40, width=4)
+
+    assert len(photo.find_digits(page_with(draw)).digits) == 0
+
+
+def test_a_box_around_a_digit_and_an_underline_are_not_part_of_it():
+    boxed = photo.find_digits(page_with(lambda pen: (
+        pen.rectangle((240, 110, 400, 360), outline=40, width=5),
+        pen.ellipse((285, 150, 355, 320), outline=40, width=6),
+    ))).digits  # fmt: skip
+    assert len(boxed) == 1 and _is_loop(boxed[0])
+    assert boxed[0][:3].max() < 0.1 and boxed[0][:, :3].max() < 0.1  # no corner of the box in it
+    underlined = photo.find_digits(page_with(lambda pen: (
+        pen.ellipse((285, 130, 355, 300), outline=40, width=6),
+        pen.line([(250, 330), (400, 326)], fill=40, width=6),
+    ))).digits  # fmt: skip
+    assert len(underlined) == 1 and _is_loop(underlined[0])
+    rows, _ = np.nonzero(underlined[0] > 0.3)
+    assert np.ptp(rows) >= 17  # the loop fills the height: the underline did not shrink it
+
+
+def test_digits_of_a_slanted_number_whose_boxes_overlap_in_x_are_read_apart():
+    slanted = photo.find_digits(page_with(lambda pen: (
+        pen.line([(120, 330), (190, 150), (250, 150), (175, 330), (120, 330)], fill=40, width=6),  # a "0"
+        pen.line([(235, 330), (295, 150)], fill=40, width=6),  # a "1" whose box overlaps the "0"'s
+        pen.line([(275, 330), (345, 150), (405, 150), (330, 330), (275, 330)], fill=40, width=6),
+    ))).digits  # fmt: skip
+    assert len(slanted) == 3 and [_is_loop(d) for d in slanted] == [True, False, True]
+
+
+@pytest.mark.parametrize("suffix", [".png", ".tif"])
+def test_a_16_bit_picture_is_read_at_its_depth(tmp_path, suffix):
+    page = Image.new("L", (200, 200), 255)
+    ImageDraw.Draw(page).line([(60, 50), (140, 50), (90, 160)], fill=0, width=12)  # a "7"
+    deep = Image.fromarray((np.asarray(page, np.uint16) * 257).astype(np.uint16))
+    assert deep.mode.startswith("I;16")
+    deep.save(tmp_path / f"seven{suffix}")
+    (found,) = read_digits(tmp_path / f"seven{suffix}").images
+    (reference,) = photo.find_digits(np.asarray(page, np.float32)).digits
+    assert np.abs(found - reference).max() < 0.05

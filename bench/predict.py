@@ -6,7 +6,8 @@ targets are ratios to it):
 * the 10,000 official test images as one notebook-format tensor file (pixels (x/255 - 0.5)/0.5), per model
   (reading a .pth imports torch: that is its format);
 * the same images as an .npy array of pixels, per model;
-* one PNG picture of a digit (28x28), and one phone-sized photo (640x480, a digit on ruled paper).
+* one PNG picture of a digit (28x28), one phone-sized photo (640x480, a digit on ruled paper) and a
+  phone's 12-Mpixel JPEG (4000x3000, a sheet on a desk).
 The torch models run through their ONNX twins; the same models through torch must give the same digit
 for every test image, and probabilities within 1e-5.
 It also checks the command against `evaluate` (accuracy on that tensor vs metrics/evaluation.json) and
@@ -30,7 +31,7 @@ import torch
 from PIL import Image
 
 from bench.common import matmul_gflops, save
-from bench.photos import compose
+from bench.photos import compose, make_picture
 from mnist_dvc.digits import read_digits
 from mnist_dvc.idx import TEST_IMAGES, TEST_LABELS, read_images, read_labels
 from mnist_dvc.paths import RAW_DIR
@@ -121,7 +122,12 @@ def main() -> None:
         Image.fromarray(images[0]).save(png)
         photo = tmp / "photo.png"
         compose([images[0]], "ruled_ballpoint", np.random.default_rng(0)).resize((640, 480)).save(photo)
-        for name, picture in (("one_png_cnn", png), ("one_photo_cnn", photo)):
+        # A phone's 12-Mpixel JPEG: a sheet on a desk (bench.scenes), enlarged to 4000x3000.
+        phone = tmp / "phone.jpg"
+        scene, _, _ = make_picture("sheet_on_desk", 0, 0, (images, labels))
+        scene.resize((4000, 3000), Image.Resampling.BICUBIC).save(phone, quality=90)
+        pictures = (("one_png_cnn", png), ("one_photo_cnn", photo), ("one_12mpixel_photo_cnn", phone))
+        for name, picture in pictures:
             run = measure([*COMMAND, str(picture), "--out", str(tmp / "p.txt")])
             results[name] = {**run, "of_import_torch": round(run["wall_s"] / torch_s, 2)}
 

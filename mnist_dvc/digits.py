@@ -211,7 +211,7 @@ def _read_picture(path: Path, ink: str = "auto") -> np.ndarray:
     try:
         with Image.open(path) as picture:
             _check_size(picture.width * picture.height, path)
-            rgb = picture_to_rgb(picture)
+            rgb = picture_to_rgb(_reduced(picture))
     except Image.DecompressionBombError as exc:  # PIL's own limit, where a caller lowered it
         pixels = re.search(r"\((\d+) pixels\)", str(exc))
         _check_size(int(pixels.group(1)) if pixels else MAX_PIXELS + 1, path)
@@ -224,6 +224,19 @@ def _read_picture(path: Path, ink: str = "auto") -> np.ndarray:
 def _check_size(pixels: int, path: Path) -> None:
     if pixels > MAX_PIXELS:
         raise InputError(f"{path}: too large ({pixels / 1e6:.0f} Mpixel, limit {MAX_PIXELS / 1e6:.0f})")
+
+
+def _reduced(picture):
+    """A phone's 12-Mpixel photo, decoded at a fraction of its size where the format can (JPEG scales
+    while decoding) and shrunk by whole pixels to no less than the photo path's working size: the
+    same picture for the path, at a fraction of the cost."""
+    from mnist_dvc.photo import WORK_LONG_SIDE
+
+    if max(picture.size) < 2 * WORK_LONG_SIDE:
+        return picture
+    picture.draft("RGB", tuple(max(1, side * WORK_LONG_SIDE // max(picture.size)) for side in picture.size))
+    factor = max(picture.size) // WORK_LONG_SIDE
+    return picture.reduce(factor) if factor > 1 else picture
 
 
 def picture_to_rgb(picture) -> np.ndarray:

@@ -147,18 +147,18 @@ def ink_strength(gray: np.ndarray, ink: str = "auto") -> tuple[np.ndarray, str]:
     A closing with a footprint wider than any stroke fills the strokes in and leaves the paper, shadows
     and gradients included; the difference is the ink alone.
     """
-    from skimage.morphology import closing, footprint_rectangle, opening
+    from scipy.ndimage import grey_closing, grey_opening
 
     size = max(15, round(min(gray.shape) * BACKGROUND_SHARE)) | 1
-    footprint = footprint_rectangle((size, size), decomposition="sequence")
+    footprint = (size, size)  # a square: scipy filters it row by row and column by column, at any size
     if ink == "auto":
         ink = polarity(gray)
     # Light falls on paper and ink alike: the ink's share of the paper's brightness is what stays the same
     # from the lit side of the page to the shaded side.
     if ink == "dark":
-        residue = (1 - gray / np.maximum(closing(gray, footprint), 1)) * 255
+        residue = (1 - gray / np.maximum(grey_closing(gray, size=footprint), 1)) * 255
     else:
-        residue = gray - opening(gray, footprint)
+        residue = gray - grey_opening(gray, size=footprint)
     # A closing follows the noise's peaks, not its middle, so bare paper sits above zero, by more the
     # noisier the photo: measured from the paper's own level, contrasts compare across photos.
     strength = _smooth(residue)

@@ -268,8 +268,7 @@ def flatten(rgb: np.ndarray, surface: Surface) -> tuple[np.ndarray, np.ndarray]:
     """The surface alone, as a picture of its own (warped flat when its corners are known), and the area
     (bool) that holds it. Everything else, and MARGIN all round, is the surface's own paper, continued
     smoothly from its edge inwards (a page lit unevenly stays so), with the picture's grain."""
-    from scipy.ndimage import binary_erosion
-    from skimage.morphology import disk
+    from scipy.ndimage import distance_transform_edt
     from skimage.transform import ProjectiveTransform, warp
 
     if surface.corners is not None:
@@ -287,7 +286,7 @@ def flatten(rgb: np.ndarray, surface: Surface) -> tuple[np.ndarray, np.ndarray]:
         box = np.s_[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
         flat, inside = rgb[box].copy(), surface.mask[box]
     inset = max(1, round(EDGE_INSET * min(flat.shape[:2])))
-    inside = binary_erosion(inside, disk(inset), border_value=0)
+    inside = distance_transform_edt(np.pad(inside, 1))[1:-1, 1:-1] > inset
     flat, inside = pad(flat, inside, surface.colour)
     return _continued(flat, inside), inside
 
@@ -296,17 +295,19 @@ def _continued(rgb: np.ndarray, inside: np.ndarray) -> np.ndarray:
     """``rgb`` with what lies outside ``inside`` replaced by the paper's brightness nearest to it, taken
     from a copy too coarse to hold strokes and blurred, plus the picture's grain."""
     from scipy.ndimage import distance_transform_edt, gaussian_filter
+    from skimage.measure import block_reduce
     from skimage.transform import resize
 
     factor = max(1, min(rgb.shape[:2]) // 48)
-    shape = (max(2, rgb.shape[0] // factor), max(2, rgb.shape[1] // factor))
-    coarse = resize(rgb, shape, order=1, anti_aliasing=True, preserve_range=True)
-    known = resize(inside.astype(np.float32), shape, order=1, anti_aliasing=True) > 0.99
+    coarse = block_reduce(rgb, (factor, factor, 1), np.mean)
+    known = block_reduce(inside, (factor, factor), np.min)
     if not known.any():
         return rgb
     _, (rows, cols) = distance_transform_edt(~known, return_indices=True)
     coarse = gaussian_filter(coarse[rows, cols], sigma=(1, 1, 0))
-    field = resize(coarse, rgb.shape[:2], order=1, preserve_range=True).astype(np.float32)
+    field = resize(coarse, (coarse.shape[0] * factor, coarse.shape[1] * factor), order=1, preserve_range=True)
+    field = np.pad(field, [(0, max(0, n - m)) for n, m in zip(rgb.shape, field.shape, strict=True)], "edge")
+    field = field[: rgb.shape[0], : rgb.shape[1]].astype(np.float32)
     grain = np.random.default_rng(0).standard_normal(rgb.shape[:2]).astype(np.float32) * _noise(rgb, inside)
     out = rgb.copy()
     out[~inside] = field[~inside] + grain[~inside, None]

@@ -45,16 +45,19 @@ DOT_SHARE, DOT_SIZE = 0.15, 0.2  # a piece beyond a digit's strokes with less in
 SPECK = 0.04  # a component smaller than this share of the largest one is a speck (noise, dust)
 MAX_STROKE_SHARE = 0.4  # of a digit's long side: thicker "strokes" are shadows or blots
 NUMBER_STROKES = 5.0  # ...unless this many stroke widths tall: touching digits of a number
-SPLIT_ASPECT = 1.4  # a crop wider than this many heights holds touching digits...
+SPLIT_ASPECT = 1.8  # a crop wider than this many heights holds touching digits...
 MIN_PART = 0.3  # ...each at least this share of the height wide
-SIDE_OVERLAP = 0.5  # of the narrower: pieces side by side that overlap less in x are two digits
+SIDE_OVERLAP = 0.5  # of the narrower: pieces side by side that overlap less in x are two digits...
+SIDE_HEIGHT = 0.6  # ...when the shorter is at least this share of the taller's height
 OUTLINE_FILL, OUTLINE_HOLE = 0.88, 0.6  # filled, a rectangle's outline fills its box; it is mostly hole
 BOX_FILL = 0.8  # ...or this much of it, when it is drawn around other writing
 MAX_ASPECT = 3.0  # width over height: wider groups are slivers of lines, not digits
 TIGHT_CROP = 0.06  # of the short side: a digit this close to the picture's edge was cropped tight
+TIGHT_SHARE = 0.5  # of the short side: writing this large that runs into the edge was cropped tight
 EDGE_MARK = 0.15  # of the short side: smaller marks at the picture's edge are not writing
 MIN_DIGIT_HEIGHT = 0.025  # of the long side: smaller writing is no digit
 SAME_DIGIT_GAP = 0.08  # of a digit's height: pieces closer than this side by side are one digit
+UNDERLINE = 4.0  # width over height: a flat piece this flat, below a digit, underlines it
 BAR_GAP = 0.75  # of a digit's height: how far above or below it a flat piece (a bar written apart) may be
 SAME_ROW = 0.5  # another digit overlaps the main one vertically by this share of the smaller height
 MIN_HEIGHT_SHARE = 0.4  # ...and is at least this share of the main digit's height
@@ -373,8 +376,10 @@ def digit_boxes(mask: np.ndarray, inside: np.ndarray | None = None) -> list[tupl
     largest = max(regions, key=lambda r: r.area)
     # Small marks cut by the picture's edge are the edge's doing (vignetting, the page's border, a table):
     # dropped before grouping, so that they cannot join a digit above them, and again as groups below.
-    # Unless the writing itself runs into the edge (a digit cropped tight): then they are its strokes.
-    cropped_tight = _at_edge([largest], frame)
+    # Unless the writing itself runs into the edge (a digit cropped tight, as large as the picture's
+    # short side by TIGHT_SHARE): then they are its strokes.
+    short = min(frame[2] - frame[0], frame[3] - frame[1])
+    cropped_tight = _at_edge([largest], frame) and _long_side([largest]) >= TIGHT_SHARE * short
     pieces = [
         r for r in regions
         if r.area >= max(4, SPECK * largest.area) and (cropped_tight or not _small_at_edge([r], frame))
@@ -472,16 +477,18 @@ def _same_digit(a: tuple, b: tuple) -> bool:
     """Boxes (top, left, bottom, right) that overlap in x, or nearly (SAME_DIGIT_GAP of the taller one's
     height: a stroke lifted and set down again), less than half a height apart vertically; a flat piece
     (a 5's or a 7's bar, written apart) up to BAR_GAP of a height, above the digit's middle. Pieces side
-    by side (overlapping vertically) must overlap in x by SIDE_OVERLAP of the narrower one."""
+    by side (overlapping vertically, of similar heights) must overlap in x by SIDE_OVERLAP of the
+    narrower one."""
     height = max(a[2] - a[0], b[2] - b[0])
     overlap_x = min(a[3], b[3]) - max(a[1], b[1])
     flats = [box for box in (a, b) if box[3] - box[1] >= 2 * (box[2] - box[0])]
-    if flats and len(flats) == 1:
-        other = b if flats[0] is a else a
-        if (flats[0][0] + flats[0][2]) / 2 > (other[0] + other[2]) / 2:
-            return False  # a flat piece below a digit is an underline, not its bar
+    if len(flats) == 1:
+        line, other = flats[0], (b if flats[0] is a else a)
+        if line[0] >= (other[0] + other[2]) / 2 and line[3] - line[1] >= UNDERLINE * (line[2] - line[0]):
+            return False  # a straight line below a digit is an underline, not its bar
     gap = max(a[0], b[0]) - min(a[2], b[2])
-    side_by_side = -gap >= 0.5 * min(a[2] - a[0], b[2] - b[0])
+    low, high = sorted((a[2] - a[0], b[2] - b[0]))
+    side_by_side = -gap >= 0.5 * low and low >= SIDE_HEIGHT * high  # two digits of a number
     if side_by_side and not flats:
         # Neighbours in a slanted number overlap a little in x; a digit's own strokes overlap a lot.
         return overlap_x >= SIDE_OVERLAP * min(a[3] - a[1], b[3] - b[1])

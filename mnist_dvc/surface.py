@@ -32,6 +32,7 @@ MIN_SHARE = 0.04  # of the frame: smaller regions are not a surface
 MIN_THICKNESS = 0.15  # of the frame's short side: a surface is at least this wide somewhere inside
 FILLS_FRAME = 0.85  # a surface covering this share of the frame is the whole picture
 MIN_SOLIDITY = 0.85  # of its outline, holes filled, against its convex hull
+ENCLOSED = 0.1  # of a surface's area: no more than this of another material lies within it
 QUAD_FIT = 0.12  # the quadrilateral may differ from the outline by this share of its area
 EDGE_INSET = 0.03  # of the surface's size: its edge and shadow are cut off by this much
 MARGIN = 0.15  # of the long side: paper added all round, so the digit never touches the picture's edge
@@ -73,6 +74,7 @@ def find_surface(rgb: np.ndarray) -> Surface | None:
     photographed close, a scan, a drawing) or none stands out."""
     from scipy.ndimage import binary_fill_holes, distance_transform_edt
     from skimage.color import rgb2lab
+    from skimage.morphology import convex_hull_image
 
     if min(rgb.shape[:2]) < MIN_PHOTO_SIDE:
         return None  # a scan, a crop or a drawing: no desk around it
@@ -80,41 +82,63 @@ def find_surface(rgb: np.ndarray) -> Surface | None:
     frame = labels.size
     lab = rgb2lab(np.clip(small, 0, 1))
     texture = _texture(rgb, labels.shape)
-    sizes = np.bincount(labels.ravel())
-    large = [label for label in np.flatnonzero(sizes >= MIN_SHARE * frame)]
-    colours = {label: lab[labels == label].mean(axis=0) for label in large}
+    materials = _materials(labels, lab)
     candidates = []
-    for label in large:
-        filled = binary_fill_holes(labels == label)
-        # A region around another one of another colour is a desk around a page: never the surface (one
-        # of the same colour inside it is the paper inside a written loop). And a surface has no more of
-        # its own material beside it: paper on both sides of a thick stroke is one page, cut by the ink.
-        inside_it = [filled[labels == other].mean() > 0.5 for other in large]
-        same = [np.linalg.norm(colours[other] - colours[label]) <= SAME_COLOUR for other in large]
-        if any(within != alike for other, within, alike in zip(large, inside_it, same, strict=True)
-               if other != label and (within or alike)):  # fmt: skip
+    hulls = [convex_hull_image(material) for material, _ in materials]
+    for (material, _), hull in zip(materials, hulls, strict=True):
+        filled = binary_fill_holes(material)
+        # A region around another material, or wrapped round it (a desk around a page, or around a note
+        # in a corner of the frame), is never the surface. The paper inside a written loop is the page's
+        # own material, and part of it.
+        if any(hull[other].mean() > 0.5 for other, _ in materials if other is not material):
+            continue
+        # Nor is a shape that holds what also lies around it: a thick written loop round the paper.
+        if any(
+            (filled & other).sum() > ENCLOSED * filled.sum()
+            for other, _ in materials
+            if other is not material
+        ):
             continue
         share = filled.sum() / frame
         border = np.concatenate([filled[0], filled[-1], filled[:, 0], filled[:, -1]])
         if share < FILLS_FRAME and border.mean() > 1 - MIN_BACKGROUND_BORDER:
-            continue  # what lies around it does not reach the frame's edge: a loop's inside, not a desk
-        if share >= FILLS_FRAME:
-            return None  # the surface is the whole picture
+            continue  # what lies around it hardly reaches the frame's edge: not a desk around a page
         if 2 * distance_transform_edt(filled).max() < MIN_THICKNESS * min(filled.shape):
             continue  # too narrow to write on: a thick stroke, a strip of shadow
-        solidity = filled.sum() / max(1, _hull_area(filled))
+        solidity = filled.sum() / max(1, hull.sum())
         if solidity < MIN_SOLIDITY:
             continue
         grain = float(np.median(texture[filled]))
-        candidates.append((share * solidity / (1 + grain), filled))
+        candidates.append((share * solidity / (1 + grain), share, filled))
     if not candidates:
         return None
-    _, filled = max(candidates, key=lambda c: c[0])
+    _, share, filled = max(candidates, key=lambda c: c[0])
+    if share >= FILLS_FRAME:
+        return None  # the surface is the whole picture
     mask = _upscale(filled, rgb.shape[:2])
     corners = quadrilateral(filled)
     if corners is not None:
         corners = snapped(corners / scale, rgb.mean(axis=2), reach=2 / scale)
     return Surface(mask, np.median(rgb[mask], axis=0), corners)
+
+
+def _materials(labels: np.ndarray, lab: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The regions of at least MIN_SHARE of the frame, those of one colour (within SAME_COLOUR in CIELAB)
+    taken together: a page cut in two by a fold or a stroke is one material. Each as (mask, colour)."""
+    sizes = np.bincount(labels.ravel())
+    large = list(np.flatnonzero(sizes >= MIN_SHARE * labels.size))
+    colours = [lab[labels == label].mean(axis=0) for label in large]
+    root = list(range(len(large)))
+    for i in range(len(large)):
+        for j in range(i):
+            if np.linalg.norm(colours[i] - colours[j]) <= SAME_COLOUR:
+                old, new = root[i], root[j]
+                root = [new if r == old else r for r in root]
+    out = []
+    for r in sorted(set(root)):
+        mask = np.isin(labels, [label for label, q in zip(large, root, strict=True) if q == r])
+        out.append((mask, lab[mask].mean(axis=0)))
+    return out
 
 
 def _texture(rgb: np.ndarray, shape: tuple[int, int]) -> np.ndarray:

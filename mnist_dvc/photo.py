@@ -49,6 +49,8 @@ SPLIT_ASPECT = 1.8  # a crop wider than this many heights holds touching digits.
 MIN_PART = 0.3  # ...each at least this share of the height wide
 SIDE_OVERLAP = 0.5  # of the narrower: pieces side by side that overlap less in x are two digits...
 SIDE_HEIGHT = 0.6  # ...when the shorter is at least this share of the taller's height
+LINE_BAND = 0.5  # a straight line's ink spreads across it by at most this many pen widths (std)...
+LONG_LINE, ONE_LEAN = 0.6, 45.0  # ...and it is this share of the long side long, or leans this far
 OUTLINE_FILL, OUTLINE_HOLE = 0.88, 0.6  # filled, a rectangle's outline fills its box; it is mostly hole
 BOX_FILL = 0.8  # ...or this much of it, when it is drawn around other writing
 MAX_ASPECT = 3.0  # width over height: wider groups are slivers of lines, not digits
@@ -379,7 +381,12 @@ def digit_boxes(mask: np.ndarray, inside: np.ndarray | None = None) -> list[tupl
     # Unless the writing itself runs into the edge (a digit cropped tight, as large as the picture's
     # short side by TIGHT_SHARE): then they are its strokes.
     short = min(frame[2] - frame[0], frame[3] - frame[1])
-    cropped_tight = _at_edge([largest], frame) and _long_side([largest]) >= TIGHT_SHARE * short
+    skeleton_length = np.bincount(labels[skeletonize(mask)], minlength=labels.max() + 1)
+    cropped_tight = (
+        _at_edge([largest], frame, reach=TIGHT_CROP * short)
+        and _long_side([largest]) >= TIGHT_SHARE * short
+        and not _ruled_line([largest], _stroke_width([largest], skeleton_length), frame, tight=True)
+    )
     pieces = [
         r for r in regions
         if r.area >= max(4, SPECK * largest.area) and (cropped_tight or not _small_at_edge([r], frame))
@@ -387,9 +394,11 @@ def digit_boxes(mask: np.ndarray, inside: np.ndarray | None = None) -> list[tupl
     pieces = [r for r in pieces if not _is_outline(r, pieces)]
     groups = [_without_stray_dots(g) for g in _group(pieces)]
     # Writing is made of strokes: a group whose ink is as thick as it is large is a shadow or a blot.
-    skeleton_length = np.bincount(labels[skeletonize(mask)], minlength=labels.max() + 1)
     groups = [g for g in groups if _stroke_width(g, skeleton_length) <= MAX_STROKE_SHARE * _long_side(g)]
     groups = [g for g in groups if cropped_tight or not _small_at_edge(g, frame)]
+    # A straight line across the picture, or far from upright, is a ruler's or an edge's, not writing.
+    pens = [_stroke_width(g, skeleton_length) for g in groups]
+    groups = [g for g, pen in zip(groups, pens, strict=True) if not _ruled_line(g, pen, frame, cropped_tight)]
     if not groups:
         return []
     boxes = [_box(group) for group in groups]
@@ -534,6 +543,23 @@ def _stroke_width(group: list, skeleton_length: np.ndarray) -> float:
     return sum(r.area for r in group) / max(1, sum(int(skeleton_length[r.label]) for r in group))
 
 
+def _ruled_line(group: list, pen: float, frame: tuple[int, int, int, int], tight: bool = False) -> bool:
+    """A straight line that no hand writes as a digit: straight (its ink within a band of LINE_BAND pen
+    widths, or of that share of its length), and either long (LONG_LINE of the picture's long side: a
+    table's or a page's edge, a line drawn with a ruler; unless the picture is ``tight`` round it: a
+    "1" cropped tight) or far from upright (a "1" leans less than ONE_LEAN degrees)."""
+    coords = np.concatenate([r.coords for r in group]).astype(float)
+    centred = coords - coords.mean(axis=0)
+    values, vectors = np.linalg.eigh(np.cov(centred.T))
+    across = np.sqrt(max(float(values[0]), 0.0))
+    length = float(np.ptp(centred @ vectors[:, 1]))
+    if across > max(LINE_BAND * pen, LINE_BAND * length / 10):
+        return False
+    lean = np.degrees(np.arccos(min(1.0, abs(float(vectors[0, 1])))))  # from the vertical (rows axis)
+    long_side = max(frame[2] - frame[0], frame[3] - frame[1])
+    return (length >= LONG_LINE * long_side and not tight) or lean > ONE_LEAN
+
+
 def _is_outline(region, pieces: list) -> bool:
     """A rectangle's outline (a box drawn around a digit, a form's field, a page's or a note's edge): a
     thin closed line that, filled, is nearly its whole bounding box (OUTLINE_FILL; a written 0 is round
@@ -557,7 +583,7 @@ def _frame(shape: tuple[int, int], inside: np.ndarray | None) -> tuple[int, int,
     return int(rows[0]), int(cols[0]), int(rows[-1]) + 1, int(cols[-1]) + 1
 
 
-def _at_edge(group: list, frame: tuple[int, int, int, int], reach: int = 2) -> bool:
+def _at_edge(group: list, frame: tuple[int, int, int, int], reach: float = 2) -> bool:
     """Within ``reach`` pixels of the picture's edge (``frame``: top, left, bottom, right)."""
     top, left, bottom, right = _box(group)
     return (

@@ -50,7 +50,8 @@ MIN_PART = 0.3  # ...each at least this share of the height wide
 SIDE_OVERLAP = 0.5  # of the narrower: pieces side by side that overlap less in x are two digits...
 SIDE_HEIGHT = 0.6  # ...when the shorter is at least this share of the taller's height
 LINE_BAND = 0.5  # a straight line's ink spreads across it by at most this many pen widths (std)...
-LONG_LINE, ONE_LEAN = 0.6, 45.0  # ...and it is this share of the long side long, or leans this far
+LONG_LINE, ONE_LEAN = 0.6, 60.0  # ...and it is this share of the long side long, or leans this far
+LINE_REACH = 0.1  # of the short side: a line whose ends come this near the edges runs across the picture
 OUTLINE_FILL, OUTLINE_HOLE = 0.88, 0.6  # filled, a rectangle's outline fills its box; it is mostly hole
 BOX_FILL = 0.8  # ...or this much of it, when it is drawn around other writing
 MAX_ASPECT = 3.0  # width over height: wider groups are slivers of lines, not digits
@@ -436,7 +437,9 @@ def digit_boxes(mask: np.ndarray, inside: np.ndarray | None = None) -> list[tupl
         t, left, b, right = boxes[i]
         where = np.s_[t:b, left:right]
         crop = np.isin(labels[where], [region.label for region in groups[i]])
-        crops.extend(_split(crop, where))
+        # Touching digits are wide but tall against their pen; a flat scribble is not a number.
+        tall = b - t >= NUMBER_STROKES * _stroke_width(groups[i], skeleton_length)
+        crops.extend(_split(crop, where) if tall else [(crop, where)])
     return crops
 
 
@@ -545,9 +548,10 @@ def _stroke_width(group: list, skeleton_length: np.ndarray) -> float:
 
 def _ruled_line(group: list, pen: float, frame: tuple[int, int, int, int], tight: bool = False) -> bool:
     """A straight line that no hand writes as a digit: straight (its ink within a band of LINE_BAND pen
-    widths, or of that share of its length), and either long (LONG_LINE of the picture's long side: a
-    table's or a page's edge, a line drawn with a ruler; unless the picture is ``tight`` round it: a
-    "1" cropped tight) or far from upright (a "1" leans less than ONE_LEAN degrees)."""
+    widths, or of that share of its length), and either far from upright (a "1" leans less than
+    ONE_LEAN degrees) or running across the picture (LONG_LINE of its long side, both ends near its edges:
+    a table's or a page's edge, a line drawn with a ruler; unless the picture is ``tight`` round it: a "1"
+    cropped tight). A long "1" drawn on a canvas ends inside it."""
     coords = np.concatenate([r.coords for r in group]).astype(float)
     centred = coords - coords.mean(axis=0)
     values, vectors = np.linalg.eigh(np.cov(centred.T))
@@ -556,8 +560,24 @@ def _ruled_line(group: list, pen: float, frame: tuple[int, int, int, int], tight
     if across > max(LINE_BAND * pen, LINE_BAND * length / 10):
         return False
     lean = np.degrees(np.arccos(min(1.0, abs(float(vectors[0, 1])))))  # from the vertical (rows axis)
+    if lean > ONE_LEAN:
+        return True
+    # An upright line is a "1" unless it runs across the picture, from near one edge to near the other.
+    ends = coords[np.argsort(centred @ vectors[:, 1])[[0, -1]]]
+    near = LINE_REACH * min(frame[2] - frame[0], frame[3] - frame[1])
+    across_picture = all(_at_edge_point(end, frame, near) for end in ends)
     long_side = max(frame[2] - frame[0], frame[3] - frame[1])
-    return (length >= LONG_LINE * long_side and not tight) or lean > ONE_LEAN
+    return length >= LONG_LINE * long_side and across_picture and not tight
+
+
+def _at_edge_point(point: np.ndarray, frame: tuple[int, int, int, int], reach: float) -> bool:
+    row, col = point
+    return bool(
+        row <= frame[0] + reach
+        or col <= frame[1] + reach
+        or row >= frame[2] - reach
+        or col >= frame[3] - reach
+    )
 
 
 def _is_outline(region, pieces: list) -> bool:

@@ -56,6 +56,7 @@ OUTLINE_FILL, OUTLINE_HOLE = 0.88, 0.6  # filled, a rectangle's outline fills it
 BOX_FILL = 0.8  # ...or this much of it, when it is drawn around other writing
 MAX_ASPECT = 3.0  # width over height: wider groups are slivers of lines, not digits
 TIGHT_CROP = 0.06  # of the short side: a digit this close to the picture's edge was cropped tight
+SCAN_GROW, SCAN_FLOOR = 0.1, 0.1  # a tight crop's ink: this far round its box, from this share of its darkest
 TIGHT_SHARE = 0.5  # of the short side: writing this large that runs into the edge was cropped tight
 EDGE_MARK = 0.15  # of the short side: smaller marks at the picture's edge are not writing
 MIN_DIGIT_HEIGHT = 0.025  # of the long side: smaller writing is no digit
@@ -95,9 +96,10 @@ def find_digits(picture: np.ndarray, ink: str = "auto") -> Found:
     if surface is not None:
         rgb, inside = flatten(rgb, surface)
         paper = surface.colour
-    else:  # the surface fills the frame
+    scan = surface is None and min(rgb.shape[:2]) < MIN_PHOTO_SIDE
+    if surface is None:  # the surface fills the frame
         paper, inside = border_colour(rgb), np.ones(rgb.shape[:2], bool)
-        if min(rgb.shape[:2]) < MIN_PHOTO_SIDE:
+        if scan:
             # A scan or a crop: the paper goes on past it, so a digit cropped tight, whose strokes run
             # into the edge, gets paper all round, as a photo's digit has.
             rgb, inside = pad(rgb, inside, paper)
@@ -105,12 +107,14 @@ def find_digits(picture: np.ndarray, ink: str = "auto") -> Found:
     mask = ink_mask(strength)
     if mask is None:
         return Found(np.zeros((0, SIDE, SIDE), np.float32), ink)
-    mask, strength, inside = remove_rules(mask, strength, inside)
+    mask, strength, inside = remove_rules(mask, strength, inside, straighten=not scan)
     frame = _frame(mask.shape, inside)
+    found = digit_boxes(mask, inside)
     digits = [
-        mnist_digit(crop, strength[box], scan=_at_edge_box(box, frame))
-        for crop, box in digit_boxes(mask, inside)
-    ]
+        scan_digit(strength, box, frame) if len(found) == 1 and _at_edge_box(box, frame)
+        else mnist_digit(crop, strength[box])
+        for crop, box in found
+    ]  # fmt: skip
     return Found(np.stack(digits) if digits else np.zeros((0, SIDE, SIDE), np.float32), ink)
 
 
@@ -239,10 +243,11 @@ def ink_mask(strength: np.ndarray, exclude: np.ndarray | None = None) -> np.ndar
 
 
 def remove_rules(
-    mask: np.ndarray, strength: np.ndarray, inside: np.ndarray | None = None
+    mask: np.ndarray, strength: np.ndarray, inside: np.ndarray | None = None, straighten: bool = True
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The mask without ruling lines, the strength and the area ``inside`` that holds the picture (all of
-    it by default), all three straightened by the lines' angle when the photo is tilted.
+    it by default), all three straightened by the lines' angle when the photo is tilted (a scan, not
+    ``straighten``-ed, is as it was scanned: its own strokes are no rulings to level).
 
     A ruling line runs across the picture (RULE_COVERAGE, RULE_REACH) and is thin (RULE_THICKNESS). Where
     a stroke crosses it, the stroke is kept. A lone long line with nothing else beside it is a stroke
@@ -259,7 +264,7 @@ def remove_rules(
     above = max(level, paper + RUN_NOISE * (floor - paper))
     along = _lines_along(strength, above)
     inside = np.ones_like(mask) if inside is None else inside
-    tilt = _rule_tilt(faint)
+    tilt = _rule_tilt(faint) if straighten else 0.0
     if tilt:
         strength = rotate(strength, tilt, resize=True, order=1, preserve_range=True)
         mask, faint, inside, *along = (
@@ -649,18 +654,41 @@ def _box(group: list) -> tuple[int, int, int, int]:
     return int(boxes[:, 0].min()), int(boxes[:, 1].min()), int(boxes[:, 2].max()), int(boxes[:, 3].max())
 
 
-def mnist_digit(crop: np.ndarray, strength: np.ndarray, scan: bool = False) -> np.ndarray:
+def scan_digit(strength: np.ndarray, box: tuple, frame: tuple[int, int, int, int]) -> np.ndarray:
+    """A digit cropped tight (a scanned form's cell, a small scan) -> 28x28 in [0, 1]: as MNIST was made
+    from its scans, its ink as it is, every shade above SCAN_FLOOR of its darkest, cropped to that ink
+    (within the picture, around the digit's box), fitted into 20x20 and centred by mass. A small blurred
+    scan's shades hold loops and strokes' ends that any threshold loses."""
+    from PIL import Image
+
+    rows, cols = box
+    grow = round(SCAN_GROW * max(rows.stop - rows.start, cols.stop - cols.start))
+    area = np.s_[
+        max(frame[0], rows.start - grow) : min(frame[2], rows.stop + grow),
+        max(frame[1], cols.start - grow) : min(frame[3], cols.stop + grow),
+    ]
+    ink = np.clip(strength[area] / max(float(strength[box].max()), 1e-6), 0, 1).astype(np.float32)
+    ink[ink < SCAN_FLOOR] = 0
+    ys, xs = np.nonzero(ink)
+    ink = ink[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+    h, w = ink.shape
+    factor = BOX / max(h, w)
+    size = (max(1, round(w * factor)), max(1, round(h * factor)))
+    return centre_by_mass(
+        np.clip(np.asarray(Image.fromarray(ink).resize(size, Image.Resampling.LANCZOS)), 0, 1)
+    )
+
+
+def mnist_digit(crop: np.ndarray, strength: np.ndarray) -> np.ndarray:
     """One digit (its bool crop, and the ink strength there) -> 28x28 in [0, 1].
 
     A pen close to MNIST's own (KEEP_PEN, as a share of the digit's size: a scan of a digit, a drawing
     with a felt pen) is kept as written, only scaled: redrawing would change a digit the models already
-    read as it is. So is any pen of a ``scan``, a digit cropped tight: its shades hold loops that a
-    blurred small scan has closed in the mask. A hairline ballpoint, chalk or a fat marker is redrawn with
-    MNIST's pen."""
+    read as it is. A hairline ballpoint, chalk or a fat marker is redrawn with MNIST's pen."""
     from skimage.morphology import skeletonize
 
     pen = crop.sum() / max(1, skeletonize(crop).sum()) / max(crop.shape)
-    if KEEP_PEN[0] <= pen <= KEEP_PEN[1] or (scan and pen > KEEP_PEN[1]):
+    if KEEP_PEN[0] <= pen <= KEEP_PEN[1]:
         return scale_ink(crop, strength)
     return redraw(crop)
 

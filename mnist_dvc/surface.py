@@ -33,6 +33,7 @@ MIN_THICKNESS = 0.15  # of the frame's short side: a surface is at least this wi
 FILLS_FRAME = 0.85  # a surface covering this share of the frame is the whole picture
 MIN_SOLIDITY = 0.85  # of its outline, holes filled, against its convex hull
 ENCLOSED = 0.1  # of a surface's area: no more than this of another material lies within it
+HOLES = 0.02  # of a surface's area: holes larger than this must not be of the material around it
 QUAD_FIT = 0.12  # the quadrilateral may differ from the outline by this share of its area
 EDGE_INSET = 0.03  # of the surface's size: its edge and shadow are cut off by this much
 MARGIN = 0.15  # of the long side: paper added all round, so the digit never touches the picture's edge
@@ -99,6 +100,13 @@ def find_surface(rgb: np.ndarray) -> Surface | None:
             if other is not material
         ):
             continue
+        holes = filled & ~material
+        if holes.sum() > HOLES * filled.sum():
+            inner = lab[holes].mean(axis=0)
+            if any(
+                np.linalg.norm(inner - c) <= SAME_COLOUR for other, c in materials if other is not material
+            ):
+                continue  # its holes are the page around it: it is writing (a marker's 8), not a surface
         share = filled.sum() / frame
         border = np.concatenate([filled[0], filled[-1], filled[:, 0], filled[:, -1]])
         if share < FILLS_FRAME and border.mean() > 1 - MIN_BACKGROUND_BORDER:

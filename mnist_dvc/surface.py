@@ -102,11 +102,13 @@ def find_surface(rgb: np.ndarray) -> Surface | None:
             continue
         holes = filled & ~material
         if holes.sum() > HOLES * filled.sum():
-            inner = lab[holes].mean(axis=0)
-            if any(
+            # Holes lighter than the region and of the page's colour around it: it is dark writing (a
+            # marker's 8), not a surface (a sheet's holes are its darker ink).
+            inner, own = lab[holes].mean(axis=0), lab[material].mean(axis=0)
+            if inner[0] > own[0] + SAME_COLOUR and any(
                 np.linalg.norm(inner - c) <= SAME_COLOUR for other, c in materials if other is not material
             ):
-                continue  # its holes are the page around it: it is writing (a marker's 8), not a surface
+                continue
         share = filled.sum() / frame
         border = np.concatenate([filled[0], filled[-1], filled[:, 0], filled[:, -1]])
         if share < FILLS_FRAME and border.mean() > 1 - MIN_BACKGROUND_BORDER:

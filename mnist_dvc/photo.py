@@ -577,12 +577,7 @@ def _ruled_line(group: list, pen: float, frame: tuple[int, int, int, int], tight
 
 def _at_edge_point(point: np.ndarray, frame: tuple[int, int, int, int], reach: float) -> bool:
     row, col = point
-    return bool(
-        row <= frame[0] + reach
-        or col <= frame[1] + reach
-        or row >= frame[2] - reach
-        or col >= frame[3] - reach
-    )
+    return _box_at_edge((row, col, row, col), frame, reach)
 
 
 def _is_outline(region, pieces: list) -> bool:
@@ -608,23 +603,26 @@ def _frame(shape: tuple[int, int], inside: np.ndarray | None) -> tuple[int, int,
     return int(rows[0]), int(cols[0]), int(rows[-1]) + 1, int(cols[-1]) + 1
 
 
-def _at_edge(group: list, frame: tuple[int, int, int, int], reach: float = 2) -> bool:
-    """Within ``reach`` pixels of the picture's edge (``frame``: top, left, bottom, right)."""
-    top, left, bottom, right = _box(group)
-    return (
+def _box_at_edge(box: tuple, frame: tuple[int, int, int, int], reach: float) -> bool:
+    """Whether ``box`` (top, left, bottom, right) reaches within ``reach`` pixels of the picture's edge
+    (``frame``: top, left, bottom, right)."""
+    top, left, bottom, right = box
+    return bool(
         top <= frame[0] + reach or left <= frame[1] + reach
         or bottom >= frame[2] - reach or right >= frame[3] - reach
     )  # fmt: skip
+
+
+def _at_edge(group: list, frame: tuple[int, int, int, int], reach: float = 2) -> bool:
+    """Within ``reach`` pixels of the picture's edge (``frame``: top, left, bottom, right)."""
+    return _box_at_edge(_box(group), frame, reach)
 
 
 def _at_edge_box(where: tuple, frame: tuple[int, int, int, int]) -> bool:
     """Whether a crop (a pair of slices) reaches within TIGHT_CROP of the picture's edge."""
     rows, cols = where
     reach = TIGHT_CROP * min(frame[2] - frame[0], frame[3] - frame[1])
-    return (
-        rows.start <= frame[0] + reach or cols.start <= frame[1] + reach
-        or rows.stop >= frame[2] - reach or cols.stop >= frame[3] - reach
-    )  # fmt: skip
+    return _box_at_edge((rows.start, cols.start, rows.stop, cols.stop), frame, reach)
 
 
 def _small_at_edge(group: list, frame: tuple[int, int, int, int]) -> bool:

@@ -161,12 +161,6 @@ def _texture(rgb: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return uniform_filter(np.abs(gray - uniform_filter(gray, 3)), 5)
 
 
-def _hull_area(mask: np.ndarray) -> int:
-    from skimage.morphology import convex_hull_image
-
-    return int(convex_hull_image(mask).sum())
-
-
 def _upscale(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     from skimage.transform import resize
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from mnist_dvc.corruption_names import CORRUPTIONS, PHOTO_EFFECTS, SEVERITIES
 from mnist_dvc.idx import MNIST_FILES
+from mnist_dvc.paths import RAW_DIR
 from mnist_dvc.validation import (
     ParamsError,
     StageParams,
@@ -73,6 +74,31 @@ _TORCH_TRAINING: dict[str, Validator] = {
     "num_threads": integer(1, 256),  # torch CPU threads; bit-identical results need the same count
 }
 
+# The official test set: the images robustness and explain choose from.
+TEST_SIZE = 10_000
+
+
+def _perplexity_below_images(values: dict, key: str) -> None:
+    # t-SNE needs fewer neighbours than points; otherwise scikit-learn fails after the features are computed.
+    if values["perplexity"] >= values["embedding_images"]:
+        raise ParamsError(
+            f"params.yaml: {key}.perplexity = {values['perplexity']:g} is invalid: expected a number below "
+            f"{key}.embedding_images ({values['embedding_images']})"
+        )
+
+
+def _sources_outside_raw(values: dict, key: str) -> None:
+    # DVC deletes unknown files inside a stage's outputs before it reruns the stage.
+    if Path(values["source_dir"]).resolve().is_relative_to(RAW_DIR.resolve()):
+        raise ParamsError(
+            f"params.yaml: {key}.source_dir = {values['source_dir']!r} is inside the stage's output "
+            f"{RAW_DIR}/, which DVC empties on every run; use e.g. data/external"
+        )
+
+
+# How the values of a group go together, where one key's range cannot say it.
+RULES = {"explain": _perplexity_below_images, "fetch_data": _sources_outside_raw}
+
 SCHEMAS: dict[str, dict[str, Validator]] = {
     "fetch_data": {
         # Where a user may put their own copies (raw or .gz); searched first, never written to.
@@ -123,23 +149,23 @@ SCHEMAS: dict[str, dict[str, Validator]] = {
     "robustness": {
         # Which corruptions to measure, each at severities 1-5 (mnist_dvc/corruptions.py says what they do).
         "corruptions": list_of(choice(*CORRUPTIONS), min_len=1, unique=True),
-        "images": integer(10),  # test images used, stratified by digit
+        "images": integer(10, TEST_SIZE),  # test images used, stratified by digit
         "seed": integer(0, 2**32 - 1),  # picks the images
         "num_threads": integer(1, 256),
     },
     "explain": {
         # Test-set indices whose feature maps are drawn (an easy digit and a hard one). Where each model
         # looks is drawn for evaluate.example_indices.
-        "feature_map_indices": list_of(integer(0), min_len=1, unique=True),
-        "embedding_images": integer(10),  # test images in the embedding map, stratified by digit
-        "perplexity": number(1, 100),  # t-SNE's; below a third of embedding_images
+        "feature_map_indices": list_of(integer(0, TEST_SIZE - 1), min_len=1, unique=True),
+        "embedding_images": integer(10, TEST_SIZE),  # test images in the embedding map, stratified by digit
+        "perplexity": number(1, 100),  # t-SNE's: below embedding_images (best below a third of it)
         "seed": integer(0, 2**32 - 1),  # picks the images and seeds t-SNE
         "num_threads": integer(1, 256),
     },
     "evaluate": {
         "num_threads": integer(1, 256),
         # Test-set indices drawn in metrics/examples/<model>.png for every model (chosen once).
-        "example_indices": list_of(integer(0), min_len=1, unique=True),
+        "example_indices": list_of(integer(0, TEST_SIZE - 1), min_len=1, unique=True),
     },
 }
 
@@ -150,4 +176,5 @@ def load_stage_params(stage: str, path: Path = PARAMS_FILE, **overrides) -> Stag
     document = load_yaml(path)
     if not isinstance(document, dict) or stage not in document:
         raise ParamsError(f"{path}: no group {stage!r} (expected a top-level key per stage)")
-    return StageParams(stage, group(SCHEMAS[stage])({**document[stage], **overrides}, stage))
+    validate = group(SCHEMAS[stage], RULES.get(stage))
+    return StageParams(stage, validate({**document[stage], **overrides}, stage))

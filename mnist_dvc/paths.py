@@ -11,6 +11,8 @@ RAW_DIR = Path("data/raw")
 PREPARED_DIR = Path("data/prepared")
 MODELS_DIR = Path("data/models")
 METRICS_DIR = Path("metrics")
+# Written by stage check_params when every group of params.yaml is valid; every other stage depends on it.
+PARAMS_CHECKED = Path("data/params_checked")
 
 # Each model's files, one per seed, are data/models/<name>/seed_<seed>.<npz|pt> (mnist_dvc/registry.py).
 

@@ -125,8 +125,10 @@ def trainer_params(
 
 def trainee(family: str, argv: list[str]) -> tuple[ModelEntry, int]:
     """What a family's trainer was asked to train: ``<model> <seed>`` from its command line (dvc.yaml)."""
-    if len(argv) != 2 or not argv[1].isdigit():
+    if len(argv) != 2:
         raise ParamsError(f"usage: python -m stages.train_{family} <model> <seed>, got {' '.join(argv)!r}")
+    if not argv[1].isdigit():
+        raise ParamsError(f"params.yaml: seeds: {argv[1]!r} is not a seed: expected an integer >= 0")
     name, seed = argv[0], int(argv[1])
     entry = models().get(name)
     if entry is None or entry.family != family:

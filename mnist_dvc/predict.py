@@ -1,7 +1,8 @@
 """`mnist-dvc predict`: the trained models on a user's own files -> predictions.txt, probabilities, picture.
 
-Everything is read and predicted before anything is written, and each output is written atomically:
-a bad input leaves no output file, whole or half.
+Everything is read and predicted before anything is written, and the outputs are written together
+(each to a temporary file, all renamed once every one was written): a bad input or an unwritable output
+leaves every output as it was, never half of one.
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ from pathlib import Path
 
 import numpy as np
 
-from mnist_dvc import PipelineError
+from mnist_dvc import PipelineError, registry
 from mnist_dvc.digits import FORMATS, SCALE_RULE, SCALES, Digits, expand, read_digits
-from mnist_dvc.fileio import write_bytes, write_csv, write_text
+from mnist_dvc.fileio import csv_text, write_together
+from mnist_dvc.params import PARAMS_FILE
+from mnist_dvc.paths import project_root
 from mnist_dvc.photo import INKS
 from mnist_dvc.trained_models import (
     ENSEMBLE,
@@ -63,7 +66,19 @@ class Line:
 def select_models(model: str, model_file: str | None) -> dict[str, LoadedModel]:
     if model_file is not None:
         return {Path(model_file).stem: load_model(Path(model_file).stem, Path(model_file))}
+    names = pipeline_model_names()
+    if names and model != ENSEMBLE and model not in names:
+        choices = ", ".join([*names, ENSEMBLE])
+        raise PipelineError(f"--model {model!r}: no such model; choose one of {choices}")
     return load_pipeline_models(None if model == ENSEMBLE else [model])
+
+
+def pipeline_model_names() -> list[str]:
+    """The models params.yaml lists, for --help and --model's choices; none when it cannot be read."""
+    try:
+        return list(registry.models(project_root() / PARAMS_FILE))
+    except PipelineError:
+        return []
 
 
 def predict_digits(models: dict[str, LoadedModel], digits: list[Digits]) -> Prediction:
@@ -162,14 +177,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="files or folders (folders: every file under them, subfolders too, sorted by path); "
         f"reads {FORMATS}",
     )  # fmt: skip
+    names = pipeline_model_names()
     parser.add_argument(
         "--model", default="cnn",
-        help="a model of the pipeline (params.yaml `models`; each the committee of its seeds), or ensemble: "
-        "the mean of every model's probabilities (default: cnn)",
+        help=f"a model of the pipeline ({', '.join(names) or 'params.yaml'}: params.yaml `models`, each the "
+        f"committee of its seeds), or {ENSEMBLE}: the mean of every model's probabilities (default: cnn)",
     )  # fmt: skip
     parser.add_argument(
-        "--model-file", metavar="PATH", help="any model file the trainers write (.npz or .pt)"
-    )
+        "--model-file", metavar="PATH",
+        help="any model file the trainers write (.npz, .pt or its .onnx twin); instead of --model",
+    )  # fmt: skip
     parser.add_argument(
         "--number", action="store_true",
         help=f"read several digits side by side in a picture (a written number such as 2025) left to right "
@@ -207,8 +224,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def check_outputs(args: argparse.Namespace, files: list[Path]) -> None:
     """Refuse, before any work, outputs that would overwrite an input or each other, or are folders."""
-    named = [(flag, Path(p)) for flag, p in (("--out", args.out), ("--probs", args.probs),
-                                                ("--picture", args.picture)) if p]  # fmt: skip
+    given = [(flag, p) for flag, p in (("--out", args.out), ("--probs", args.probs),
+                                        ("--picture", args.picture)) if p is not None]  # fmt: skip
+    for flag, name in given:
+        if not name.strip():
+            raise PipelineError(f"{flag}: an empty file name; give a file name")
+    named = [(flag, Path(name)) for flag, name in given]
     inputs = {f.resolve() for f in files}
     seen: dict[Path, str] = {}
     for flag, out in named:
@@ -234,12 +255,14 @@ def run(args: argparse.Namespace) -> None:
     lines = output_lines(digits, prediction)
     label = args.model_file or args.model
     # Render everything first: a failure here leaves no output behind.
-    text = "".join(f"{line.text(args.number)}\n" for line in lines)
-    rows = probs_rows(prediction, lines) if args.probs else None
-    picture = picture_png(prediction, label) if args.picture else None
-    write_text(args.out, text)
-    if rows is not None:
-        write_csv(args.probs, rows)
-    if picture is not None:
-        write_bytes(args.picture, picture)
+    outputs = {args.out: "".join(f"{line.text(args.number)}\n" for line in lines).encode()}
+    if args.probs:
+        outputs[args.probs] = csv_text(probs_rows(prediction, lines)).encode()
+    if args.picture:
+        outputs[args.picture] = picture_png(prediction, label)
+    try:
+        write_together(outputs)  # all or none: a failed third file leaves the first two as they were
+    except OSError as exc:
+        message = f"{exc.filename}: cannot write it: {exc.strerror}; no output was changed"
+        raise PipelineError(message) from None
     print(summary(lines, len(files), label, args.out, args.number))

@@ -2,8 +2,10 @@
 
 import csv
 import gzip
+import os
 import pickle
 import shutil
+import stat
 
 import numpy as np
 import pytest
@@ -291,6 +293,54 @@ def test_outputs_that_clash_are_refused_before_any_work(tmp_path, model_file, ca
         err = capsys.readouterr().err
         assert code == 1 and err.count("\n") == 1 and message in err, err  # before the model is loaded
     assert out.read_text() == "keep me\n"
+
+
+def test_an_output_that_cannot_be_written_leaves_every_output_as_it_was(tmp_path, model_file, capsys):
+    np.save(tmp_path / "x.npy", _digits_uint8(2))
+    out, probs = tmp_path / "old.txt", tmp_path / "old.csv"
+    out.write_text("keep me\n")
+    probs.write_text("keep me too\n")
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        for third, reason in ((locked / "p.png", "Permission denied"), ("/proc/p.png", "")):
+            if reason and os.geteuid() == 0:
+                continue  # root writes into a read-only folder; /proc refuses everyone
+            code = main(["predict", str(tmp_path / "x.npy"), "--model-file", str(model_file),
+                         "--out", str(out), "--probs", str(probs), "--picture", str(third)])  # fmt: skip
+            err = capsys.readouterr().err
+            assert code == 1 and err.count("\n") == 1, err
+            assert err.startswith(f"mnist-dvc predict: error: {third}: cannot write it: "), err
+            assert reason in err and "no output was changed" in err
+            assert out.read_text() == "keep me\n" and probs.read_text() == "keep me too\n"
+            assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+    finally:
+        locked.chmod(0o700)
+    code = main(["predict", str(tmp_path / "x.npy"), "--model-file", str(model_file), "--out", ""])
+    err = capsys.readouterr().err
+    assert code == 1 and "--out: an empty file name" in err and err.count("\n") == 1
+
+
+def test_outputs_keep_the_users_file_mode_and_are_written_through_a_symlink(tmp_path, model_file):
+    np.save(tmp_path / "x.npy", _digits_uint8(1))
+    shared = tmp_path / "shared.txt"
+    shared.write_text("old\n")
+    shared.chmod(0o644)
+    link = tmp_path / "link.txt"
+    link.symlink_to(shared)
+    code = main(["predict", str(tmp_path / "x.npy"), "--model-file", str(model_file), "--out", str(link)])
+    assert code == 0
+    assert link.is_symlink() and link.resolve() == shared
+    assert shared.read_text() != "old\n" and len(shared.read_text().split()) == 1
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o644
+    new = tmp_path / "new.txt"
+    old_umask = os.umask(0o022)
+    try:
+        code = main(["predict", str(tmp_path / "x.npy"), "--model-file", str(model_file), "--out", str(new)])
+    finally:
+        os.umask(old_umask)
+    assert code == 0 and stat.S_IMODE(new.stat().st_mode) == 0o644  # as open() makes it, not 0600
 
 
 def test_a_picture_over_the_pixel_limit_is_called_too_large(tmp_path, model_file, capsys, monkeypatch):

@@ -36,6 +36,20 @@ def twin_of(checkpoint: Path) -> Path:
     return Path(checkpoint).with_suffix(".onnx")
 
 
+def _check_graph(path: Path, session, meta: dict) -> None:
+    # What every caller relies on: a batch of 28x28 grey images in, ten class scores per image out.
+    inputs, outputs = session.get_inputs(), session.get_outputs()
+    if len(inputs) != 1 or inputs[0].type != "tensor(float)" or list(inputs[0].shape[1:]) != [1, 28, 28]:
+        shapes = ", ".join(f"{i.type} {i.shape}" for i in inputs)
+        raise OnnxModelError(f"{path}: takes {shapes}; expected one float input of N x 1 x 28 x 28")
+    if len(outputs) != 1 or list(outputs[0].shape[1:]) != [10]:
+        shapes = ", ".join(str(o.shape) for o in outputs)
+        raise OnnxModelError(f"{path}: gives {len(outputs)} output(s) {shapes}; expected one of N x 10")
+    count = meta.get("parameters")
+    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+        raise OnnxModelError(f"{path}: metadata 'parameters' is {count!r}; expected a count of weights")
+
+
 def load_onnx(path: Path, checkpoint: Path | None = None) -> tuple[Callable[[np.ndarray], np.ndarray], dict]:
     """A function from normalized images (N, 1, 28, 28) to log-probabilities, and the metadata. With
     ``checkpoint``, the twin must have been exported from that very file."""
@@ -59,6 +73,7 @@ def load_onnx(path: Path, checkpoint: Path | None = None) -> tuple[Callable[[np.
                              f"expected {FORMAT!r}")  # fmt: skip
     if checkpoint is not None and meta.get("checkpoint_sha256") != checkpoint_sha256(checkpoint):
         raise OnnxModelError(f"{path}: exported from another checkpoint than {checkpoint}")
+    _check_graph(path, session, meta)
     name = session.get_inputs()[0].name
 
     def predict_log_proba(x: np.ndarray) -> np.ndarray:

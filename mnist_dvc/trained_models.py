@@ -8,6 +8,7 @@ Neither scikit-learn nor matplotlib is imported here, so `mnist-dvc predict` sta
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mnist_dvc import PipelineError, registry
+from mnist_dvc import PipelineError, refusal, registry
 from mnist_dvc.calibration import log_softmax
 from mnist_dvc.params import PARAMS_FILE
 from mnist_dvc.paths import project_root
@@ -99,9 +100,38 @@ def committee_log_proba(log_probs: list[np.ndarray]) -> np.ndarray:
 def load_model(name: str, path: Path) -> LoadedModel:
     """A NumPy MLP (.npz) or a PyTorch model, ready to predict. A PyTorch checkpoint (.pt) runs through
     its ONNX twin (ONNX Runtime: no torch to import, which is most of a prediction's time) when the twin
-    beside it was exported from it; else through torch, with a note. An .onnx file may be given too."""
-    path = Path(path)
-    if path.suffix == ".npz":
+    beside it was exported from it; else through torch, with a note. An .onnx file may be given too.
+    Whatever the format, the model must normalize with a finite mean and a std > 0, calibrate with a
+    temperature > 0 and answer ten finite scores for a 28x28 image; anything else is refused naming it."""
+    return _checked(_load(name, Path(path)))
+
+
+def _finite(x) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def _checked(model: LoadedModel) -> LoadedModel:
+    path, meta = model.path, model.meta
+    norm = meta.get("normalization")
+    good = isinstance(norm, dict) and _finite(norm.get("mean")) and _finite(norm.get("std"))
+    if not (good and norm["std"] > 0):
+        raise PipelineError(f"{path}: normalization {norm!r} must hold a finite mean and a std > 0")
+    temperature = meta.get("temperature", 1.0)
+    if not (_finite(temperature) and temperature > 0):
+        raise PipelineError(f"{path}: temperature {temperature!r} must be a finite number > 0")
+    try:
+        scores = model.calibrated_log_proba(np.zeros((1, 1, 28, 28), np.float32))
+    except PipelineError:
+        raise
+    except Exception as exc:  # a graph or weights that cannot run on a 28x28 image
+        raise PipelineError(f"{path}: does not run on a 28x28 image ({refusal(exc)})") from None
+    if np.shape(scores) != (1, 10) or not np.isfinite(scores).all():
+        raise PipelineError(f"{path}: does not give ten finite class scores for a 28x28 image")
+    return model
+
+
+def _load(name: str, path: Path) -> LoadedModel:
+    if path.suffix.lower() == ".npz":
         from mnist_dvc.numpy_mlp.io import load_model as load_npz
         from mnist_dvc.numpy_mlp.network import predict_log_proba
 
@@ -113,10 +143,10 @@ def load_model(name: str, path: Path) -> LoadedModel:
             sum(p.size for p in params),
             lambda x: predict_log_proba(params, x, meta["activation"]),
         )
-    if path.suffix in (".pt", ".onnx"):
+    if path.suffix.lower() in (".pt", ".onnx"):
         from mnist_dvc.onnx_model import OnnxModelError, load_onnx, twin_of
 
-        if path.suffix == ".onnx":
+        if path.suffix.lower() == ".onnx":
             predict, meta = load_onnx(path)
             return LoadedModel(name, path, meta, int(meta["parameters"]), predict)
         twin = twin_of(path)

@@ -11,6 +11,7 @@ import numpy as np
 
 from mnist_dvc import PipelineError, refusal
 from mnist_dvc.fileio import save_npz
+from mnist_dvc.numpy_mlp.network import ACTIVATIONS
 
 FORMAT = "mnist-dvc/numpy-mlp/1"
 INPUT_SIZE, NUM_CLASSES = 784, 10
@@ -53,6 +54,10 @@ def load_model(path: Path) -> tuple[list[np.ndarray], dict]:
     for key in ("activation", "normalization"):
         if key not in meta:
             raise ModelFileError(f"{path}: metadata lacks {key!r}")
+    if meta["activation"] not in ACTIVATIONS:
+        raise ModelFileError(
+            f"{path}: activation {meta['activation']!r} is not one of {', '.join(ACTIVATIONS)}"
+        )
     params, expected_names = [], set()
     for i, (fan_in, fan_out) in enumerate(itertools.pairwise(sizes)):
         for name, shape in ((f"W{i}", (fan_in, fan_out)), (f"b{i}", (fan_out,))):
@@ -60,6 +65,9 @@ def load_model(path: Path) -> tuple[list[np.ndarray], dict]:
             array = arrays.get(name)
             if array is None:
                 raise ModelFileError(f"{path}: array {name} is missing")
+            # np.load hands back a member that is not in .npy format as raw bytes
+            if not isinstance(array, np.ndarray) or array.dtype.kind != "f":
+                raise ModelFileError(f"{path}: {name} is not an array of floating-point numbers")
             if array.shape != shape:
                 raise ModelFileError(
                     f"{path}: {name} has shape {array.shape}, layer_sizes {sizes} need {shape}"

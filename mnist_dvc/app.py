@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -22,8 +23,8 @@ from mnist_dvc.digits import (
     MAX_PIXELS,
     InputError,
     picture_digits,
-    picture_to_rgb,
     read_digits,
+    working_rgb,
 )
 from mnist_dvc.params import PARAMS_FILE
 from mnist_dvc.paths import project_root
@@ -36,6 +37,17 @@ from mnist_dvc.trained_models import (
 )
 
 MAX_UPLOAD = "10mb"
+# Requests run at once per kind (gradio's concurrency groups), and requests waiting in all: past it a
+# client is told the queue is full instead of the server holding every picture sent.
+WORKERS = {
+    kind: {"concurrency_id": kind, "concurrency_limit": limit}
+    for kind, limit in (("drawing", 2), ("upload", 2), ("why", 1))
+}
+MAX_QUEUED = 32
+UPLOADS_PREFIX = "mnist-dvc-app-"  # the servers' own temporary folder: uploads, models read at --rev
+# The servers running in this process. gradio takes its upload folder from the environment, at requests
+# too, so they share one folder, removed when the last of them stops.
+_RUNNING: set = set()
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 EXAMPLES_DIR = Path("docs/digits")  # pictures of test digits: scans (easy and hard) and drawings
 DRAW_FIRST = "Draw a digit first (or drop a picture)."
@@ -57,14 +69,16 @@ PICK_BRUSH = """() => {
 
 def digits_from_canvas(canvas) -> np.ndarray:
     """A gradio sketchpad value (its ``composite``, RGBA, transparent where nothing was drawn) or an
-    image array -> the 28x28 digits the models receive, left to right. InputError when there are none."""
+    image array -> the 28x28 digits the models receive, left to right. InputError when there are none.
+    A drawing has an upload's pixel limit and working size (gradio refuses one past the limit before
+    decoding it: :func:`start` sets PIL's limit)."""
     from PIL import Image
 
     array = canvas.get("composite") if isinstance(canvas, dict) else canvas
     digits = (
         None
         if array is None
-        else picture_digits(picture_to_rgb(Image.fromarray(np.asarray(array, np.uint8))))
+        else picture_digits(working_rgb(Image.fromarray(np.asarray(array, np.uint8)), "the drawing"))
     )
     if digits is None or len(digits) == 0:
         raise InputError(DRAW_FIRST)
@@ -221,20 +235,24 @@ def build(answerer: Answerer, title: str):
                        elem_id="why", height=260)  # fmt: skip
         outputs = [*labels, seen, status]
         # The answers first; where each model looked follows (it takes longer: a backward pass each).
-        sketch.change(from_sketch, sketch, outputs, api_name="predict_drawing").then(
-            why_sketch, sketch, why, api_name="why_drawing"
+        # Drawings, uploads and the "why" pictures each have their own workers, so a client sending large
+        # pictures delays only the uploads queued behind its own.
+        sketch.change(from_sketch, sketch, outputs, api_name="predict_drawing", **WORKERS["drawing"]).then(
+            why_sketch, sketch, why, api_name="why_drawing", **WORKERS["why"]
         )
-        upload.change(from_upload, upload, outputs, api_name="predict_upload").then(
-            why_upload, upload, why, api_name="why_upload"
+        upload.change(from_upload, upload, outputs, api_name="predict_upload", **WORKERS["upload"]).then(
+            why_upload, upload, why, api_name="why_upload", **WORKERS["why"]
         )
     return demo
 
 
-def models_at_revisions(revs: list[str], model: str) -> dict[str, LoadedModel]:
-    """``model`` as committed at each git revision, read through DVC (local cache or the remote)."""
+def models_at_revisions(revs: list[str], model: str, workdir: Path) -> dict[str, LoadedModel]:
+    """``model`` as committed at each git revision, read through DVC (local cache or the remote) into
+    ``workdir``, where the "why" view reads them again."""
     import dvc.api
 
-    loaded, workdir = {}, Path(tempfile.mkdtemp(prefix="mnist-dvc-app-"))
+    loaded = {}
+    workdir.mkdir(parents=True, exist_ok=True)
     entries, seeds = registry.read(project_root() / PARAMS_FILE)
     path = registry.pick([model], entries)[0].file(seeds[0])  # its first seed
     for rev in revs:
@@ -266,7 +284,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="any model file the trainers write, instead of the pipeline's (repeatable)",
     )  # fmt: skip
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
-    parser.add_argument("--port", type=int, default=7860, help="port (default: %(default)s)")
+    parser.add_argument("--port", type=port_number, default=7860, help="port (default: %(default)s)")
+
+
+def port_number(text: str) -> int:
+    """--port: an integer from 1 to 65535 (argparse prints the message and exits 2)."""
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (1 to 65535)")
+    return int(text)
 
 
 def start(args: argparse.Namespace):
@@ -274,9 +299,25 @@ def start(args: argparse.Namespace):
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     from PIL import Image
 
-    Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # decompression bombs: PIL refuses larger pictures
+    # Decompression bombs, drawings included: PIL warns past its limit and refuses past twice it, at
+    # opening (from the header), before decoding anything; so past MAX_PIXELS, as predict does.
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS // 2
+    # Uploads land in a folder of the app's own, removed when it stops (run, close).
+    if not _RUNNING:
+        os.environ["GRADIO_TEMP_DIR"] = tempfile.mkdtemp(prefix=UPLOADS_PREFIX)
+    uploads = os.environ["GRADIO_TEMP_DIR"]
+    try:
+        demo = _launch(args, Path(uploads))
+    except BaseException:
+        if not _RUNNING:
+            shutil.rmtree(uploads, ignore_errors=True)
+        raise
+    return demo, demo.local_url
+
+
+def _launch(args: argparse.Namespace, uploads: Path):
     if args.rev:
-        models = models_at_revisions(args.rev, args.model)
+        models = models_at_revisions(args.rev, args.model, uploads / "revisions")
         title = f"mnist-dvc: {args.model} at {', '.join(args.rev)}"
     elif args.model_file:
         models = {Path(f).stem: load_model(Path(f).stem, Path(f)) for f in args.model_file}
@@ -292,12 +333,27 @@ def start(args: argparse.Namespace):
         )
     # The ensemble is of the pipeline's three models; revisions and files are compared, not averaged.
     demo = build(Answerer(models, ensemble=not (args.rev or args.model_file)), title)
-    demo.queue(default_concurrency_limit=4)
-    demo.launch(
-        server_name=args.host, server_port=args.port, share=False, max_file_size=MAX_UPLOAD,
-        prevent_thread_lock=True, quiet=True, show_error=False, footer_links=[], js=PICK_BRUSH,
-    )  # fmt: skip
-    return demo, demo.local_url
+    demo.uploads_folder = uploads
+    demo.queue(max_size=MAX_QUEUED)
+    try:
+        demo.launch(
+            server_name=args.host, server_port=args.port, share=False, max_file_size=MAX_UPLOAD,
+            prevent_thread_lock=True, quiet=True, show_error=False, footer_links=[], js=PICK_BRUSH,
+        )  # fmt: skip
+    except OSError as exc:  # the port is taken, or the address is not this machine's
+        demo.close()
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise PipelineError(f"--host {args.host} --port {args.port}: cannot serve there ({first})") from None
+    _RUNNING.add(demo)
+    return demo
+
+
+def close(demo) -> None:
+    """Stop the server and remove what it kept: the uploads, and the models read at --rev."""
+    demo.close()
+    _RUNNING.discard(demo)
+    if not _RUNNING:
+        shutil.rmtree(demo.uploads_folder, ignore_errors=True)
 
 
 def run(args: argparse.Namespace) -> None:
@@ -306,4 +362,4 @@ def run(args: argparse.Namespace) -> None:
     try:
         demo.block_thread()
     finally:
-        demo.close()
+        close(demo)

@@ -210,8 +210,7 @@ def _read_picture(path: Path, ink: str = "auto") -> np.ndarray:
 
     try:
         with Image.open(path) as picture:
-            _check_size(picture.width * picture.height, path)
-            rgb = picture_to_rgb(_reduced(picture))
+            rgb = working_rgb(picture, path)
     except Image.DecompressionBombError as exc:  # PIL's own limit, where a caller lowered it
         pixels = re.search(r"\((\d+) pixels\)", str(exc))
         _check_size(int(pixels.group(1)) if pixels else MAX_PIXELS + 1, path)
@@ -221,7 +220,14 @@ def _read_picture(path: Path, ink: str = "auto") -> np.ndarray:
     return picture_digits(rgb, ink)
 
 
-def _check_size(pixels: int, path: Path) -> None:
+def working_rgb(picture, name: str | Path) -> np.ndarray:
+    """An opened (not yet decoded) PIL picture -> the RGB copy the photo path works on: refused by its
+    header's size before a pixel is decoded, then decoded at a fraction of its size where it is large."""
+    _check_size(picture.width * picture.height, name)
+    return picture_to_rgb(_reduced(picture))
+
+
+def _check_size(pixels: int, path: Path | str) -> None:
     if pixels > MAX_PIXELS:
         raise InputError(f"{path}: too large ({pixels / 1e6:.0f} Mpixel, limit {MAX_PIXELS / 1e6:.0f})")
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from mnist_dvc.app import Answerer, digits_from_canvas, start
+from mnist_dvc.app import Answerer, close, digits_from_canvas, start
 from mnist_dvc.command import main as command
 from mnist_dvc.dataset import Normalization, PreparedData
 from mnist_dvc.digits import picture_digits, picture_to_rgb
@@ -142,7 +142,7 @@ def server(model_file):
     try:
         yield url
     finally:
-        demo.close()
+        close(demo)
 
 
 def test_api_labels_an_uploaded_picture_and_survives_a_file_that_is_not_one(server, tmp_path):
@@ -157,6 +157,96 @@ def test_api_labels_an_uploaded_picture_and_survives_a_file_that_is_not_one(serv
     assert not result[0] and "notes.png: not an image" in result[-1]  # no made-up prediction
     result = client.predict(handle_file(str(tmp_path / "seven.png")), api_name="/predict_upload")
     assert result[0]["label"] == "7"
+
+
+def _drawing(path: Path) -> dict:
+    """What the sketchpad sends: its composite picture (no background, no layers)."""
+    from gradio_client import handle_file
+
+    return {"background": None, "layers": [], "composite": handle_file(str(path)), "id": None}
+
+
+def test_a_drawing_past_the_pixel_limit_is_refused_before_it_is_decoded(server, tmp_path):
+    from gradio_client import Client
+    from gradio_client.exceptions import AppError
+
+    Image.new("L", (8000, 7000), 0).save(tmp_path / "huge.png")  # 56 Mpixel, a few hundred KB
+    draw("7", mode="RGBA").save(tmp_path / "seven.png")
+    client = Client(server, verbose=False)
+    started = time.perf_counter()
+    with pytest.raises(AppError):
+        client.predict(_drawing(tmp_path / "huge.png"), api_name="/predict_drawing")
+    refused_s = time.perf_counter() - started
+    result = client.predict(_drawing(tmp_path / "seven.png"), api_name="/predict_drawing")
+    assert result[0]["label"] == "7"
+    assert refused_s < 5  # decoding and reading it took 13 s before it was refused at its header
+
+
+def test_large_uploads_in_parallel_do_not_hold_a_drawing(server, tmp_path):
+    from gradio_client import Client, handle_file
+
+    Image.new("L", (6000, 6000), 255).save(tmp_path / "large.png")  # 36 Mpixel, under the limit
+    draw("7", mode="RGBA").save(tmp_path / "seven.png")
+    client = Client(server, verbose=False)
+    client.predict(_drawing(tmp_path / "seven.png"), api_name="/predict_drawing")  # warm
+    jobs = [
+        client.submit(handle_file(str(tmp_path / "large.png")), api_name="/predict_upload") for _ in range(8)
+    ]
+    time.sleep(0.5)  # the uploads are queued and running
+    started = time.perf_counter()
+    result = client.predict(_drawing(tmp_path / "seven.png"), api_name="/predict_drawing")
+    answered_s = time.perf_counter() - started
+    busy = sum(not job.done() for job in jobs)
+    for job in jobs:
+        assert "No digit found" in job.result()[-1]
+    assert result[0]["label"] == "7"
+    assert answered_s < 5, f"a drawing waited {answered_s:.1f} s while {busy} of 8 uploads ran"
+
+
+def test_the_app_removes_its_uploads_when_it_stops(model_file, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from gradio_client import Client, handle_file
+
+    env = {**os.environ, "TMPDIR": str(tmp_path), "GRADIO_ANALYTICS_ENABLED": "False"}
+    app = subprocess.Popen(
+        [sys.executable, "-m", "mnist_dvc.command", "app", "--model-file", str(model_file),
+         "--port", str(free_port())],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env, start_new_session=True,
+    )  # fmt: skip
+    try:
+        url = app.stdout.readline().split("serving ")[1].split()[0]
+        draw("7", mode="RGB").save(tmp_path / "seven.png")
+        Client(url, verbose=False).predict(
+            handle_file(str(tmp_path / "seven.png")), api_name="/predict_upload"
+        )
+        assert [p.name for p in tmp_path.glob("mnist-dvc-app-*/**/seven.png")] == ["seven.png"]
+    finally:
+        os.killpg(app.pid, signal.SIGINT)  # Ctrl-C
+        app.wait(timeout=60)
+    assert app.returncode == 0  # gradio ends block_thread on Ctrl-C; the app then closes itself
+    assert not list(tmp_path.glob("mnist-dvc-app-*"))
+
+
+def test_a_port_in_use_or_out_of_range_is_one_line(model_file, capsys):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code = command(["app", "--model-file", str(model_file), "--port", str(port)])
+    err = capsys.readouterr().err
+    assert code == 1 and err.count("\n") == 1, err
+    assert err.startswith(f"mnist-dvc app: error: --host 127.0.0.1 --port {port}: cannot serve there"), err
+    with pytest.raises(SystemExit) as exit_info:
+        command(["app", "--model-file", str(model_file), "--port", "70000"])
+    assert (
+        exit_info.value.code == 2 and "'70000' is not a port number (1 to 65535)" in capsys.readouterr().err
+    )
 
 
 browser = pytest.importorskip("tools.browser", reason="needs selenium (requirements.txt)")
@@ -199,7 +289,7 @@ def test_rev_loads_the_cnn_of_two_revisions_and_names_one_that_is_missing(pipeli
         pipeline.run("git", "commit", "-q", "-m", "second cnn")
 
         monkeypatch.chdir(pipeline.root)
-        models = models_at_revisions(["main", "second-cnn"], "cnn")
+        models = models_at_revisions(["main", "second-cnn"], "cnn", tmp_path / "revisions")
         assert list(models) == ["cnn@main", "cnn@second-cnn"]
         answerer = Answerer(models, ensemble=False)
         probs, _ = answerer.answer(np.random.default_rng(0).random((1, 28, 28), np.float32))
@@ -213,7 +303,7 @@ def test_rev_loads_the_cnn_of_two_revisions_and_names_one_that_is_missing(pipeli
         with pytest.raises(
             PipelineError, match=r"revision 'HEAD': cannot load data/models/cnn/seed_42.pt .*dvc pull"
         ):
-            models_at_revisions(["HEAD"], "cnn")
+            models_at_revisions(["HEAD"], "cnn", tmp_path / "revisions")
     finally:
         pipeline.run("git", "checkout", "-q", "main")
         pipeline.dvc("checkout", "-q", "-f")

@@ -76,6 +76,8 @@ def expand(paths: list[str | Path]) -> tuple[list[Path], list[str]]:
             files.extend(inside)
         elif path.is_file():
             files.append(path)
+        elif path.exists():  # a FIFO, a socket, a device: reading it could block or never end
+            raise InputError(f"{path}: not a regular file or folder (a pipe, socket or device)")
         else:
             raise InputError(f"{path}: no such file or folder")
     return files, skipped

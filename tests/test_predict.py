@@ -410,3 +410,12 @@ def test_every_picture_format_and_mode_gives_the_same_digit(tmp_path):
         digits = read_digits(path).images
         assert len(digits) == 1, path.name
         assert np.abs(digits[0] - reference).max() < 0.1, path.name  # JPEG's loss: a pixel's shade at most
+
+
+def test_a_fifo_is_named_as_what_it_is_not_as_missing(tmp_path, capsys):
+    fifo = tmp_path / "digits.png"
+    os.mkfifo(fifo)
+    code = main(["predict", str(fifo), "--out", str(tmp_path / "o.txt")])
+    err = capsys.readouterr().err
+    assert code == 1 and err.count("\n") == 1
+    assert f"{fifo}: not a regular file or folder (a pipe, socket or device)" in err

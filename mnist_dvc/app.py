@@ -13,6 +13,7 @@ import shutil
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -302,6 +303,7 @@ def start(args: argparse.Namespace):
     # Decompression bombs, drawings included: PIL warns past its limit and refuses past twice it, at
     # opening (from the header), before decoding anything; so past MAX_PIXELS, as predict does.
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS // 2
+    warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # under MAX_PIXELS: a large photo
     # Uploads land in a folder of the app's own, removed when it stops (run, close).
     if not _RUNNING:
         os.environ["GRADIO_TEMP_DIR"] = tempfile.mkdtemp(prefix=UPLOADS_PREFIX)

@@ -167,6 +167,11 @@ def _upscale(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return resize(mask.astype(np.float32), shape, order=1) > 0.5
 
 
+def _cross(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """The z of the cross product of 2-D vectors (NumPy 2 deprecates np.cross on 2-D vectors)."""
+    return u[..., 0] * v[..., 1] - u[..., 1] * v[..., 0]
+
+
 def quadrilateral(mask: np.ndarray) -> np.ndarray | None:
     """The corners (x, y) of the quadrilateral that ``mask`` is, clockwise from the top left, or None
     when it is not one (a page running off the frame, a round shape).
@@ -181,7 +186,7 @@ def quadrilateral(mask: np.ndarray) -> np.ndarray | None:
     points = _hull(outline)
     while len(points) > 4:  # drop the corner whose removal loses the least area
         prev, nxt = np.roll(points, 1, axis=0), np.roll(points, -1, axis=0)
-        loss = np.abs(np.cross(points - prev, nxt - prev)) / 2
+        loss = np.abs(_cross(points - prev, nxt - prev)) / 2
         points = np.delete(points, int(loss.argmin()), axis=0)
     if len(points) < 4:
         return None
@@ -205,7 +210,7 @@ def _refined(corners: np.ndarray, outline: np.ndarray, shape: tuple[int, int]) -
         side = b - a
         length = np.linalg.norm(side)
         along = (outline - a) @ side / length**2  # 0 at a, 1 at b
-        across = np.abs(np.cross(side, outline - a)) / length
+        across = np.abs(_cross(side, outline - a)) / length
         near = outline[(along > 0.15) & (along < 0.85) & (across < 0.1 * length)]
         if len(near) < 5 or _on_frame(near, shape).mean() > 0.5:
             return None  # a side along the frame's edge: the surface runs off the picture there

@@ -46,7 +46,8 @@ def changed_metrics(output: str) -> set[str]:
 
 
 def check_repro(out: str, root: Path) -> None:
-    everything = {"fetch_data", "prepare", "evaluate", "robustness", "explain", *trainers(root)}
+    stages = ("check_params", "fetch_data", "prepare", "evaluate", "robustness", "explain")
+    everything = {*stages, *trainers(root)}
     assert stages_reached(out) == everything, out
     assert (root / "metrics" / "report.md").exists() and (root / "metrics" / "evaluation.json").exists()
 

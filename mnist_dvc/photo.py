@@ -46,7 +46,8 @@ SPECK = 0.04  # a component smaller than this share of the largest one is a spec
 MAX_STROKE_SHARE = 0.4  # of a digit's long side: thicker "strokes" are shadows or blots
 NUMBER_STROKES = 5.0  # ...unless this many stroke widths tall: touching digits of a number
 SPLIT_ASPECT = 1.8  # a crop wider than this many heights holds touching digits...
-MIN_PART = 0.3  # ...each at least this share of the height wide
+MIN_PART = 0.3  # ...each at least this share of the height wide...
+PART_HEIGHT = 0.6  # ...and this share of it tall
 SIDE_OVERLAP = 0.5  # of the narrower: pieces side by side that overlap less in x are two digits...
 SIDE_HEIGHT = 0.6  # ...when the shorter is at least this share of the taller's height
 LINE_BAND = 0.5  # a straight line's ink spreads across it by at most this many pen widths (std)...
@@ -467,11 +468,18 @@ def _split(crop: np.ndarray, where: tuple, height: int | None = None) -> list[tu
         return [(crop, where)]
     profile = crop.sum(axis=0)
     cut = margin + int(np.argmin(profile[margin : width - margin]))
+    if min(_ink_height(crop[:, :cut]), _ink_height(crop[:, cut:])) < PART_HEIGHT * height:
+        return [(crop, where)]  # a part as flat as a stroke: a digit's long bar or tail, not a digit
     rows, cols = where
     return [
         *_split(crop[:, :cut], np.s_[rows, cols.start : cols.start + cut], height),
         *_split(crop[:, cut:], np.s_[rows, cols.start + cut : cols.stop], height),
     ]
+
+
+def _ink_height(crop: np.ndarray) -> int:
+    rows = np.flatnonzero(crop.any(axis=1))
+    return int(rows[-1] - rows[0] + 1) if rows.size else 0
 
 
 def _group(regions: list) -> list[list]:

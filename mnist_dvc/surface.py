@@ -26,6 +26,9 @@ INK_FILTER = 7  # pixels of that copy: a median this wide removes strokes, keeps
 SEGMENT_SCALE = 300  # Felzenszwalb's scale: larger, fewer and larger regions
 MIN_SEGMENT = 100  # pixels of the small copy: smaller regions join a neighbour
 SAME_COLOUR = 12.0  # CIELAB distance: regions closer in mean colour are the same material
+SEAMLESS = 4.0  # CIELAB distance: regions this close in colour where they meet are one material...
+SEAM_WIDTH = 3  # ...pixels of the small copy: how far from the other region "where they meet" reaches
+MIN_SEAM = 20  # ...pixels of each, at least: a corner's touch is no seam
 MIN_PHOTO_SIDE = 200  # pixels: a smaller picture is a scan or a crop of the page, not a photo of a desk
 MIN_BACKGROUND_BORDER = 0.4  # of the frame's edge: at least this much of it lies outside the surface
 MIN_SHARE = 0.04  # of the frame: smaller regions are not a surface
@@ -134,14 +137,22 @@ def find_surface(rgb: np.ndarray) -> Surface | None:
 
 def _materials(labels: np.ndarray, lab: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
     """The regions of at least MIN_SHARE of the frame, those of one colour (within SAME_COLOUR in CIELAB)
-    taken together: a page cut in two by a fold or a stroke is one material. Each as (mask, colour)."""
+    taken together, and touching ones of one colour where they meet (within SEAMLESS): a page cut in two
+    by a fold or a stroke, or by a ruling line where its light fades, is one material. Each as (mask,
+    colour)."""
+    from scipy.ndimage import binary_dilation
+
     sizes = np.bincount(labels.ravel())
     large = list(np.flatnonzero(sizes >= MIN_SHARE * labels.size))
-    colours = [lab[labels == label].mean(axis=0) for label in large]
+    masks = [labels == label for label in large]
+    colours = [lab[mask].mean(axis=0) for mask in masks]
+    near = [binary_dilation(mask, iterations=SEAM_WIDTH) for mask in masks]
     root = list(range(len(large)))
     for i in range(len(large)):
         for j in range(i):
-            if np.linalg.norm(colours[i] - colours[j]) <= SAME_COLOUR:
+            if np.linalg.norm(colours[i] - colours[j]) <= SAME_COLOUR or _seamless(
+                lab, masks[i] & near[j], masks[j] & near[i]
+            ):
                 old, new = root[i], root[j]
                 root = [new if r == old else r for r in root]
     out = []
@@ -149,6 +160,15 @@ def _materials(labels: np.ndarray, lab: np.ndarray) -> list[tuple[np.ndarray, np
         mask = np.isin(labels, [label for label, q in zip(large, root, strict=True) if q == r])
         out.append((mask, lab[mask].mean(axis=0)))
     return out
+
+
+def _seamless(lab: np.ndarray, side_a: np.ndarray, side_b: np.ndarray) -> bool:
+    """Whether two touching regions have the same colour where they meet (``side_a``, ``side_b``: each
+    one's pixels next to the other): one page whose light fades across it, cut by a ruling line or a
+    fold, not a page's edge on a desk, which is a step in colour."""
+    if side_a.sum() < MIN_SEAM or side_b.sum() < MIN_SEAM:
+        return False
+    return float(np.linalg.norm(np.median(lab[side_a], axis=0) - np.median(lab[side_b], axis=0))) <= SEAMLESS
 
 
 def _texture(rgb: np.ndarray, shape: tuple[int, int]) -> np.ndarray:

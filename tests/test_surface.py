@@ -79,6 +79,31 @@ def test_a_page_that_fills_the_frame_is_left_as_it_is():
     assert surface.find_surface(page) is None
 
 
+def test_a_page_whose_light_fades_across_a_ruling_line_is_one_page():
+    # Felzenszwalb cuts this page at a ruling line into a lit part and a shaded one, whose mean colours
+    # differ; where they meet they are the same colour, so they are one material and the page fills the
+    # frame (taken for a sheet, its lit part cut the "1" written across the line in two).
+    h, w = 480, 640
+    page = Image.new("RGB", (w, h), (250, 248, 240))
+    pen = ImageDraw.Draw(page)
+    for y in (90, 190, 290, 390):
+        pen.line([(0, y), (w, y + 6)], fill=(120, 150, 210), width=2)
+    pen.line([(330, 240), (300, 350)], fill=(30, 30, 30), width=14)
+    light = np.linspace(1.0, 0.5, h)[:, None, None]
+    noise = np.random.default_rng(0).normal(0, 3, (h, w, 3))
+    faded = np.clip(np.asarray(page, np.float32) * light + noise, 0, 255).astype(np.float32)
+    assert surface.find_surface(faded) is None
+
+
+def test_a_wide_digit_with_a_long_bar_is_not_cut_into_digits():
+    # A "2" whose base runs far to the right is wider than touching digits are; its parts at the deepest
+    # valley would be its top and a flat bar, neither of them as tall as a digit.
+    two = photo.find_digits(page_with(lambda pen: pen.line(
+        [(150, 200), (190, 150), (240, 150), (260, 200), (180, 330), (520, 330)], fill=40, width=8
+    ))).digits  # fmt: skip
+    assert len(two) == 1
+
+
 def test_a_digit_cropped_tight_is_read_whole(tmp_path):
     # A "0" whose strokes run into all four edges of a small scan, and a "1" from top to bottom.
     zero = Image.new("L", (96, 96), 255)

@@ -111,8 +111,11 @@ def find_digits(picture: np.ndarray, ink: str = "auto") -> Found:
     mask, strength, inside = remove_rules(mask, strength, inside, straighten=not scan)
     frame = _frame(mask.shape, inside)
     found = digit_boxes(mask, inside)
+    # A lone digit cropped tight is read from its shades, as MNIST's scans were; in a photo, a hairline
+    # pen's shades are too thin to read, and a digit written near the page's edge is redrawn.
     digits = [
-        scan_digit(strength, box, frame) if len(found) == 1 and _at_edge_box(box, frame)
+        scan_digit(strength, box, frame)
+        if len(found) == 1 and _at_edge_box(box, frame) and (scan or pen_share(crop) >= KEEP_PEN[0])
         else mnist_digit(crop, strength[box])
         for crop, box in found
     ]  # fmt: skip
@@ -691,12 +694,16 @@ def mnist_digit(crop: np.ndarray, strength: np.ndarray) -> np.ndarray:
     A pen close to MNIST's own (KEEP_PEN, as a share of the digit's size: a scan of a digit, a drawing
     with a felt pen) is kept as written, only scaled: redrawing would change a digit the models already
     read as it is. A hairline ballpoint, chalk or a fat marker is redrawn with MNIST's pen."""
-    from skimage.morphology import skeletonize
-
-    pen = crop.sum() / max(1, skeletonize(crop).sum()) / max(crop.shape)
-    if KEEP_PEN[0] <= pen <= KEEP_PEN[1]:
+    if KEEP_PEN[0] <= pen_share(crop) <= KEEP_PEN[1]:
         return scale_ink(crop, strength)
     return redraw(crop)
+
+
+def pen_share(crop: np.ndarray) -> float:
+    """A digit's pen width (its ink over its skeleton's length) as a share of its long side."""
+    from skimage.morphology import skeletonize
+
+    return float(crop.sum() / max(1, skeletonize(crop).sum()) / max(crop.shape))
 
 
 def scale_ink(crop: np.ndarray, strength: np.ndarray) -> np.ndarray:

@@ -301,7 +301,8 @@ def start(args: argparse.Namespace):
     from PIL import Image
 
     # Decompression bombs, drawings included: PIL warns past its limit and refuses past twice it, at
-    # opening (from the header), before decoding anything; so past MAX_PIXELS, as predict does.
+    # opening (from the header), before decoding anything; so past MAX_PIXELS, as predict does. gradio
+    # shows the refusal's message in the page (show_error): the handlers' own errors are messages already.
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS // 2
     warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # under MAX_PIXELS: a large photo
     # Uploads land in a folder of the app's own, removed when it stops (run, close).
@@ -340,7 +341,7 @@ def _launch(args: argparse.Namespace, uploads: Path):
     try:
         demo.launch(
             server_name=args.host, server_port=args.port, share=False, max_file_size=MAX_UPLOAD,
-            prevent_thread_lock=True, quiet=True, show_error=False, footer_links=[], js=PICK_BRUSH,
+            prevent_thread_lock=True, quiet=True, show_error=True, footer_links=[], js=PICK_BRUSH,
         )  # fmt: skip
     except OSError as exc:  # the port is taken, or the address is not this machine's
         demo.close()

@@ -174,7 +174,7 @@ def test_a_drawing_past_the_pixel_limit_is_refused_before_it_is_decoded(server, 
     draw("7", mode="RGBA").save(tmp_path / "seven.png")
     client = Client(server, verbose=False)
     started = time.perf_counter()
-    with pytest.raises(AppError):
+    with pytest.raises(AppError, match=r"Image size \(56000000 pixels\) exceeds limit"):
         client.predict(_drawing(tmp_path / "huge.png"), api_name="/predict_drawing")
     refused_s = time.perf_counter() - started
     result = client.predict(_drawing(tmp_path / "seven.png"), api_name="/predict_drawing")

@@ -104,6 +104,17 @@ def test_a_wide_digit_with_a_long_bar_is_not_cut_into_digits():
     assert len(two) == 1
 
 
+def test_a_hairline_digit_near_the_edge_of_a_photo_is_redrawn_like_one_in_the_middle():
+    def zero_at(top):
+        return photo.find_digits(
+            page_with(lambda pen: pen.ellipse((280, top, 360, top + 200), outline=40, width=2))
+        )
+
+    middle, edge = zero_at(140).digits, zero_at(270).digits  # the second ends 10 pixels from the bottom
+    assert len(middle) == len(edge) == 1 and _is_loop(edge[0])
+    assert edge[0].sum() > 0.8 * middle[0].sum()  # MNIST's pen, not the hairline's faint shades
+
+
 def test_a_digit_cropped_tight_is_read_whole(tmp_path):
     # A "0" whose strokes run into all four edges of a small scan, and a "1" from top to bottom.
     zero = Image.new("L", (96, 96), 255)

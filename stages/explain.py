@@ -44,6 +44,11 @@ def main() -> None:
                          ("evaluate.example_indices", examples)):  # fmt: skip
         if max(indices) >= len(labels):
             raise ParamsError(f"params.yaml: {key} {indices} go past the {len(labels)} test images")
+    if p.perplexity >= min(p.embedding_images, len(labels)):  # prepare.limit left fewer test images
+        raise ParamsError(
+            f"params.yaml: explain.perplexity = {p.perplexity:g} is invalid: expected a number below the "
+            f"{len(labels)} test images that prepare.limit keeps"
+        )
     entries, seeds = registry.read()
     models = {name: load_explained(name, e.file(seeds[0])) for name, e in entries.items()}
 

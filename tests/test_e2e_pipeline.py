@@ -355,3 +355,18 @@ def test_corrupt_model_file_fails_evaluate_naming_it(pipeline):
         assert "data/models/cnn/seed_42.pt: not a readable checkpoint" in proc.stderr
     finally:
         _restore(pipeline)
+
+
+def test_explain_names_a_perplexity_that_prepare_limit_left_too_few_test_images_for(pipeline):
+    params = pipeline.params()
+    params["explain"].update(perplexity=100, embedding_images=2000)  # valid; the test split holds 100
+    pipeline.write_params(params)
+    try:
+        proc = pipeline.run("python", "-m", "stages.explain", check=False)
+        assert proc.returncode == 1
+        assert proc.stderr.strip() == (
+            "explain: error: params.yaml: explain.perplexity = 100 is invalid: expected a number below the "
+            "100 test images that prepare.limit keeps"
+        ), proc.stderr
+    finally:
+        _restore(pipeline)

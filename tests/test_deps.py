@@ -46,3 +46,17 @@ def test_the_closure_follows_deferred_relative_and_package_imports(tmp_path):
         "stages/__init__.py", "stages/x.py", "mnist_dvc/__init__.py", "mnist_dvc/fam/__init__.py",
         "mnist_dvc/fam/a.py", "mnist_dvc/fam/b.py", "mnist_dvc/c.py",
     }  # fmt: skip
+
+
+def test_the_artifacts_block_lists_every_model_of_params_yaml_at_its_folder():
+    import yaml
+
+    from mnist_dvc.registry import models
+
+    artifacts = yaml.safe_load((PROJECT_ROOT / "dvc.yaml").read_text())["artifacts"]
+    entries = models(PROJECT_ROOT / "params.yaml")
+    assert list(artifacts) == list(entries)
+    for name, entry in entries.items():
+        assert artifacts[name]["path"] == str(entry.directory), name
+        assert artifacts[name]["labels"] == list(entry.labels), name
+        assert artifacts[name]["type"] == "model", name

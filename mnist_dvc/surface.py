@@ -27,7 +27,7 @@ SEGMENT_SCALE = 300  # Felzenszwalb's scale: larger, fewer and larger regions
 MIN_SEGMENT = 100  # pixels of the small copy: smaller regions join a neighbour
 SAME_COLOUR = 12.0  # CIELAB distance: regions closer in mean colour are the same material
 SEAMLESS = 4.0  # CIELAB distance: regions this close in colour where they meet are one material...
-SEAM_WIDTH = 3  # ...pixels of the small copy: how far from the other region "where they meet" reaches
+SEAM_WIDTH = 3  # ...pixels of the small copy: "where they meet" is this far to twice this far from the other
 MIN_SEAM = 20  # ...pixels of each, at least: a corner's touch is no seam
 MIN_PHOTO_SIDE = 200  # pixels: a smaller picture is a scan or a crop of the page, not a photo of a desk
 MIN_BACKGROUND_BORDER = 0.4  # of the frame's edge: at least this much of it lies outside the surface
@@ -146,7 +146,10 @@ def _materials(labels: np.ndarray, lab: np.ndarray) -> list[tuple[np.ndarray, np
     large = list(np.flatnonzero(sizes >= MIN_SHARE * labels.size))
     masks = [labels == label for label in large]
     colours = [lab[mask].mean(axis=0) for mask in masks]
-    near = [binary_dilation(mask, iterations=SEAM_WIDTH) for mask in masks]
+    # Each region's neighbourhood from SEAM_WIDTH to twice that: the colours where two regions meet, past
+    # the blur and the shadow of an edge, which would make any edge look seamless.
+    close = [binary_dilation(mask, iterations=SEAM_WIDTH) for mask in masks]
+    near = [binary_dilation(c, iterations=SEAM_WIDTH) & ~c for c in close]
     root = list(range(len(large)))
     for i in range(len(large)):
         for j in range(i):

@@ -18,6 +18,7 @@ page's outline becomes the "digit". This module finds the page first, so that th
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
@@ -38,6 +39,9 @@ MIN_SOLIDITY = 0.85  # of its outline, holes filled, against its convex hull
 ENCLOSED = 0.1  # of a surface's area: no more than this of another material lies within it
 HOLES = 0.02  # of a surface's area: holes larger than this must not be of the material around it
 QUAD_FIT = 0.12  # the quadrilateral may differ from the outline by this share of its area
+EDGE_TOLERANCE = 0.02  # of the small copy's short side: an outline's straight edges, within this
+MIN_EDGE = 0.3  # of the small copy's short side: a shorter edge does not set the page's turn
+MIN_TURN = 1.0  # degrees: a page turned less is cut out as it lies
 EDGE_INSET = 0.03  # of the surface's size: its edge and shadow are cut off by this much
 MARGIN = 0.15  # of the long side: paper added all round, so the digit never touches the picture's edge
 
@@ -50,6 +54,7 @@ class Surface:
     mask: np.ndarray
     colour: np.ndarray
     corners: np.ndarray | None
+    turn: float = 0.0  # degrees (counter-clockwise) it is turned, from its edges, when it has no corners
 
 
 def as_rgb(picture: np.ndarray) -> np.ndarray:
@@ -132,7 +137,8 @@ def find_surface(rgb: np.ndarray) -> Surface | None:
     corners = quadrilateral(filled)
     if corners is not None:
         corners = snapped(corners / scale, rgb.mean(axis=2), reach=2 / scale)
-    return Surface(mask, np.median(rgb[mask], axis=0), corners)
+    turn = edge_turn(filled) if corners is None else 0.0
+    return Surface(mask, np.median(rgb[mask], axis=0), corners, turn)
 
 
 def _materials(labels: np.ndarray, lab: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -241,6 +247,24 @@ def _refined(corners: np.ndarray, outline: np.ndarray, shape: tuple[int, int]) -
     return _meeting_points(lines, corners)
 
 
+def edge_turn(mask: np.ndarray) -> float:
+    """How far (degrees, counter-clockwise, within 45 of level) the longest straight edge of ``mask``
+    that the picture shows (not the frame's own) is turned from level or upright: a page that runs off
+    the frame is written along its edges, so turning it back levels its lines of writing. 0 when no edge
+    is long enough."""
+    from skimage.measure import approximate_polygon, find_contours
+
+    outline = max(find_contours(np.pad(mask, 1).astype(np.float32), 0.5), key=len)[:, ::-1] - 1  # (x, y)
+    polygon = approximate_polygon(outline, tolerance=EDGE_TOLERANCE * min(mask.shape))
+    best, turn = MIN_EDGE * min(mask.shape), 0.0
+    for a, b in pairwise(polygon):
+        length = float(np.linalg.norm(b - a))
+        if length > best and _on_frame(np.linspace(a, b, 9), mask.shape).mean() < 0.5:
+            angle = float(np.degrees(np.arctan2(-(b[1] - a[1]), b[0] - a[0])))  # y runs down
+            best, turn = length, (angle + 45) % 90 - 45
+    return turn
+
+
 def _on_frame(points: np.ndarray, shape: tuple[int, int], margin: float = 1.5) -> np.ndarray:
     """Which points (x, y) lie on the frame's edge, within ``margin``."""
     x, y = points[:, 0], points[:, 1]
@@ -338,9 +362,15 @@ def flatten(rgb: np.ndarray, surface: Surface) -> tuple[np.ndarray, np.ndarray]:
         seen = warp(np.ones(rgb.shape[:2], np.float32), transform, output_shape=(height, width), order=0)
         inside = seen > 0.5
     else:
-        rows, cols = np.nonzero(surface.mask)
+        mask = surface.mask
+        if abs(surface.turn) >= MIN_TURN:  # level the page's edges, and so its lines of writing
+            from skimage.transform import rotate
+
+            rgb = rotate(rgb, -surface.turn, resize=True, order=1, preserve_range=True).astype(np.float32)
+            mask = rotate(mask.astype(np.float32), -surface.turn, resize=True, order=0) > 0.5
+        rows, cols = np.nonzero(mask)
         box = np.s_[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
-        flat, inside = rgb[box].copy(), surface.mask[box]
+        flat, inside = rgb[box].copy(), mask[box]
     inset = max(1, round(EDGE_INSET * min(flat.shape[:2])))
     inside = distance_transform_edt(np.pad(inside, 1))[1:-1, 1:-1] > inset
     flat, inside = pad(flat, inside, surface.colour)

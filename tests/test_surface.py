@@ -187,3 +187,23 @@ def test_a_16_bit_picture_is_read_at_its_depth(tmp_path, suffix):
     (found,) = read_digits(tmp_path / f"seven{suffix}").images
     (reference,) = photo.find_digits(np.asarray(page, np.float32)).digits
     assert np.abs(found - reference).max() < 0.05
+
+
+def test_a_turned_page_that_runs_off_the_frame_is_turned_back_so_its_number_reads_in_a_row():
+    # A sheet turned 25 degrees whose top-right corner lies beyond the frame: no quadrilateral to warp,
+    # but its edges give the turn. Written along it, "010" climbs at 25 degrees: read as it lies, its
+    # ends would not share a row.
+    page = Image.new("RGB", (360, 300), (240, 238, 232))
+    draw = ImageDraw.Draw(page)
+    for left in (30, 250):
+        draw.ellipse((left, 110, left + 70, 210), outline=(30, 30, 40), width=6)
+    draw.line((180, 110, 180, 210), fill=(30, 30, 40), width=6)
+    turn = np.radians(25)
+    rotation = np.array([[np.cos(turn), np.sin(turn)], [-np.sin(turn), np.cos(turn)]])  # y runs down
+    corners = np.array([[0, 0], [360, 0], [360, 300], [0, 300]], float) @ rotation.T + [260, 170]
+    picture = on_desk(page.resize(SHEET[::-1]), corners=corners)
+    found = surface.find_surface(picture)
+    assert found is not None and found.corners is None  # a corner is off the frame
+    assert abs(found.turn - 25) <= 2
+    digits = photo.find_digits(picture).digits
+    assert [_is_loop(digit) for digit in digits] == [True, False, True]

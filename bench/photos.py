@@ -31,7 +31,9 @@ The phone-photo scenes of :mod:`bench.scenes` (640x480 or so, JPEG, unless said 
   line, a page's or table's edge or corner;
 * ``tight_crops``: scikit-learn's bundled 8x8 digits, in order, as 96x96 tight scans (PNG).
 
-Every picture goes through the real input path (:func:`mnist_dvc.digits.read_digits`), files included.
+Every picture goes through the real input path (:func:`mnist_dvc.digits.read_digits`), files included,
+touching digits cut apart by the CNN's reading, as `predict --model cnn` cuts them (every model then reads
+the digits so cut).
 A picture counts as read when every digit is read and none made up (one with no digit: none found).
 Accuracy per model and set, with this revision's input path and with ``--baseline`` (a git revision's
 whole ``mnist_dvc/``, run in a subprocess; ``none`` to skip), goes to bench/results/photos.json;
@@ -60,7 +62,7 @@ from mnist_dvc.digits import read_digits
 from mnist_dvc.idx import TEST_IMAGES, TEST_LABELS, read_images, read_labels
 from mnist_dvc.paths import RAW_DIR
 from mnist_dvc.pictures import _pyplot, save_png
-from mnist_dvc.trained_models import ENSEMBLE, each_model_log_proba, load_pipeline_models
+from mnist_dvc.trained_models import ENSEMBLE, each_model_log_proba, judge_of, load_pipeline_models
 
 BASELINE = "e551c4f"  # main before the scenes of bench/scenes.py
 SETS = ("clean_ballpoint", "ruled_ballpoint", "squared_pencil", "board_chalk", "ruled_marker", "page_corner")
@@ -312,6 +314,7 @@ def main() -> None:
 def run(args, sets: list[str], made: dict[str, list[tuple[Path, str]]]) -> None:
     """Read every picture with this revision's path and the baseline's, score the models, save."""
     models = load_pipeline_models()
+    judge = judge_of({"cnn": models["cnn"]})  # as `predict --model cnn` cuts touching digits apart
     paths = [path for pairs in made.values() for path, _ in pairs]
     baseline = None if args.baseline == "none" else baseline_read(args.baseline, paths)
     results = {"sgemm_gflops_2_threads": round(matmul_gflops(), 1), "per_set": args.per_set,
@@ -321,7 +324,7 @@ def run(args, sets: list[str], made: dict[str, list[tuple[Path, str]]]) -> None:
         truth, after, seconds = [t for _, t in made[kind]], [], []
         for path, _ in made[kind]:
             start = time.perf_counter()
-            after.append(read_digits(path).images)
+            after.append(read_digits(path, judge=judge).images)
             seconds.append(time.perf_counter() - start)
         found = {"after": after}
         if baseline is not None:

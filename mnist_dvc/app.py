@@ -29,9 +29,11 @@ from mnist_dvc.digits import (
 )
 from mnist_dvc.params import PARAMS_FILE
 from mnist_dvc.paths import project_root
+from mnist_dvc.segment import Judge
 from mnist_dvc.trained_models import (
     LoadedModel,
     each_model_log_proba,
+    judge_of,
     load_model,
     load_pipeline_models,
     probabilities,
@@ -68,7 +70,7 @@ PICK_BRUSH = """() => {
 }"""
 
 
-def digits_from_canvas(canvas) -> np.ndarray:
+def digits_from_canvas(canvas, judge: Judge | None = None) -> np.ndarray:
     """A gradio sketchpad value (its ``composite``, RGBA, transparent where nothing was drawn) or an
     image array -> the 28x28 digits the models receive, left to right. InputError when there are none.
     A drawing has an upload's pixel limit and working size (gradio refuses one past the limit before
@@ -76,12 +78,11 @@ def digits_from_canvas(canvas) -> np.ndarray:
     from PIL import Image
 
     array = canvas.get("composite") if isinstance(canvas, dict) else canvas
-    digits = (
-        None
-        if array is None
-        else picture_digits(working_rgb(Image.fromarray(np.asarray(array, np.uint8)), "the drawing"))
-    )
-    if digits is None or len(digits) == 0:
+    if array is None:
+        raise InputError(DRAW_FIRST)
+    drawing = working_rgb(Image.fromarray(np.asarray(array, np.uint8)), "the drawing")
+    digits = picture_digits(drawing, judge=judge)
+    if len(digits) == 0:
         raise InputError(DRAW_FIRST)
     return digits
 
@@ -177,15 +178,17 @@ class Answerer:
 def build(answerer: Answerer, title: str):
     import gradio as gr
 
+    judge = judge_of(answerer.models)  # the models that answer also cut a number's touching digits apart
+
     def from_sketch(canvas):
-        return answerer.outputs(lambda: digits_from_canvas(canvas))
+        return answerer.outputs(lambda: digits_from_canvas(canvas, judge))
 
     def upload_digits(path):
         def digits():
             if not path:
                 raise InputError(DRAW_FIRST)
             try:
-                found = read_digits(Path(path))
+                found = read_digits(Path(path), judge=judge)
             except InputError as exc:  # name the file as the user knows it, not gradio's upload copy
                 raise InputError(str(exc).replace(str(path), Path(path).name)) from None
             return found.images if found.picture else found.images[:1]  # a tensor file: its first image
@@ -196,7 +199,7 @@ def build(answerer: Answerer, title: str):
         return answerer.outputs(upload_digits(path))
 
     def why_sketch(canvas):
-        return answerer.why(lambda: digits_from_canvas(canvas))
+        return answerer.why(lambda: digits_from_canvas(canvas, judge))
 
     def why_upload(path):
         return answerer.why(upload_digits(path))

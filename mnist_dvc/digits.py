@@ -17,6 +17,7 @@ import numpy as np
 
 from mnist_dvc import PipelineError, refusal
 from mnist_dvc.idx import GZIP_MAGIC, IMAGE_MAGIC, read_images
+from mnist_dvc.segment import Judge
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 TENSOR_SUFFIXES = (".pth", ".pt")
@@ -84,15 +85,20 @@ def expand(paths: list[str | Path]) -> tuple[list[Path], list[str]]:
 
 
 def read_digits(
-    path: Path, scale: str = "auto", standard: tuple[float, float] | None = None, ink: str = "auto"
+    path: Path,
+    scale: str = "auto",
+    standard: tuple[float, float] | None = None,
+    ink: str = "auto",
+    judge: Judge | None = None,
 ) -> Digits:
     """Read one file; ``scale`` says how tensor/.npy values map to pixels (see :data:`SCALE_RULE`).
     ``standard`` is the (mean, std) of the model for ``scale='standard'``; ``ink`` (auto, dark, light)
-    the polarity of a picture's writing."""
+    the polarity of a picture's writing; ``judge`` the models' reading, which cuts a picture's touching
+    digits apart (:mod:`mnist_dvc.segment`)."""
     kind = _kind(path)
     try:
         if kind == "image":
-            return Digits(path, _read_picture(path, ink), picture=True)
+            return Digits(path, _read_picture(path, ink, judge), picture=True)
         if kind == "idx":
             return Digits(path, read_images(path).astype(np.float32) / 255)
         if kind in ("tensor", "npy"):
@@ -207,7 +213,7 @@ def to_unit(array: np.ndarray, scale: str, path: Path, standard: tuple[float, fl
     return np.clip(x, 0, 1)
 
 
-def _read_picture(path: Path, ink: str = "auto") -> np.ndarray:
+def _read_picture(path: Path, ink: str = "auto", judge: Judge | None = None) -> np.ndarray:
     from PIL import Image, UnidentifiedImageError
 
     try:
@@ -219,7 +225,7 @@ def _read_picture(path: Path, ink: str = "auto") -> np.ndarray:
         raise
     except (UnidentifiedImageError, SyntaxError, ValueError) as exc:
         raise InputError(f"{path}: not an image PIL can read ({type(exc).__name__})") from None
-    return picture_digits(rgb, ink)
+    return picture_digits(rgb, ink, judge)
 
 
 def working_rgb(picture, name: str | Path) -> np.ndarray:
@@ -267,9 +273,9 @@ def picture_to_rgb(picture) -> np.ndarray:
     return np.asarray(picture.convert("RGB"), dtype=np.float32)
 
 
-def picture_digits(picture: np.ndarray, ink: str = "auto") -> np.ndarray:
+def picture_digits(picture: np.ndarray, ink: str = "auto", judge: Judge | None = None) -> np.ndarray:
     """A picture (H, W) gray or (H, W, 3) colour on 0-255 -> its digits (N, 28, 28) in [0, 1], left to
     right."""
     from mnist_dvc.photo import find_digits
 
-    return find_digits(picture, ink).digits
+    return find_digits(picture, ink, judge).digits

@@ -14,15 +14,20 @@ differences, with scikit-image doing the image processing:
    lines) are found after straightening the picture (Hough transform), and removed except where a stroke
    crosses them.
 5. :func:`digit_boxes`: connected components, specks dropped, grouped into digits along the line of
-   writing, left to right. No group large enough: no digit.
+   writing, left to right; touching digits cut apart where the models read them best, when they are
+   given (:mod:`mnist_dvc.segment`). No group large enough: no digit.
 6. :func:`redraw`: each digit's skeleton redrawn with MNIST's pen, fitted into 20x20, centred by mass.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
+
+from mnist_dvc.segment import Judge, cut_by_reading
 
 POLARITY_MARGIN = 2.0  # the polarity against the picture's brightness needs this much more contrast
 WORK_LONG_SIDE = 1024  # larger pictures are shrunk (anti-aliased) to this long side first
@@ -86,8 +91,10 @@ class Found:
     ink: str  # "dark" (ink on paper) or "light" (chalk on a board), as decided or forced
 
 
-def find_digits(picture: np.ndarray, ink: str = "auto") -> Found:
-    """A picture (H, W) gray or (H, W, 3) colour on 0-255 -> the handwritten digits in it, MNIST-style."""
+def find_digits(picture: np.ndarray, ink: str = "auto", judge: Judge | None = None) -> Found:
+    """A picture (H, W) gray or (H, W, 3) colour on 0-255 -> the handwritten digits in it, MNIST-style.
+    With a ``judge`` (the models' log-probabilities for digits), touching digits are cut apart where
+    it reads them best (:mod:`mnist_dvc.segment`); without one, at the deepest valley of their ink."""
     from mnist_dvc.surface import MIN_PHOTO_SIDE, as_rgb, border_colour, find_surface, flatten, pad
 
     if ink not in INKS:
@@ -110,7 +117,8 @@ def find_digits(picture: np.ndarray, ink: str = "auto") -> Found:
         return Found(np.zeros((0, SIDE, SIDE), np.float32), ink)
     mask, strength, inside = remove_rules(mask, strength, inside, straighten=not scan)
     frame = _frame(mask.shape, inside)
-    found = digit_boxes(mask, inside)
+    split = None if judge is None else partial(_read_apart, strength=strength, judge=judge)
+    found = digit_boxes(mask, inside, split)
     # A lone digit cropped tight is read from its shades, as MNIST's scans were; in a photo, a hairline
     # pen's shades are too thin to read, and a digit written near the page's edge is redrawn.
     digits = [
@@ -369,9 +377,12 @@ def _count_runs(flags: np.ndarray) -> int:
     return len(_runs(flags))
 
 
-def digit_boxes(mask: np.ndarray, inside: np.ndarray | None = None) -> list[tuple[np.ndarray, tuple]]:
+def digit_boxes(
+    mask: np.ndarray, inside: np.ndarray | None = None, split: Callable | None = None
+) -> list[tuple[np.ndarray, tuple]]:
     """The digits of the mask, left to right, each as the crop of its own components (bool) and where
-    that crop lies (a pair of slices).
+    that crop lies (a pair of slices). Writing that may hold touching digits is cut by ``split(crop,
+    where)`` (by default :func:`_split`).
 
     Components closer than half a height to one another and overlapping in x form one digit (a "5" whose
     bar is apart); the largest digit sets the line of writing, and others of similar height on that line,
@@ -448,7 +459,7 @@ def digit_boxes(mask: np.ndarray, inside: np.ndarray | None = None) -> list[tupl
         crop = np.isin(labels[where], [region.label for region in groups[i]])
         # Touching digits are wide but tall against their pen; a flat scribble is not a number.
         tall = b - t >= NUMBER_STROKES * _stroke_width(groups[i], skeleton_length)
-        crops.extend(_split(crop, where) if tall else [(crop, where)])
+        crops.extend((split or _split)(crop, where) if tall else [(crop, where)])
     return crops
 
 
@@ -478,6 +489,27 @@ def _split(crop: np.ndarray, where: tuple, height: int | None = None) -> list[tu
         *_split(crop[:, :cut], np.s_[rows, cols.start : cols.start + cut], height),
         *_split(crop[:, cut:], np.s_[rows, cols.start + cut : cols.stop], height),
     ]
+
+
+def _read_apart(
+    crop: np.ndarray, where: tuple, strength: np.ndarray, judge: Judge
+) -> list[tuple[np.ndarray, tuple]]:
+    """:func:`_split`'s task done by :func:`mnist_dvc.segment.cut_by_reading`, each part drawn as the
+    models will receive it (:func:`mnist_digit`) and trimmed to its ink."""
+
+    def draw(part: np.ndarray) -> np.ndarray:
+        piece, box = _trimmed(part, where)
+        return mnist_digit(piece, strength[box])
+
+    return [_trimmed(part, where) for part in cut_by_reading(crop, judge, draw)]
+
+
+def _trimmed(part: np.ndarray, where: tuple) -> tuple[np.ndarray, tuple]:
+    """A part of a crop cut to its ink, and where that lies (``where``: the crop's own place)."""
+    rows, cols = np.flatnonzero(part.any(axis=1)), np.flatnonzero(part.any(axis=0))
+    top, left = where[0].start, where[1].start
+    box = np.s_[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    return part[box], np.s_[top + rows[0] : top + rows[-1] + 1, left + cols[0] : left + cols[-1] + 1]
 
 
 def _ink_height(crop: np.ndarray) -> int:

@@ -24,6 +24,7 @@ from mnist_dvc.trained_models import (
     ENSEMBLE,
     LoadedModel,
     each_model_log_proba,
+    judge_of,
     load_model,
     load_pipeline_models,
     probabilities,
@@ -250,7 +251,8 @@ def run(args: argparse.Namespace) -> None:
     models = select_models(args.model, args.model_file)
     first = next(iter(models.values()))
     standard = (first.meta["normalization"]["mean"], first.meta["normalization"]["std"])
-    digits = [read_digits(f, args.input_scale, standard, args.ink) for f in files]
+    judge = judge_of(models)
+    digits = [read_digits(f, args.input_scale, standard, args.ink, judge) for f in files]
     prediction = predict_digits(models, digits)
     lines = output_lines(digits, prediction)
     label = args.model_file or args.model

@@ -11,7 +11,8 @@ page's outline becomes the "digit". This module finds the page first, so that th
    filled, nearly convex: a desk around a page is not), smooth (paper has no grain), and holding the
    writing when several qualify. A region covering nearly the whole frame means the surface fills it.
 3. :func:`flatten`: where the surface's outline is a quadrilateral, it is warped flat (the phone held at
-   an angle, the page turned); otherwise it is cut out. Either way everything outside it, its own edge and
+   an angle, the page turned); otherwise (a page running off the frame) it is turned back by its longest
+   edge that the picture shows, and cut out. Either way everything outside it, its own edge and
    shadow included, is painted with the surface's colour, with a margin of it all round.
 """
 

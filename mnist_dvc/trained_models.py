@@ -216,6 +216,17 @@ def each_model_log_proba(
     return log_probs
 
 
+def judge_of(models: dict[str, LoadedModel]) -> Callable[[np.ndarray], np.ndarray]:
+    """What cuts a picture's touching digits apart (:mod:`mnist_dvc.segment`): the models' ensemble's
+    log-probabilities, or the one model's, so that the models that answer also decide the cut."""
+
+    def judge(images: np.ndarray) -> np.ndarray:
+        log_probs = each_model_log_proba(models, images.astype(np.float32))
+        return log_probs.get(ENSEMBLE, next(iter(log_probs.values())))
+
+    return judge
+
+
 def ensemble_log_proba(log_probs: list[np.ndarray]) -> np.ndarray:
     """The ensemble's log-probabilities: the log of the mean of the members' probabilities."""
     stacked = np.stack([lp.astype(np.float64) for lp in log_probs])

@@ -1,0 +1,84 @@
+"""Touching digits of a number cut apart where the models read them best.
+
+Digits written close together touch, and slanted writing makes neighbours overlap in x, so no gap and no
+single valley of ink says where one digit ends. Here a wide piece of writing is cut, along its slant,
+at valleys of its ink, in every way that leaves parts of a digit's width; each part is drawn as the models
+receive it, and the cutting whose parts the models read most surely wins (dynamic programming over the
+cuts: the sum of each part's log-probability of its best class). A single digit is kept whole when the
+models read it whole more surely than as pieces, which is how a wide "0" or a long-tailed "7" survives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+Judge = Callable[[np.ndarray], np.ndarray]  # digits (N, 28, 28) in [0, 1] -> log-probabilities (N, 10)
+
+MIN_WIDTH = 0.75  # of the height, once unslanted: narrower writing is one digit and is not cut
+PART_WIDTH = (0.2, 1.25)  # of the height, unslanted: the narrowest and widest part that is one digit
+MAX_SLANT = 0.6  # tan of the steepest slant taken from the writing (31 degrees)
+VALLEY = 0.04  # of the height: the ink's profile is smoothed over this much before its valleys are found
+
+
+def cut_by_reading(crop: np.ndarray, judge: Judge, draw: Callable) -> list[np.ndarray]:
+    """A piece of writing (bool crop) -> the masks (each the crop's shape) of the digits it holds, left
+    to right. ``draw(mask)`` makes a part's 28x28 digit, as the models will receive it."""
+    height = crop.shape[0]
+    ys, xs = np.nonzero(crop)
+    position = unslanted_x(crop)[ys, xs]
+    position = position - position.min()
+    end = float(position.max()) + 1
+    if end < MIN_WIDTH * height:
+        return [crop]
+    profile = np.bincount(position.astype(int))
+    cuts = [0.0, *map(float, valleys(profile, height)), end]
+    parts = {}
+    for i in range(len(cuts)):
+        for j in range(i + 1, len(cuts)):
+            whole = (i, j) == (0, len(cuts) - 1)
+            if whole or PART_WIDTH[0] * height <= cuts[j] - cuts[i] <= PART_WIDTH[1] * height:
+                chosen = (position >= cuts[i]) & (position < cuts[j])
+                if not chosen.any():  # between the two edges of a gap
+                    continue
+                mask = np.zeros_like(crop)
+                mask[ys[chosen], xs[chosen]] = True
+                parts[i, j] = mask
+    if len(parts) <= 1:
+        return [crop]
+    spans = list(parts)
+    sureness = judge(np.stack([draw(parts[span]) for span in spans])).max(axis=1)
+    score = dict(zip(spans, map(float, sureness), strict=True))
+    # best[j]: the surest reading of the writing up to cut j, as (sum of log-probabilities, spans)
+    best: dict[int, tuple[float, list]] = {0: (0.0, [])}
+    for j in range(1, len(cuts)):
+        options = [(best[i][0] + score[i, j], [*best[i][1], (i, j)]) for i in list(best) if (i, j) in score]
+        if options:
+            best[j] = max(options, key=lambda option: option[0])
+    return [parts[span] for span in best[len(cuts) - 1][1]]
+
+
+def unslanted_x(crop: np.ndarray) -> np.ndarray:
+    """Each pixel's x had the writing been upright: x less the slant times its height below the ink's
+    middle, the slant measured from the ink's second moments (as MNIST's own deskewing does)."""
+    ys, xs = np.nonzero(crop)
+    dy = ys - ys.mean()
+    slant = float((dy * (xs - xs.mean())).sum() / max(float((dy * dy).sum()), 1e-6))
+    slant = float(np.clip(slant, -MAX_SLANT, MAX_SLANT))
+    rows, cols = np.indices(crop.shape, dtype=np.float32)
+    return cols - slant * (rows - ys.mean())
+
+
+def valleys(profile: np.ndarray, height: int) -> list[int]:
+    """Where the ink's profile (ink per unslanted column) has a local minimum, smoothed over VALLEY of
+    the ``height``, away from both ends: the places worth cutting."""
+    from scipy.ndimage import uniform_filter1d
+    from scipy.signal import find_peaks
+
+    smooth = uniform_filter1d(profile.astype(float), max(1, round(VALLEY * height)), mode="constant")
+    # Padded, so that a gap's first and last empty column count as valleys too.
+    low, _ = find_peaks(-np.pad(smooth, 1, constant_values=0), distance=max(1, round(VALLEY * height)))
+    low = low - 1
+    margin = PART_WIDTH[0] * height
+    return [int(c) for c in low if margin <= c <= len(profile) - margin]

@@ -419,3 +419,18 @@ def test_a_fifo_is_named_as_what_it_is_not_as_missing(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 1 and err.count("\n") == 1
     assert f"{fifo}: not a regular file or folder (a pipe, socket or device)" in err
+
+
+def test_the_judge_that_cuts_touching_digits_apart_is_the_models_that_answer(tmp_path, model_file):
+    from mnist_dvc.trained_models import ensemble_log_proba, judge_of, load_model
+
+    other = tmp_path / "other.npz"
+    meta = {"layer_sizes": [784, 16, 10], "activation": "tanh", "normalization": {"mean": 0.13, "std": 0.31}}
+    save_model(other, init_params([784, 16, 10], "he", np.random.default_rng(1)), meta)
+    one, two = load_model("one", model_file), load_model("two", other)
+    digits = np.random.default_rng(2).random((6, 28, 28)).astype(np.float32)
+    alone = one.log_proba_of_unit_images(digits)
+    np.testing.assert_allclose(judge_of({"one": one})(digits), alone, rtol=1e-6)
+    both = ensemble_log_proba([alone, two.log_proba_of_unit_images(digits)])
+    np.testing.assert_allclose(judge_of({"one": one, "two": two})(digits), both, rtol=1e-6)
+    assert not np.allclose(both, alone)

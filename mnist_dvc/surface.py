@@ -210,9 +210,8 @@ def quadrilateral(mask: np.ndarray) -> np.ndarray | None:
     straight line fitted (RANSAC) to the outline's points along it, and the corners where they meet, so
     that corners rounded by the smoothing are found where the page's edges meet."""
     from skimage.draw import polygon
-    from skimage.measure import find_contours
 
-    outline = max(find_contours(np.pad(mask, 1).astype(np.float32), 0.5), key=len)[:, ::-1] - 1  # (x, y)
+    outline = _outline(mask)
     points = _hull(outline)
     while len(points) > 4:  # drop the corner whose removal loses the least area
         prev, nxt = np.roll(points, 1, axis=0), np.roll(points, -1, axis=0)
@@ -248,14 +247,21 @@ def _refined(corners: np.ndarray, outline: np.ndarray, shape: tuple[int, int]) -
     return _meeting_points(lines, corners)
 
 
+def _outline(mask: np.ndarray) -> np.ndarray:
+    """The points (x, y) of the longest contour round ``mask``, the frame's edge included."""
+    from skimage.measure import find_contours
+
+    return max(find_contours(np.pad(mask, 1).astype(np.float32), 0.5), key=len)[:, ::-1] - 1
+
+
 def edge_turn(mask: np.ndarray) -> float:
     """How far (degrees, counter-clockwise, within 45 of level) the longest straight edge of ``mask``
     that the picture shows (not the frame's own) is turned from level or upright: a page that runs off
     the frame is written along its edges, so turning it back levels its lines of writing. 0 when no edge
     is long enough."""
-    from skimage.measure import approximate_polygon, find_contours
+    from skimage.measure import approximate_polygon
 
-    outline = max(find_contours(np.pad(mask, 1).astype(np.float32), 0.5), key=len)[:, ::-1] - 1  # (x, y)
+    outline = _outline(mask)
     polygon = approximate_polygon(outline, tolerance=EDGE_TOLERANCE * min(mask.shape))
     best, turn = MIN_EDGE * min(mask.shape), 0.0
     for a, b in pairwise(polygon):

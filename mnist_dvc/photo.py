@@ -60,6 +60,8 @@ LONG_LINE, ONE_LEAN = 0.6, 60.0  # ...and it is this share of the long side long
 LINE_REACH = 0.1  # of the short side: a line whose ends come this near the edges runs across the picture
 OUTLINE_FILL, OUTLINE_HOLE = 0.88, 0.6  # filled, a rectangle's outline fills its box; it is mostly hole
 BOX_FILL = 0.8  # ...or this much of it, when it is drawn around other writing
+MIDDLE = 0.6  # of a box's inner area, about its centre: a box drawn in one stroke leaves it empty
+ALONG_BOX, HELD = 0.1, 0.5  # of a piece's ink within a box: at most, a side of it; at least, held in it
 MAX_ASPECT = 3.0  # width over height: wider groups are slivers of lines, not digits
 TIGHT_CROP = 0.06  # of the short side: a digit this close to the picture's edge was cropped tight
 SCAN_GROW, SCAN_FLOOR = 0.1, 0.1  # a tight crop's ink: this far round its box, from this share of its darkest
@@ -118,7 +120,7 @@ def find_digits(picture: np.ndarray, ink: str = "auto", judge: Judge | None = No
     mask, strength, inside = remove_rules(mask, strength, inside, straighten=not scan)
     frame = _frame(mask.shape, inside)
     split = None if judge is None else partial(_read_apart, strength=strength, judge=judge)
-    found = digit_boxes(mask, inside, split)
+    found = digit_boxes(mask, inside, split, scan)
     # A lone digit cropped tight is read from its shades, as MNIST's scans were; in a photo, a hairline
     # pen's shades are too thin to read, and a digit written near the page's edge is redrawn.
     digits = [
@@ -288,7 +290,7 @@ def remove_rules(
     # bands are cleared whole, so a lower threshold's wider line goes too.
     again = ink_mask(strength, exclude=rules)
     cleaned = (mask if again is None else again) & ~rules
-    if not digit_boxes(cleaned, inside):
+    if not digit_boxes(cleaned, inside, scan=not straighten):
         lines = _count_runs(rules.any(axis=1)) + _count_runs(rules.any(axis=0))
         # a lone stroke, or a page of nothing but lines
         return (mask if lines <= 1 else cleaned), strength, inside
@@ -378,11 +380,12 @@ def _count_runs(flags: np.ndarray) -> int:
 
 
 def digit_boxes(
-    mask: np.ndarray, inside: np.ndarray | None = None, split: Callable | None = None
+    mask: np.ndarray, inside: np.ndarray | None = None, split: Callable | None = None, scan: bool = False
 ) -> list[tuple[np.ndarray, tuple]]:
     """The digits of the mask, left to right, each as the crop of its own components (bool) and where
     that crop lies (a pair of slices). Writing that may hold touching digits is cut by ``split(crop,
-    where)`` (by default :func:`_split`).
+    where)`` (by default :func:`_split`). In a ``scan`` (a small picture: a crop), a straight stroke from
+    edge to edge is a "1" cropped tight; in a photo, it is a line across the picture.
 
     Components closer than half a height to one another and overlapping in x form one digit (a "5" whose
     bar is apart); the largest digit sets the line of writing, and others of similar height on that line,
@@ -402,17 +405,20 @@ def digit_boxes(
     # Unless the writing itself runs into the edge (a digit cropped tight, as large as the picture's
     # short side by TIGHT_SHARE): then they are its strokes.
     short = min(frame[2] - frame[0], frame[3] - frame[1])
-    skeleton_length = np.bincount(labels[skeletonize(mask)], minlength=labels.max() + 1)
+    skeleton = skeletonize(mask)
+    skeleton_length = np.bincount(labels[skeleton], minlength=labels.max() + 1)
     cropped_tight = (
         _at_edge([largest], frame, reach=TIGHT_CROP * short)
         and _long_side([largest]) >= TIGHT_SHARE * short
-        and not _ruled_line([largest], _stroke_width([largest], skeleton_length), frame, tight=True)
+        and not _ruled_line([largest], _stroke_width([largest], skeleton_length), frame, tight=scan)
     )
     pieces = [
         r for r in regions
         if r.area >= max(4, SPECK * largest.area) and (cropped_tight or not _small_at_edge([r], frame))
     ]  # fmt: skip
     pieces = [r for r in pieces if not _is_outline(r, pieces)]
+    if not cropped_tight:  # writing cut off by the picture's edge has straight sides there, box or not
+        pieces = _without_boxes(pieces, skeleton, skeleton_length)
     groups = [_without_stray_dots(g) for g in _group(pieces)]
     # Writing is made of strokes: a group whose ink is as thick as it is large is a shadow or a blot.
     groups = [g for g in groups if _stroke_width(g, skeleton_length) <= MAX_STROKE_SHARE * _long_side(g)]
@@ -555,6 +561,36 @@ def _same_digit(a: tuple, b: tuple) -> bool:
     return overlap_x > -SAME_DIGIT_GAP * height and gap <= (BAR_GAP if flats else 0.5) * height
 
 
+def _without_boxes(pieces: list, skeleton: np.ndarray, skeleton_length: np.ndarray) -> list:
+    """The pieces without a box's outline (:mod:`mnist_dvc.outlines`): a piece that is one, drawn in
+    one stroke, and the pieces that together are one, drawn in several, its corners left open; what
+    lies within a box's sides (the digit it holds) stays."""
+    from mnist_dvc.outlines import box_inside, within
+
+    def outline(group: list) -> np.ndarray | None:
+        points = np.concatenate([r.coords for r in group])
+        centre = points[skeleton[points[:, 0], points[:, 1]]].astype(float)
+        return box_inside(points.astype(float), centre, _stroke_width(group, skeleton_length))
+
+    def one_box(region) -> bool:  # its own ink along its sides, none across its middle (an "8"'s waist)
+        inner = outline([region])
+        if inner is None:
+            return False
+        middle = inner.mean(axis=0) + MIDDLE * (inner - inner.mean(axis=0))
+        return not within(region.coords[skeleton[tuple(region.coords.T)]], middle).any()
+
+    kept = [r for r in pieces if not one_box(r)]
+    inner = outline(kept) if len(kept) > 1 else None
+    if inner is None:
+        return kept
+    # The box's own strokes lie along its sides, outside the area within them; what it holds lies in
+    # that area. A piece partly in it (a "0" that begins a number) says the pieces are no box.
+    inside = [float(within(r.coords, inner).mean()) for r in kept]
+    if any(ALONG_BOX < share < HELD for share in inside):
+        return kept
+    return [r for r, share in zip(kept, inside, strict=True) if share >= HELD]
+
+
 def _union(n: int, pairs: list[tuple[int, int]]) -> list[int]:
     """Union-find: each of ``n`` items -> the representative of its connected set."""
     parent = list(range(n))
@@ -615,7 +651,11 @@ def _ruled_line(group: list, pen: float, frame: tuple[int, int, int, int], tight
     near = LINE_REACH * min(frame[2] - frame[0], frame[3] - frame[1])
     across_picture = all(_at_edge_point(end, frame, near) for end in ends)
     long_side = max(frame[2] - frame[0], frame[3] - frame[1])
-    return length >= LONG_LINE * long_side and across_picture and not tight
+    (top, left), (bottom, right) = ends.min(axis=0), ends.max(axis=0)
+    edge_to_edge = (top <= frame[0] + near and bottom >= frame[2] - near) or (
+        left <= frame[1] + near and right >= frame[3] - near
+    )  # from one edge to the opposite one: a crease or an edge across a page, however wide the page
+    return ((length >= LONG_LINE * long_side and across_picture) or edge_to_edge) and not tight
 
 
 def _at_edge_point(point: np.ndarray, frame: tuple[int, int, int, int], reach: float) -> bool:

@@ -31,6 +31,9 @@ SAME_COLOUR = 12.0  # CIELAB distance: regions closer in mean colour are the sam
 SEAMLESS = 4.0  # CIELAB distance: regions this close in colour where they meet are one material...
 SEAM_WIDTH = 3  # ...pixels of the small copy: "where they meet" is this far to twice this far from the other
 MIN_SEAM = 20  # ...pixels of each, at least: a corner's touch is no seam
+FOLD_SHADE = 0.8  # CIELAB lightness: the darker half of a folded page has at least this share of the other's
+FOLD_CHROMA = 4.0  # CIELAB distance in hue and saturation (a, b) between the two halves, at most
+MIN_PAPER_L = 60.0  # CIELAB lightness: only paper this light is taken for folded (a dark desk is not)
 MIN_PHOTO_SIDE = 200  # pixels: a smaller picture is a scan or a crop of the page, not a photo of a desk
 MIN_BACKGROUND_BORDER = 0.4  # of the frame's edge: at least this much of it lies outside the surface
 MIN_SHARE = 0.04  # of the frame: smaller regions are not a surface
@@ -147,7 +150,7 @@ def _materials(labels: np.ndarray, lab: np.ndarray) -> list[tuple[np.ndarray, np
     taken together, and touching ones of one colour where they meet (within SEAMLESS): a page cut in two
     by a fold or a stroke, or by a ruling line where its light fades, is one material. Each as (mask,
     colour)."""
-    from scipy.ndimage import binary_dilation
+    from scipy.ndimage import binary_closing, binary_dilation
 
     sizes = np.bincount(labels.ravel())
     large = list(np.flatnonzero(sizes >= MIN_SHARE * labels.size))
@@ -160,16 +163,47 @@ def _materials(labels: np.ndarray, lab: np.ndarray) -> list[tuple[np.ndarray, np
     root = list(range(len(large)))
     for i in range(len(large)):
         for j in range(i):
-            if np.linalg.norm(colours[i] - colours[j]) <= SAME_COLOUR or _seamless(
-                lab, masks[i] & near[j], masks[j] & near[i]
+            sides = masks[i] & near[j], masks[j] & near[i]
+            if (
+                np.linalg.norm(colours[i] - colours[j]) <= SAME_COLOUR
+                or _seamless(lab, *sides)
+                or _folded(colours[i], colours[j], masks[i], masks[j], *sides)
             ):
                 old, new = root[i], root[j]
                 root = [new if r == old else r for r in root]
     out = []
     for r in sorted(set(root)):
-        mask = np.isin(labels, [label for label, q in zip(large, root, strict=True) if q == r])
+        parts = [label for label, q in zip(large, root, strict=True) if q == r]
+        mask = np.isin(labels, parts)
+        if len(parts) > 1:  # the crease or the ruling line between the parts is theirs too
+            mask |= binary_closing(mask, iterations=SEAM_WIDTH) & ~np.isin(
+                labels, [p for p in large if p not in parts]
+            )
         out.append((mask, lab[mask].mean(axis=0)))
     return out
+
+
+def _folded(
+    colour_a: np.ndarray,
+    colour_b: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    side_a: np.ndarray,
+    side_b: np.ndarray,
+) -> bool:
+    """Whether two touching regions ``a`` and ``b`` of light colours (CIELAB) are the two halves of one
+    folded page: the same hue and saturation, one only a little darker (FOLD_SHADE), as one paper
+    catches the light either side of a crease, and side by side: neither wraps round the other, as a
+    desk of a colour like the page's wraps round it."""
+    from skimage.morphology import convex_hull_image
+
+    if side_a.sum() < MIN_SEAM or side_b.sum() < MIN_SEAM:
+        return False
+    dark, light = sorted((float(colour_a[0]), float(colour_b[0])))
+    chroma = float(np.linalg.norm(colour_a[1:] - colour_b[1:]))
+    if light < MIN_PAPER_L or dark < FOLD_SHADE * light or chroma > FOLD_CHROMA:
+        return False
+    return convex_hull_image(a)[b].mean() <= 0.5 and convex_hull_image(b)[a].mean() <= 0.5
 
 
 def _seamless(lab: np.ndarray, side_a: np.ndarray, side_b: np.ndarray) -> bool:

@@ -74,6 +74,18 @@ def test_a_page_in_perspective_is_found_at_its_corners_and_warped_flat():
     assert 1.3 < np.ptp(rows) / np.ptp(cols) < 1.7
 
 
+def test_both_halves_of_a_folded_sheet_are_one_surface():
+    page = np.asarray(sheet(), np.float32).copy()
+    page[:, : SHEET[1] // 2 - 20] *= 0.82  # the half left of a crease catches less light
+    page[:, SHEET[1] // 2 - 21] *= 0.8  # the crease
+    picture = on_desk(Image.fromarray(page.astype(np.uint8)))
+    found = surface.find_surface(picture)
+    assert found is not None and found.corners is not None
+    np.testing.assert_allclose(found.corners, TILTED, atol=8)  # the whole sheet, not its lighter half
+    (digit,) = photo.find_digits(picture).digits
+    assert _is_loop(digit)
+
+
 def test_a_page_that_fills_the_frame_is_left_as_it_is():
     page = np.asarray(sheet().resize((640, 480)), np.float32)
     assert surface.find_surface(page) is None
@@ -136,9 +148,15 @@ def page_with(draw) -> np.ndarray:
     return np.asarray(page, np.float32) + np.random.default_rng(0).normal(0, 3, (480, 640))
 
 
+# A box drawn by hand in four strokes: its corners overshot (top left, bottom right) or left open.
+BOX_STROKES = [
+    [(190, 118), (426, 124)], [(421, 112), (418, 322)], [(430, 334), (206, 329)], [(200, 322), (201, 132)]
+]  # fmt: skip
+
+
 @pytest.mark.parametrize(
     "name",
-    ["rectangle", "rectangle_wobbly", "long_line"],
+    ["rectangle", "rectangle_wobbly", "long_line", "box_of_strokes", "flat_box", "line_across"],
 )
 def test_shapes_that_are_not_writing_give_no_digit(name):
     def draw(pen):
@@ -146,6 +164,13 @@ def test_shapes_that_are_not_writing_give_no_digit(name):
             pen.rectangle((200, 120, 420, 330), outline=40, width=5)
         elif name == "rectangle_wobbly":
             pen.line([(200, 120), (423, 124), (419, 333), (198, 328), (200, 120)], fill=40, width=5)
+        elif name == "box_of_strokes":
+            for stroke in BOX_STROKES:
+                pen.line(stroke, fill=40, width=5)
+        elif name == "flat_box":  # as wide as a number of four digits, in one stroke, a corner left open
+            pen.line([(120, 200), (530, 206), (527, 290), (118, 284), (120, 218)], fill=40, width=5)
+        elif name == "line_across":  # a ruler's line from the top of the photo to its bottom, leaning
+            pen.line([(250, -5), (390, 485)], fill=40, width=4)
         else:
             pen.line([(40, 250), (600, 240)], fill=40, width=4)
 
@@ -166,6 +191,17 @@ def test_a_box_around_a_digit_and_an_underline_are_not_part_of_it():
     assert len(underlined) == 1 and _is_loop(underlined[0])
     rows, _ = np.nonzero(underlined[0] > 0.3)
     assert np.ptp(rows) >= 17  # the loop fills the height: the underline did not shrink it
+
+
+def test_a_digit_in_a_box_of_separate_strokes_is_read_without_the_box():
+    def draw(pen):
+        for stroke in BOX_STROKES:
+            pen.line(stroke, fill=40, width=5)
+        pen.ellipse((270, 150, 350, 300), outline=40, width=6)
+
+    (found,) = photo.find_digits(page_with(draw)).digits
+    assert _is_loop(found)
+    assert found[:3].max() < 0.1 and found[:, :3].max() < 0.1  # no side of the box in it
 
 
 def test_digits_of_a_slanted_number_whose_boxes_overlap_in_x_are_read_apart():

@@ -1,0 +1,109 @@
+"""Boxes drawn by hand: ink that runs round a rectangle, which no digit does.
+
+A box drawn around a digit, a form's field or a rectangle drawn on its own is no digit, but the models
+read its outline as a "0", its sides as "1"s and its corners as "7"s, surely. A hand-drawn box is rarely a
+closed outline: its corners overshoot or are left open, its sides bow, and the phone sees it askew. What
+stays is that its ink lies along the four sides of its smallest enclosing rectangle, each side covered
+along most of its length. A "0" is round (its ink leaves the rectangle's corners), a "1" or a "7" covers
+one or two sides, and two "1"s side by side cover two.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+SIDE_BAND = 0.04  # of the rectangle's long side, beyond half a pen: ink this near a side runs along it
+BEYOND = (1, 99)  # percentiles of the ink across the rectangle: its sides (an overshot corner is beyond)
+SIDE_COVER = 0.6  # of each side's length: the ink seen from outside runs straight along it, every side
+CORNER = 0.15  # of the short side: centre line this near both sides of a corner is in it
+MIN_SIDE_PENS = 4.0  # both sides at least this many pen widths: thinner is a stroke, not a box
+
+
+def box_inside(points: np.ndarray, centre: np.ndarray, pen: float) -> np.ndarray | None:
+    """Where ink at ``points`` ((N, 2) row, column; ``centre``: its skeleton's), drawn ``pen`` pixels
+    wide, runs round a box: the corners (4, 2) of the area within its sides; None where it does not."""
+    corners = enclosing_rectangle(points) if len(points) >= 8 and len(centre) >= 8 else None
+    if corners is None:
+        return None
+    # The pen's centre line, in the rectangle's own axes (u along one side, v along the other); the
+    # box's sides are where most of it lies, not its extremes: an overshot corner reaches beyond them.
+    first, second = corners[1] - corners[0], corners[3] - corners[0]
+    first, second = first / np.linalg.norm(first), second / np.linalg.norm(second)
+    u, v = centre @ first, centre @ second
+    (u0, u1), (v0, v1) = np.percentile(u, BEYOND), np.percentile(v, BEYOND)
+    length, width = u1 - u0, v1 - v0
+    if min(length, width) < MIN_SIDE_PENS * pen:
+        return None
+    band = pen / 2 + SIDE_BAND * max(length, width)
+    # Each side, seen from outside: the outermost centre line along it, fitted by a straight line (a
+    # side seen in perspective leans a little); the share of the side where that line is the ink's.
+    sides = [(u - u0, v - v0, length, width), (u - u0, v1 - v, length, width),
+             (v - v0, u - u0, width, length), (v - v0, u1 - u, width, length)]  # fmt: skip
+    if not all(_side_cover(*side, band, pen) >= SIDE_COVER for side in sides):
+        return None
+    # A box has corners: a "0" round enough to lie along all four sides still leaves them empty.
+    reach = CORNER * min(length, width)
+    near_u = [u < u0 + reach, u > u1 - reach]
+    near_v = [v < v0 + reach, v > v1 - reach]
+    if not all((a & b).any() for a in near_u for b in near_v):
+        return None
+    (a0, a1), (b0, b1) = (u0 + band, u1 - band), (v0 + band, v1 - band)
+    return np.array([a * first + b * second for a, b in ((a0, b0), (a1, b0), (a1, b1), (a0, b1))])
+
+
+def within(points: np.ndarray, corners: np.ndarray) -> np.ndarray:
+    """Which ``points`` ((N, 2) row, column) lie within the quadrilateral ``corners``."""
+    from skimage.measure import points_in_poly
+
+    return points_in_poly(points, corners)
+
+
+def enclosing_rectangle(points: np.ndarray) -> np.ndarray | None:
+    """The corners (4, 2) of the smallest-area rectangle around ``points``, in order round it: one of its
+    sides lies along an edge of the points' convex hull (rotating calipers). None for collinear points."""
+    from scipy.spatial import ConvexHull, QhullError
+
+    try:
+        hull = points[ConvexHull(points).vertices].astype(float)
+    except QhullError:
+        return None
+    best = None
+    for a, b in zip(hull, np.roll(hull, -1, axis=0), strict=True):
+        edge = b - a
+        if not edge.any():
+            continue
+        axis = edge / np.linalg.norm(edge)
+        normal = np.array([-axis[1], axis[0]])
+        u, v = hull @ axis, hull @ normal
+        area = np.ptp(u) * np.ptp(v)
+        if best is None or area < best[0]:
+            best = (area, axis, normal, u.min(), u.max(), v.min(), v.max())
+    _, axis, normal, u0, u1, v0, v1 = best
+    return np.array([u * axis + v * normal for u, v in ((u0, v0), (u1, v0), (u1, v1), (u0, v1))])
+
+
+def _side_cover(
+    along: np.ndarray, inward: np.ndarray, extent: float, depth: float, band: float, pen: float
+) -> float:
+    """The share of a side ``extent`` long along which the outermost ink (``inward``: its distance in
+    from the side, ``along``: its place along it) lies within ``band`` of one straight line."""
+    bins = max(2, int(extent / max(pen, 1.0)))
+    near = inward < depth / 3
+    if near.sum() < 2:
+        return 0.0
+    place = np.clip((along[near] / extent * bins).astype(int), 0, bins - 1)
+    outermost = np.full(bins, np.inf)
+    np.minimum.at(outermost, place, inward[near])
+    seen = np.flatnonzero(np.isfinite(outermost))
+    if seen.size < 2:
+        return 0.0
+    line = np.polyfit(seen, outermost[seen], 1)
+    for _ in range(2):  # refitted to the bins on the line: a corner's overshoot or gap pulls it less
+        on = np.abs(np.polyval(line, seen) - outermost[seen]) <= band
+        if on.sum() >= 2:
+            line = np.polyfit(seen[on], outermost[seen[on]], 1)
+    on = np.zeros(bins + 2, bool)
+    on[seen + 1] = np.abs(np.polyval(line, seen) - outermost[seen]) <= band
+    # The longest straight stretch: a digit's curves touch a line here and there, a box's side runs along it.
+    edges = np.diff(on.astype(np.int8))
+    return float((np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)).max(initial=0) / bins)

@@ -1,0 +1,73 @@
+"""A box drawn by hand told from digits (mnist_dvc.outlines), on ink given as points."""
+
+import numpy as np
+from PIL import Image, ImageDraw
+from skimage.morphology import skeletonize
+
+from mnist_dvc.outlines import box_inside, enclosing_rectangle, within
+
+PEN = 5
+
+
+def ink(draw) -> tuple[np.ndarray, np.ndarray, float]:
+    """The points, the skeleton's points and the pen of what ``draw`` draws on a blank canvas."""
+    canvas = Image.new("L", (400, 300), 0)
+    draw(ImageDraw.Draw(canvas))
+    mask = np.asarray(canvas) > 0
+    return np.argwhere(mask).astype(float), np.argwhere(skeletonize(mask)).astype(float), PEN
+
+
+def test_the_smallest_rectangle_round_a_turned_square_is_the_square():
+    side, turn = 100.0, np.deg2rad(30)
+    square = np.array([[0, 0], [side, 0], [side, side], [0, side]]) @ np.array(
+        [[np.cos(turn), np.sin(turn)], [-np.sin(turn), np.cos(turn)]]
+    )
+    corners = enclosing_rectangle(np.concatenate([square, square.mean(axis=0, keepdims=True)]))
+    sides = np.linalg.norm(np.diff(np.vstack([corners, corners[:1]]), axis=0), axis=1)
+    np.testing.assert_allclose(sides, side, atol=1e-6)
+
+
+def test_a_box_with_open_and_overshot_corners_is_a_box_and_holds_its_middle():
+    def draw(pen):
+        strokes = (
+            [(50, 48), (330, 52)],
+            [(324, 40), (322, 250)],
+            [(336, 262), (60, 258)],
+            [(55, 250), (56, 62)],
+        )
+        for stroke in strokes:
+            pen.line(stroke, fill=255, width=PEN)
+
+    inner = box_inside(*ink(draw))
+    assert inner is not None
+    assert within(np.array([[150.0, 190.0]]), inner)[0]  # (row, column): the middle
+    assert not within(np.array([[50.0, 190.0]]), inner)[0]  # on the top side
+
+
+def test_round_and_straight_digits_are_no_box():
+    def zero(pen):
+        pen.ellipse((100, 40, 260, 260), outline=255, width=PEN)
+
+    def ones(pen):  # "11": two sides of a box, no more
+        pen.line([(100, 40), (100, 260)], fill=255, width=PEN)
+        pen.line([(260, 40), (260, 260)], fill=255, width=PEN)
+
+    def seven(pen):
+        pen.line([(80, 40), (300, 40), (150, 260)], fill=255, width=PEN)
+
+    for draw in (zero, ones, seven):
+        assert box_inside(*ink(draw)) is None, draw.__name__
+
+
+def test_no_handwritten_digit_of_many_writers_is_taken_for_a_box():
+    from sklearn.datasets import load_digits
+
+    taken = []
+    digits = load_digits()
+    for i, image in enumerate(digits.images):  # 1,797 digits, 8x8, enlarged as a scan would be
+        big = np.asarray(Image.fromarray((image * 16).astype(np.uint8)).resize((96, 96), Image.BICUBIC)) > 100
+        centre = skeletonize(big)
+        pen = big.sum() / max(1, centre.sum())
+        if box_inside(np.argwhere(big).astype(float), np.argwhere(centre).astype(float), pen) is not None:
+            taken.append((i, int(digits.target[i])))
+    assert not taken

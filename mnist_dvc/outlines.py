@@ -16,6 +16,8 @@ SIDE_BAND = 0.04  # of the rectangle's long side, beyond half a pen: ink this ne
 BEYOND = (1, 99)  # percentiles of the ink across the rectangle: its sides (an overshot corner is beyond)
 SIDE_COVER = 0.6  # of each side's length: the ink seen from outside runs straight along it, every side
 CORNER = 0.15  # of the short side: centre line this near both sides of a corner is in it
+FULL_SIDE = 0.9  # of each side's length: sides this straight make a box even with one corner open,
+THIN_PENS = 10.0  # if both sides are at least this many pen widths long
 MIN_SIDE_PENS = 4.0  # both sides at least this many pen widths: thinner is a stroke, not a box
 
 
@@ -39,13 +41,17 @@ def box_inside(points: np.ndarray, centre: np.ndarray, pen: float) -> np.ndarray
     # side seen in perspective leans a little); the share of the side where that line is the ink's.
     sides = [(u - u0, v - v0, length, width), (u - u0, v1 - v, length, width),
              (v - v0, u - u0, width, length), (v - v0, u1 - u, width, length)]  # fmt: skip
-    if not all(_side_cover(*side, band, pen) >= SIDE_COVER for side in sides):
+    cover = min(_side_cover(*side, band, pen) for side in sides)
+    if cover < SIDE_COVER:
         return None
-    # A box has corners: a "0" round enough to lie along all four sides still leaves them empty.
+    # A box has corners: a "0" round enough to lie along all four sides still leaves them empty. One
+    # corner may be left open where every side runs straight nearly all its length, which no "0" does
+    # (unless its pen is so thick against its size that any curve lies within the band).
     reach = CORNER * min(length, width)
     near_u = [u < u0 + reach, u > u1 - reach]
     near_v = [v < v0 + reach, v > v1 - reach]
-    if not all((a & b).any() for a in near_u for b in near_v):
+    one_open = cover >= FULL_SIDE and min(length, width) >= THIN_PENS * pen
+    if sum((a & b).any() for a in near_u for b in near_v) < (3 if one_open else 4):
         return None
     (a0, a1), (b0, b1) = (u0 + band, u1 - band), (v0 + band, v1 - band)
     return np.array([a * first + b * second for a, b in ((a0, b0), (a1, b0), (a1, b1), (a0, b1))])

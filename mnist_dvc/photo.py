@@ -417,7 +417,9 @@ def digit_boxes(
         if r.area >= max(4, SPECK * largest.area) and (cropped_tight or not _small_at_edge([r], frame))
     ]  # fmt: skip
     pieces = [r for r in pieces if not _is_outline(r, pieces)]
-    if not cropped_tight:  # writing cut off by the picture's edge has straight sides there, box or not
+    if not (cropped_tight and _at_edge([largest], frame)):
+        # Writing cut off by the picture's edge has straight sides there, box or not; a box near the
+        # edge that it does not reach is still a box.
         pieces = _without_boxes(pieces, skeleton, skeleton_length)
     groups = [_without_stray_dots(g) for g in _group(pieces)]
     # Writing is made of strokes: a group whose ink is as thick as it is large is a shadow or a blot.

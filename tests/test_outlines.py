@@ -44,6 +44,13 @@ def test_a_box_with_open_and_overshot_corners_is_a_box_and_holds_its_middle():
     assert not within(np.array([[50.0, 190.0]]), inner)[0]  # on the top side
 
 
+def test_a_flat_box_with_one_corner_drawn_inside_its_rectangle_is_a_box():
+    def draw(pen):  # the top right corner lands short of where the other three sides point
+        pen.line([(10, 60), (354, 78), (390, 210), (10, 210), (10, 60)], fill=255, width=PEN)
+
+    assert box_inside(*ink(draw)) is not None
+
+
 def test_round_and_straight_digits_are_no_box():
     def zero(pen):
         pen.ellipse((100, 40, 260, 260), outline=255, width=PEN)

@@ -156,7 +156,15 @@ BOX_STROKES = [
 
 @pytest.mark.parametrize(
     "name",
-    ["rectangle", "rectangle_wobbly", "long_line", "box_of_strokes", "flat_box", "line_across"],
+    [
+        "rectangle",
+        "rectangle_wobbly",
+        "long_line",
+        "box_of_strokes",
+        "flat_box",
+        "line_across",
+        "box_near_edge",
+    ],
 )
 def test_shapes_that_are_not_writing_give_no_digit(name):
     def draw(pen):
@@ -169,6 +177,14 @@ def test_shapes_that_are_not_writing_give_no_digit(name):
                 pen.line(stroke, fill=40, width=5)
         elif name == "flat_box":  # as wide as a number of four digits, in one stroke, a corner left open
             pen.line([(120, 200), (530, 206), (527, 290), (118, 284), (120, 218)], fill=40, width=5)
+        elif name == "box_near_edge":  # as large as a tight crop's digit, close to the edge, not on it
+            for stroke in (
+                [(14, 16), (326, 12)],
+                [(330, 18), (327, 298)],
+                [(336, 303), (24, 300)],
+                [(18, 294), (16, 24)],
+            ):
+                pen.line(stroke, fill=40, width=5)
         elif name == "line_across":  # a ruler's line from the top of the photo to its bottom, leaning
             pen.line([(250, -5), (390, 485)], fill=40, width=4)
         else:

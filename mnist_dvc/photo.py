@@ -269,6 +269,8 @@ def remove_rules(
     """
     from skimage.transform import rotate
 
+    from mnist_dvc import converging
+
     # Printed rulings are often much fainter than the ink: look for them in a mask that keeps faint lines,
     # and, since sensor noise can be as strong as a faint line, in the strength averaged along each axis.
     floor = _noise_floor(strength)
@@ -278,7 +280,17 @@ def remove_rules(
     above = max(level, paper + RUN_NOISE * (floor - paper))
     along = _lines_along(strength, above)
     inside = np.ones_like(mask) if inside is None else inside
-    tilt = _rule_tilt(faint) if straighten else 0.0
+    # Rulings seen in perspective converge: made parallel and level by a projective transform, else
+    # (parallel, the photo only turned) by a rotation.
+    levelling = converging.levelling(strength > floor, MAX_TILT) if straighten else None
+    if levelling is not None:
+        shape = converging.output_shape(levelling, strength.shape)
+        strength = converging.apply(levelling, strength, shape)
+        mask, inside = (
+            converging.apply(levelling, m.astype(np.float32), shape) > 0.5 for m in (mask, inside)
+        )
+        faint, along = strength > max(floor, level), _lines_along(strength, above)  # level lines now
+    tilt = _rule_tilt(faint) if straighten and levelling is None else 0.0
     if tilt:
         strength = rotate(strength, tilt, resize=True, order=1, preserve_range=True)
         mask, faint, inside, *along = (

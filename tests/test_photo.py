@@ -211,3 +211,27 @@ def test_a_mark_at_the_pictures_edge_below_a_digit_is_not_part_of_it():
     digit = photo.find_digits(gray(picture)).digits[0]
     cols = np.flatnonzero((digit > 0.5).any(axis=0))
     assert cols.max() - cols.min() <= 3  # the "1" alone, not widened by the mark
+
+
+def test_a_ruled_page_in_perspective_has_its_converging_rulings_removed():
+    from skimage.transform import ProjectiveTransform, warp
+
+    from mnist_dvc.converging import levelling
+
+    sheet = page(size=(960, 1280), rules=24, rule=205)
+    write_zero(sheet, (600, 400, 680, 560), width=6)
+    # Seen at an angle, the part of the page in the frame: its rulings meet far to the left (x' = -3000).
+    shift_out = np.array([[1.0, 0, -320], [0, 1.0, -240], [0, 0, 1]])
+    shift_in = np.array([[1.0, 0, 640], [0, 1.0, 480], [0, 0, 1]])
+    view = shift_in @ np.array([[1.0, 0, 0], [0, 1.0, 0], [1 / 3000, 0, 1]]) @ shift_out
+    photo_ = warp(gray(sheet), ProjectiveTransform(matrix=view), output_shape=(480, 640), preserve_range=True)
+    # Lines drawn through one vanishing point come out level, one row each.
+    lines = Image.new("L", (640, 480), 0)
+    for row in range(30, 480, 30):
+        ImageDraw.Draw(lines).line([(0, row), (639, row + (row - 240) * 639 / 3000)], fill=255, width=2)
+    matrix = levelling(np.asarray(lines) > 0, 10.0)
+    ends = np.array([[0, 90, 1], [639, 90 + (90 - 240) * 639 / 3000, 1]]) @ matrix.T
+    assert abs(ends[0, 1] / ends[0, 2] - ends[1, 1] / ends[1, 2]) < 1.0
+    assert levelling(np.asarray(page(rules=30)) < 200, 10.0) is None  # parallel rulings: nothing to do
+    found = photo.find_digits(photo_).digits
+    assert len(found) == 1 and _is_loop(found[0])

@@ -220,9 +220,9 @@ def test_the_app_removes_its_uploads_when_it_stops(model_file, tmp_path):
     try:
         url = app.stdout.readline().split("serving ")[1].split()[0]
         draw("7", mode="RGB").save(tmp_path / "seven.png")
-        Client(url, verbose=False).predict(
-            handle_file(str(tmp_path / "seven.png")), api_name="/predict_upload"
-        )
+        client = Client(url, verbose=False)
+        client.predict(handle_file(str(tmp_path / "seven.png")), api_name="/predict_upload")
+        client.close()  # its heartbeat stream, which the server's graceful stop would wait for, ends
         assert [p.name for p in tmp_path.glob("mnist-dvc-app-*/**/seven.png")] == ["seven.png"]
     finally:
         os.killpg(app.pid, signal.SIGINT)  # Ctrl-C

@@ -42,6 +42,7 @@ RULE_COVERAGE = 0.5  # a ruling line's ink covers at least this share of the pic
 RULE_REACH = 0.12  # ...reaches within this share of both edges...
 RULE_THICKNESS = 0.025  # ...and is at most this share of the short side thick (3 pixels at least)
 RULE_LEVEL = 0.15  # rulings are looked for down to this share of the ink's contrast
+GRID_INK = 1.15  # on a page that a grid covers, writing is this many times as dark as the grid
 INK_OVER_RULE = 1.3  # ink this many times the contrast of the line's core, on the line, is writing
 RULE_SLACK = 3  # pixels: how far a ruling line may wander from level across the straightened picture
 RULE_RUN = 15  # pixels: rulings are also looked for in the strength averaged this far along them...
@@ -114,10 +115,19 @@ def find_digits(picture: np.ndarray, ink: str = "auto", judge: Judge | None = No
             # into the edge, gets paper all round, as a photo's digit has.
             rgb, inside = pad(rgb, inside, paper)
     strength, ink = ink_strength(ink_gray(rgb, paper), ink)
-    mask = ink_mask(strength)
+    mask, grid_floor = ink_mask(strength), None
+    if mask is None and not scan:
+        # A dense grid (squared paper) can cover most of a photographed page: then the picture's median
+        # is the grid's, and nothing stands out of it. The paper is measured from its lightest pixels
+        # instead, the grid goes with the rulings, and what is left must stand out of the grid as
+        # writing does. (A scan is a crop, too small to hold such a grid.)
+        grid_floor = _lightest_floor(strength)
+        mask = ink_mask(strength, floor=grid_floor)
     if mask is None:
         return Found(np.zeros((0, SIDE, SIDE), np.float32), ink)
-    mask, strength, inside = remove_rules(mask, strength, inside, straighten=not scan)
+    mask, strength, inside = remove_rules(mask, strength, inside, straighten=not scan, grid_floor=grid_floor)
+    if grid_floor is not None and not _stands_out(mask, strength, grid_floor):
+        return Found(np.zeros((0, SIDE, SIDE), np.float32), ink)
     frame = _frame(mask.shape, inside)
     split = None if judge is None else partial(_read_apart, strength=strength, judge=judge)
     found = digit_boxes(mask, inside, split, scan)
@@ -226,6 +236,21 @@ def _noise_floor(strength: np.ndarray) -> float:
     return max(noise, LOW * MIN_CONTRAST)
 
 
+def _lightest_floor(strength: np.ndarray) -> float:
+    """:func:`_noise_floor` measured from the lightest quarter of the picture alone, for a page whose
+    lines cover most of it: its 5th and 25th percentiles are the paper's, whose median and spread they
+    give as a normal distribution's would (0.674 and 1.645 standard deviations below the median)."""
+    low, quartile = (float(q) for q in np.percentile(strength, [5, 25]))
+    spread = (quartile - low) / (1.645 - 0.674)
+    return max(quartile + (0.674 + NOISE_MADS) * spread, LOW * MIN_CONTRAST)
+
+
+def _stands_out(mask: np.ndarray, strength: np.ndarray, floor: float) -> bool:
+    """Whether the writing left in ``mask`` is GRID_INK times as strong as the typical pixel above the
+    ``floor``, which on such a page is the grid's: what is left of the lines of an empty page is not."""
+    return bool(mask.any()) and np.median(strength[mask]) >= GRID_INK * np.median(strength[strength > floor])
+
+
 def _contrast(
     strength: np.ndarray, floor: float, exclude: np.ndarray | None = None, percentiles=(90,)
 ) -> list[float]:
@@ -242,12 +267,15 @@ def _contrast(
     )
 
 
-def ink_mask(strength: np.ndarray, exclude: np.ndarray | None = None) -> np.ndarray | None:
-    """Ink pixels: hysteresis between LOW and HIGH of the ink's contrast, never below the noise floor.
-    None when nothing stands out by MIN_CONTRAST (a blank page, a photo with no writing)."""
+def ink_mask(
+    strength: np.ndarray, exclude: np.ndarray | None = None, floor: float | None = None
+) -> np.ndarray | None:
+    """Ink pixels: hysteresis between LOW and HIGH of the ink's contrast, never below the noise
+    ``floor`` (:func:`_noise_floor` by default). None when nothing stands out by MIN_CONTRAST (a blank
+    page, a photo with no writing)."""
     from skimage.filters import apply_hysteresis_threshold
 
-    floor = _noise_floor(strength)
+    floor = _noise_floor(strength) if floor is None else floor
     contrast, strongest = _contrast(strength, floor, exclude, (90, 99))
     # Faint rulings can outnumber the writing, and set the typical contrast: the gate asks only that the
     # strongest ink reach MIN_CONTRAST.
@@ -257,7 +285,11 @@ def ink_mask(strength: np.ndarray, exclude: np.ndarray | None = None) -> np.ndar
 
 
 def remove_rules(
-    mask: np.ndarray, strength: np.ndarray, inside: np.ndarray | None = None, straighten: bool = True
+    mask: np.ndarray,
+    strength: np.ndarray,
+    inside: np.ndarray | None = None,
+    straighten: bool = True,
+    grid_floor: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The mask without ruling lines, the strength and the area ``inside`` that holds the picture (all of
     it by default), all three straightened by the lines' angle when the photo is tilted (a scan, not
@@ -265,7 +297,8 @@ def remove_rules(
 
     A ruling line runs across the picture (RULE_COVERAGE, RULE_REACH) and is thin (RULE_THICKNESS). Where
     a stroke crosses it, the stroke is kept. A lone long line with nothing else beside it is a stroke
-    (a "1" drawn across the whole canvas), not a ruling.
+    (a "1" drawn across the whole canvas), not a ruling. ``grid_floor``, when given, is the noise floor
+    of a page a grid covers (measured from its lightest pixels), used throughout.
     """
     from skimage.transform import rotate
 
@@ -273,7 +306,7 @@ def remove_rules(
 
     # Printed rulings are often much fainter than the ink: look for them in a mask that keeps faint lines,
     # and, since sensor noise can be as strong as a faint line, in the strength averaged along each axis.
-    floor = _noise_floor(strength)
+    floor = _noise_floor(strength) if grid_floor is None else grid_floor
     level = RULE_LEVEL * _contrast(strength, floor)[0]
     faint = strength > max(floor, level)
     paper = float(np.median(strength))
@@ -300,7 +333,7 @@ def remove_rules(
     rules = _rules(faint, along, inside, strength)
     # Rulings darker than the ink set no standard for it: threshold again without them. The rulings'
     # bands are cleared whole, so a lower threshold's wider line goes too.
-    again = ink_mask(strength, exclude=rules)
+    again = ink_mask(strength, exclude=rules, floor=grid_floor)
     cleaned = (mask if again is None else again) & ~rules
     if not digit_boxes(cleaned, inside, scan=not straighten):
         lines = _count_runs(rules.any(axis=1)) + _count_runs(rules.any(axis=0))

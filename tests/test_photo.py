@@ -213,6 +213,26 @@ def test_a_mark_at_the_pictures_edge_below_a_digit_is_not_part_of_it():
     assert cols.max() - cols.min() <= 3  # the "1" alone, not widened by the mark
 
 
+def _dense_grid(writing: np.ndarray | None = None, ink: float = 150.0) -> np.ndarray:
+    """Squared paper whose lines (every 12 pixels, 3 wide) cover more than half of the page, with
+    ``writing`` (a bool mask) in pencil grey."""
+    rows, cols = np.mgrid[0:480, 0:640]
+    page = np.where((rows % 12 < 3) | (cols % 12 < 3), 200.0, float(PAPER))
+    if writing is not None:
+        page = np.where(writing, ink, page)
+    return page + np.random.default_rng(0).normal(0, 3, page.shape)
+
+
+def test_a_pencil_digit_on_paper_that_a_dense_grid_covers_is_found_and_the_empty_page_is_not():
+    # The grid is most of the page, so the picture's median and spread are the grid's: measured from
+    # them, the noise floor rises over the pencil (which was then no ink at all, and gave "-").
+    zero = Image.new("L", (640, 480), 0)
+    write_zero(zero, (260, 140, 370, 330), fill=255, width=5)
+    found = photo.find_digits(_dense_grid(np.asarray(zero) > 0)).digits
+    assert len(found) == 1 and _is_loop(found[0])
+    assert len(photo.find_digits(_dense_grid()).digits) == 0
+
+
 def test_a_ruled_page_in_perspective_has_its_converging_rulings_removed():
     from skimage.transform import ProjectiveTransform, warp
 

@@ -20,6 +20,9 @@ MIN_WIDTH = 1.0  # of the height, once unslanted: narrower writing is one digit 
 # digits, unslanted, are 0.74 heights wide at the median, 1.1 at the 95th percentile)
 PART_WIDTH = (0.2, 1.25)  # of the height, unslanted: the narrowest and widest part that is one digit
 MAX_SLANT = 0.6  # tan of the steepest slant taken from the writing (31 degrees)
+WHOLE_WIDTH = 1.1  # of the height, unslanted: a piece of ink this narrow (95% of MNIST's digits are) is
+# one digit or part of one, never cut
+TALL = 0.45  # of the height: two pieces this tall, each one digit's, are tried apart however narrow
 VALLEY = 0.04  # of the height: the ink's profile is smoothed over this much before its valleys are found
 
 
@@ -31,7 +34,8 @@ def cut_by_reading(crop: np.ndarray, judge: Judge, draw: Callable) -> list[np.nd
     position = unslanted_x(crop)[ys, xs]
     position = position - position.min()
     end = float(position.max()) + 1
-    if end < MIN_WIDTH * height:
+    at, apart = _whole_pieces(crop, ys, position)
+    if end < MIN_WIDTH * height and apart < 2:
         return [crop]
     profile = np.bincount(position.astype(int))
     cuts = [0.0, *map(float, valleys(profile, height)), end]
@@ -40,7 +44,7 @@ def cut_by_reading(crop: np.ndarray, judge: Judge, draw: Callable) -> list[np.nd
         for j in range(i + 1, len(cuts)):
             whole = (i, j) == (0, len(cuts) - 1)
             if whole or PART_WIDTH[0] * height <= cuts[j] - cuts[i] <= PART_WIDTH[1] * height:
-                chosen = (position >= cuts[i]) & (position < cuts[j])
+                chosen = (at >= cuts[i]) & (at < cuts[j])
                 if not chosen.any():  # between the two edges of a gap
                     continue
                 mask = np.zeros_like(crop)
@@ -58,6 +62,29 @@ def cut_by_reading(crop: np.ndarray, judge: Judge, draw: Callable) -> list[np.nd
         if options:
             best[j] = max(options, key=lambda option: option[0])
     return [parts[span] for span in best[len(cuts) - 1][1]]
+
+
+def _whole_pieces(crop: np.ndarray, ys: np.ndarray, position: np.ndarray) -> tuple[np.ndarray, int]:
+    """Where each ink pixel (rows ``ys``, unslanted x ``position``) counts for the cut, and how many
+    pieces may be digits of their own. A piece of ink no wider than one digit (WHOLE_WIDTH) is not cut:
+    all of it counts at its middle, so it goes whole with the part that holds that, and digits apart
+    but overlapping in x (slanted writing, a "1" under a "7"'s bar) come apart along their own strokes.
+    Wider pieces (digits that touch) are cut by their x. The count is of narrow pieces TALL of the height
+    or taller: two such are tried apart, however narrow the writing."""
+    from skimage.measure import label
+
+    height = crop.shape[0]
+    piece = label(crop, connectivity=2)[crop]  # in the order of np.nonzero(crop), as ys and position
+    count = np.bincount(piece)
+    middle = np.bincount(piece, weights=position) / np.maximum(count, 1)
+    left, right, top, bottom = (np.full(count.size, fill) for fill in (np.inf, -np.inf, np.inf, -np.inf))
+    np.minimum.at(left, piece, position)
+    np.maximum.at(right, piece, position)
+    np.minimum.at(top, piece, ys)
+    np.maximum.at(bottom, piece, ys)
+    narrow = right - left <= WHOLE_WIDTH * height
+    at = np.where(narrow[piece], middle[piece], position)
+    return at, int(np.count_nonzero(narrow & (bottom - top >= TALL * height)))
 
 
 def unslanted_x(crop: np.ndarray) -> np.ndarray:

@@ -14,8 +14,8 @@ JOINED = (("0", 110), ("-", 215), ("7", 250))  # a 0 joined to a 7 by a stroke f
 
 def page(*shapes, slant: float = 0.0) -> np.ndarray:
     """A white 240x420 page with ``shapes`` ("0" an oval at x, "7" a bar and a stroke down from its right
-    end at x, "-" a joining stroke from x) drawn 140 pixels tall, their tops moved right by ``slant``
-    times their height."""
+    end at x, "1" a stroke down at x starting a little lower, "-" a joining stroke from x) drawn about 140
+    pixels tall, their tops moved right by ``slant`` times their height."""
     picture = Image.new("RGB", (420, 240), (245, 244, 240))
     draw = ImageDraw.Draw(picture)
     for kind, x in shapes:
@@ -23,6 +23,8 @@ def page(*shapes, slant: float = 0.0) -> np.ndarray:
             draw.ellipse((x, 50, x + 110, 190), outline=INK, width=7)
         elif kind == "7":
             draw.line((x, 50, x + 70, 50, x + 25, 190), fill=INK, width=7, joint="curve")
+        elif kind == "1":
+            draw.line((x, 72, x, 190), fill=INK, width=7)
         else:  # a stroke that joins two digits, as joined-up writing does
             draw.line((x, 140, x + 80, 140), fill=INK, width=7)
     if slant:
@@ -65,6 +67,16 @@ def test_slanted_joined_digits_are_cut_along_their_slant():
     templates = {0: alone("0", slant=0.3), 7: alone("7", slant=0.3)}
     digits = photo.find_digits(page(*JOINED, slant=0.3), judge=template_judge(templates)).digits
     assert [nearest(d, templates) for d in digits] == [0, 7]
+
+
+def test_a_one_written_under_a_sevens_bar_comes_apart_from_it_along_its_own_strokes():
+    # Apart, but within the 7's x: no cut in x separates them, and together they are narrower than
+    # two digits. Each is narrower than a digit, so each goes whole with the part that holds its middle.
+    templates = {1: alone("1"), 7: alone("7")}
+    seventeen = page(("1", 150), ("7", 150))
+    assert components(seventeen.mean(axis=2) < 128).max() == 2
+    digits = photo.find_digits(seventeen, judge=template_judge(templates)).digits
+    assert [nearest(d, templates) for d in digits] == [1, 7]
 
 
 def test_a_digit_the_judge_reads_whole_stays_whole():

@@ -121,7 +121,7 @@ def find_digits(picture: np.ndarray, ink: str = "auto", judge: Judge | None = No
         # is the grid's, and nothing stands out of it. The paper is measured from its lightest pixels
         # instead, the grid goes with the rulings, and what is left must stand out of the grid as
         # writing does. (A scan is a crop, too small to hold such a grid.)
-        grid_floor = _lightest_floor(strength)
+        grid_floor = _noise_floor(strength, lightest=True)
         mask = ink_mask(strength, floor=grid_floor)
     if mask is None:
         return Found(np.zeros((0, SIDE, SIDE), np.float32), ink)
@@ -227,22 +227,22 @@ def _smooth(strength: np.ndarray) -> np.ndarray:
     return gaussian(strength, sigma=1.0, preserve_range=True)
 
 
-def _noise_floor(strength: np.ndarray) -> float:
+def _noise_floor(strength: np.ndarray, lightest: bool = False) -> float:
     """The paper's residue: most pixels are paper, so their median and spread are the noise's. On
     spotless paper that spread is nil, and the floor is the faintest ink ever taken (JPEG's ringing
-    around a thin stroke is fainter, and would otherwise count as the typical ink)."""
-    median = float(np.median(strength))
-    noise = median + NOISE_MADS * 1.4826 * float(np.median(np.abs(strength - median)))
-    return max(noise, LOW * MIN_CONTRAST)
+    around a thin stroke is fainter, and would otherwise count as the typical ink).
 
-
-def _lightest_floor(strength: np.ndarray) -> float:
-    """:func:`_noise_floor` measured from the lightest quarter of the picture alone, for a page whose
-    lines cover most of it: its 5th and 25th percentiles are the paper's, whose median and spread they
-    give as a normal distribution's would (0.674 and 1.645 standard deviations below the median)."""
-    low, quartile = (float(q) for q in np.percentile(strength, [5, 25]))
-    spread = (quartile - low) / (1.645 - 0.674)
-    return max(quartile + (0.674 + NOISE_MADS) * spread, LOW * MIN_CONTRAST)
+    ``lightest``: for a page whose lines cover most of it, the paper is only its lightest quarter; its
+    5th and 25th percentiles give the paper's median and spread as a normal distribution's would (1.645
+    and 0.674 standard deviations below the median)."""
+    if lightest:
+        low, quartile = (float(q) for q in np.percentile(strength, [5, 25]))
+        spread = (quartile - low) / (1.645 - 0.674)
+        median = quartile + 0.674 * spread
+    else:
+        median = float(np.median(strength))
+        spread = 1.4826 * float(np.median(np.abs(strength - median)))
+    return max(median + NOISE_MADS * spread, LOW * MIN_CONTRAST)
 
 
 def _stands_out(mask: np.ndarray, strength: np.ndarray, floor: float) -> bool:

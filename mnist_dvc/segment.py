@@ -71,19 +71,17 @@ def _whole_pieces(crop: np.ndarray, ys: np.ndarray, position: np.ndarray) -> tup
     but overlapping in x (slanted writing, a "1" under a "7"'s bar) come apart along their own strokes.
     Wider pieces (digits that touch) are cut by their x. The count is of narrow pieces TALL of the height
     or taller: two such are tried apart, however narrow the writing."""
+    from scipy import ndimage
     from skimage.measure import label
 
     height = crop.shape[0]
-    piece = label(crop, connectivity=2)[crop]  # in the order of np.nonzero(crop), as ys and position
-    count = np.bincount(piece)
-    middle = np.bincount(piece, weights=position) / np.maximum(count, 1)
-    left, right, top, bottom = (np.full(count.size, fill) for fill in (np.inf, -np.inf, np.inf, -np.inf))
-    np.minimum.at(left, piece, position)
-    np.maximum.at(right, piece, position)
-    np.minimum.at(top, piece, ys)
-    np.maximum.at(bottom, piece, ys)
+    labels = label(crop, connectivity=2)[crop]  # in the order of np.nonzero(crop), as ys and position
+    ids = np.arange(1, labels.max() + 1)
+    left, right = ndimage.minimum(position, labels, ids), ndimage.maximum(position, labels, ids)
+    top, bottom = ndimage.minimum(ys, labels, ids), ndimage.maximum(ys, labels, ids)
     narrow = right - left <= WHOLE_WIDTH * height
-    at = np.where(narrow[piece], middle[piece], position)
+    own = labels - 1  # each pixel's piece, as an index into those
+    at = np.where(narrow[own], ndimage.mean(position, labels, ids)[own], position)
     return at, int(np.count_nonzero(narrow & (bottom - top >= TALL * height)))
 
 

@@ -10,18 +10,21 @@ from mnist_dvc import photo
 PAPER, INK, RULE = 235, 40, 150
 
 
-def page(size=(480, 640), rules=0, squares=0, paper=PAPER, rule=RULE, seed=0, noise=3.0) -> Image.Image:
-    """A grey page with optional ruling (every ``rules`` pixels) or squares, light noise."""
+def page(
+    size=(480, 640), rules=0, squares=0, paper=PAPER, rule=RULE, seed=0, noise=3.0, line=2
+) -> Image.Image:
+    """A grey page with optional ruling (every ``rules`` pixels) or squares, its lines ``line`` pixels
+    wide, light noise."""
     h, w = size
     image = Image.new("L", (w, h), paper)
     pen = ImageDraw.Draw(image)
     for y in range(rules or h, h, rules or h):
-        pen.line([(0, y), (w, y)], fill=rule, width=2)
+        pen.line([(0, y), (w, y)], fill=rule, width=line)
     for step in [squares] if squares else []:
         for y in range(step, h, step):
-            pen.line([(0, y), (w, y)], fill=rule, width=2)
+            pen.line([(0, y), (w, y)], fill=rule, width=line)
         for x in range(step, w, step):
-            pen.line([(x, 0), (x, h)], fill=rule, width=2)
+            pen.line([(x, 0), (x, h)], fill=rule, width=line)
     array = np.asarray(image, np.float32) + np.random.default_rng(seed).normal(0, noise, (h, w))
     return Image.fromarray(np.clip(array, 0, 255).astype(np.uint8))
 
@@ -213,24 +216,14 @@ def test_a_mark_at_the_pictures_edge_below_a_digit_is_not_part_of_it():
     assert cols.max() - cols.min() <= 3  # the "1" alone, not widened by the mark
 
 
-def _dense_grid(writing: np.ndarray | None = None, ink: float = 150.0) -> np.ndarray:
-    """Squared paper whose lines (every 12 pixels, 3 wide) cover more than half of the page, with
-    ``writing`` (a bool mask) in pencil grey."""
-    rows, cols = np.mgrid[0:480, 0:640]
-    page = np.where((rows % 12 < 3) | (cols % 12 < 3), 200.0, float(PAPER))
-    if writing is not None:
-        page = np.where(writing, ink, page)
-    return page + np.random.default_rng(0).normal(0, 3, page.shape)
-
-
 def test_a_pencil_digit_on_paper_that_a_dense_grid_covers_is_found_and_the_empty_page_is_not():
     # The grid is most of the page, so the picture's median and spread are the grid's: measured from
     # them, the noise floor rises over the pencil (which was then no ink at all, and gave "-").
-    zero = Image.new("L", (640, 480), 0)
-    write_zero(zero, (260, 140, 370, 330), fill=255, width=5)
-    found = photo.find_digits(_dense_grid(np.asarray(zero) > 0)).digits
+    picture = page(squares=12, rule=200, line=3)  # its lines cover more than half of it
+    assert len(photo.find_digits(gray(picture)).digits) == 0
+    write_zero(picture, (260, 140, 370, 330), fill=150, width=5)  # in pencil grey
+    found = photo.find_digits(gray(picture)).digits
     assert len(found) == 1 and _is_loop(found[0])
-    assert len(photo.find_digits(_dense_grid()).digits) == 0
 
 
 def test_a_ruled_page_in_perspective_has_its_converging_rulings_removed():

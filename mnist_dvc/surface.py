@@ -146,10 +146,13 @@ def find_surface(rgb: np.ndarray) -> Surface | None:
 
 
 def _materials(labels: np.ndarray, lab: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-    """The regions of at least MIN_SHARE of the frame, those of one colour (within SAME_COLOUR in CIELAB)
-    taken together, and touching ones of one colour where they meet (within SEAMLESS): a page cut in two
-    by a fold or a stroke, or by a ruling line where its light fades, is one material. Each as (mask,
-    colour)."""
+    """The regions of at least MIN_SHARE of the frame, joined into materials, each as (mask, colour):
+    touching regions of one colour where they meet (within SEAMLESS: a page cut in two by a ruling line
+    where its light fades), the two halves of a folded page, and regions of one colour (within
+    SAME_COLOUR in CIELAB). The strongest evidence joins first, and a join by colour or by a fold is
+    refused where it would put together two regions that are neither of one colour nor one paper's two
+    shades: otherwise a page's shaded half, a little like a grey or beige desk, chains page and desk
+    into one material."""
     from scipy.ndimage import binary_closing, binary_dilation
 
     sizes = np.bincount(labels.ravel())
@@ -160,17 +163,26 @@ def _materials(labels: np.ndarray, lab: np.ndarray) -> list[tuple[np.ndarray, np
     # the blur and the shadow of an edge, which would make any edge look seamless.
     close = [binary_dilation(mask, iterations=SEAM_WIDTH) for mask in masks]
     near = [binary_dilation(c, iterations=SEAM_WIDTH) & ~c for c in close]
-    root = list(range(len(large)))
+    links = []  # (strength: 0 seamless, 1 folded, 2 of one colour; colour distance; i; j)
     for i in range(len(large)):
         for j in range(i):
             sides = masks[i] & near[j], masks[j] & near[i]
-            if (
-                np.linalg.norm(colours[i] - colours[j]) <= SAME_COLOUR
-                or _seamless(lab, *sides)
-                or _folded(colours[i], colours[j], masks[i], masks[j], *sides)
-            ):
-                old, new = root[i], root[j]
-                root = [new if r == old else r for r in root]
+            distance = float(np.linalg.norm(colours[i] - colours[j]))
+            if _seamless(lab, *sides):
+                links.append((0, distance, i, j))
+            elif _folded(colours[i], colours[j], masks[i], masks[j], *sides):
+                links.append((1, distance, i, j))
+            elif distance <= SAME_COLOUR:
+                links.append((2, distance, i, j))
+    root = list(range(len(large)))
+    for strength, _, i, j in sorted(links):
+        old, new = root[i], root[j]
+        if old == new:
+            continue
+        pairs = [(a, b) for a, r in enumerate(root) if r == old for b, q in enumerate(root) if q == new]
+        if strength > 0 and not all(_one_paper(colours[a], colours[b]) for a, b in pairs):
+            continue
+        root = [new if r == old else r for r in root]
     out = []
     for r in sorted(set(root)):
         parts = [label for label, q in zip(large, root, strict=True) if q == r]
@@ -183,6 +195,20 @@ def _materials(labels: np.ndarray, lab: np.ndarray) -> list[tuple[np.ndarray, np
     return out
 
 
+def _one_paper(colour_a: np.ndarray, colour_b: np.ndarray) -> bool:
+    """Whether two colours (CIELAB) may be one material: within SAME_COLOUR, or one light paper's two
+    shades either side of a fold."""
+    return float(np.linalg.norm(colour_a - colour_b)) <= SAME_COLOUR or _fold_shades(colour_a, colour_b)
+
+
+def _fold_shades(colour_a: np.ndarray, colour_b: np.ndarray) -> bool:
+    """Light colours (CIELAB) of the same hue and saturation (FOLD_CHROMA), one only a little darker
+    (FOLD_SHADE), as one paper catches the light either side of a crease."""
+    dark, light = sorted((float(colour_a[0]), float(colour_b[0])))
+    chroma = float(np.linalg.norm(colour_a[1:] - colour_b[1:]))
+    return light >= MIN_PAPER_L and dark >= FOLD_SHADE * light and chroma <= FOLD_CHROMA
+
+
 def _folded(
     colour_a: np.ndarray,
     colour_b: np.ndarray,
@@ -191,17 +217,12 @@ def _folded(
     side_a: np.ndarray,
     side_b: np.ndarray,
 ) -> bool:
-    """Whether two touching regions ``a`` and ``b`` of light colours (CIELAB) are the two halves of one
-    folded page: the same hue and saturation, one only a little darker (FOLD_SHADE), as one paper
-    catches the light either side of a crease, and side by side: neither wraps round the other, as a
+    """Whether two touching regions ``a`` and ``b`` are the two halves of one folded page: of one
+    paper's two shades (:func:`_fold_shades`) and side by side: neither wraps round the other, as a
     desk of a colour like the page's wraps round it."""
     from skimage.morphology import convex_hull_image
 
-    if side_a.sum() < MIN_SEAM or side_b.sum() < MIN_SEAM:
-        return False
-    dark, light = sorted((float(colour_a[0]), float(colour_b[0])))
-    chroma = float(np.linalg.norm(colour_a[1:] - colour_b[1:]))
-    if light < MIN_PAPER_L or dark < FOLD_SHADE * light or chroma > FOLD_CHROMA:
+    if side_a.sum() < MIN_SEAM or side_b.sum() < MIN_SEAM or not _fold_shades(colour_a, colour_b):
         return False
     return convex_hull_image(a)[b].mean() <= 0.5 and convex_hull_image(b)[a].mean() <= 0.5
 

@@ -4,6 +4,7 @@ pictures: a sheet or a note on a desk, in perspective, a tight crop, boxes, unde
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
+from skimage.color import rgb2lab
 from skimage.transform import ProjectiveTransform, warp
 
 from mnist_dvc import photo, surface
@@ -82,6 +83,23 @@ def test_both_halves_of_a_folded_sheet_are_one_surface():
     found = surface.find_surface(picture)
     assert found is not None and found.corners is not None
     np.testing.assert_allclose(found.corners, TILTED, atol=8)  # the whole sheet, not its lighter half
+    (digit,) = photo.find_digits(picture).digits
+    assert _is_loop(digit)
+
+
+def test_a_folded_sheet_whose_shaded_half_looks_like_the_grey_desk_is_one_surface():
+    # The shaded half is within SAME_COLOUR of the grey desk, the lit half is not (it is the shaded one's
+    # other side of a fold). Joined link by link, desk and page became one material: no sheet was found.
+    page = np.asarray(sheet(), np.float32).copy()
+    page[:, : SHEET[1] // 2] *= 0.82
+    picture = on_desk(Image.fromarray(page.astype(np.uint8)), desk=(168, 168, 170))
+    lit, shaded, desk = (
+        rgb2lab(np.array([[c]]) / 255)[0, 0] for c in ([240, 238, 232], [197, 195, 190], [168, 168, 170])
+    )
+    assert np.linalg.norm(shaded - desk) < surface.SAME_COLOUR < np.linalg.norm(lit - desk)
+    found = surface.find_surface(picture)
+    assert found is not None and found.corners is not None
+    np.testing.assert_allclose(found.corners, TILTED, atol=8)
     (digit,) = photo.find_digits(picture).digits
     assert _is_loop(digit)
 

@@ -696,7 +696,10 @@ def _ruled_line(group: list, pen: float, frame: tuple[int, int, int, int], tight
     # An upright line is a "1" unless it runs across the picture, from near one edge to near the other.
     ends = coords[np.argsort(centred @ vectors[:, 1])[[0, -1]]]
     near = LINE_REACH * min(frame[2] - frame[0], frame[3] - frame[1])
-    across_picture = all(_at_edge_point(end, frame, near) for end in ends)
+    # Both ends near the edges, and not only near one and the same edge: a "1" written beside a note's
+    # edge, its ends short of the corners, runs along that edge, not across the picture.
+    first, last = (_edges_near(end, frame, near) for end in ends)
+    across_picture = bool(first) and bool(last) and first | last != first & last
     long_side = max(frame[2] - frame[0], frame[3] - frame[1])
     (top, left), (bottom, right) = ends.min(axis=0), ends.max(axis=0)
     edge_to_edge = (top <= frame[0] + near and bottom >= frame[2] - near) or (
@@ -705,9 +708,17 @@ def _ruled_line(group: list, pen: float, frame: tuple[int, int, int, int], tight
     return ((length >= LONG_LINE * long_side and across_picture) or edge_to_edge) and not tight
 
 
-def _at_edge_point(point: np.ndarray, frame: tuple[int, int, int, int], reach: float) -> bool:
+def _edges_near(point: np.ndarray, frame: tuple[int, int, int, int], reach: float) -> set[str]:
+    """Which of the picture's edges (``frame``: top, left, bottom, right) ``point`` (row, col) lies
+    within ``reach`` pixels of."""
     row, col = point
-    return _box_at_edge((row, col, row, col), frame, reach)
+    near = (
+        row <= frame[0] + reach,
+        col <= frame[1] + reach,
+        row >= frame[2] - reach,
+        col >= frame[3] - reach,
+    )
+    return {edge for edge, close in zip(("top", "left", "bottom", "right"), near, strict=True) if close}
 
 
 def _is_outline(region, pieces: list) -> bool:

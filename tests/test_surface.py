@@ -104,6 +104,16 @@ def test_a_folded_sheet_whose_shaded_half_looks_like_the_grey_desk_is_one_surfac
     assert _is_loop(digit)
 
 
+def test_a_long_1_written_beside_the_sheets_edge_is_writing():
+    # Both its ends are near the sheet's right edge, short of its corners: it runs along the edge, not
+    # across the sheet as a crease or an edge does (it was dropped as one, so no digit was found).
+    page = sheet(write=False)
+    ImageDraw.Draw(page).line([(197, 40), (200, 225)], fill=(30, 30, 40), width=6)
+    (digit,) = photo.find_digits(on_desk(page)).digits
+    rows, cols = np.nonzero(digit > 0.5)
+    assert np.ptp(rows) >= 18 and np.ptp(cols) <= 6  # an upright "1"
+
+
 def test_a_page_that_fills_the_frame_is_left_as_it_is():
     page = np.asarray(sheet().resize((640, 480)), np.float32)
     assert surface.find_surface(page) is None

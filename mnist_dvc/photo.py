@@ -698,25 +698,24 @@ def _ruled_line(group: list, pen: float, frame: tuple[int, int, int, int], tight
     near = LINE_REACH * min(frame[2] - frame[0], frame[3] - frame[1])
     # Both ends near the edges, and not only near one and the same edge: a "1" written beside a note's
     # edge, its ends short of the corners, runs along that edge, not across the picture.
-    first, last = (_edges_near(end, frame, near) for end in ends)
-    across_picture = bool(first) and bool(last) and first | last != first & last
+    first, last = (_edges_near((*end, *end), frame, near) for end in ends)
+    across_picture = bool(first and last and first != last)
     long_side = max(frame[2] - frame[0], frame[3] - frame[1])
-    (top, left), (bottom, right) = ends.min(axis=0), ends.max(axis=0)
-    edge_to_edge = (top <= frame[0] + near and bottom >= frame[2] - near) or (
-        left <= frame[1] + near and right >= frame[3] - near
-    )  # from one edge to the opposite one: a crease or an edge across a page, however wide the page
+    # From one edge to the opposite one: a crease or an edge across a page, however wide the page.
+    reached = _edges_near((*ends.min(axis=0), *ends.max(axis=0)), frame, near)
+    edge_to_edge = {"top", "bottom"} <= reached or {"left", "right"} <= reached
     return ((length >= LONG_LINE * long_side and across_picture) or edge_to_edge) and not tight
 
 
-def _edges_near(point: np.ndarray, frame: tuple[int, int, int, int], reach: float) -> set[str]:
-    """Which of the picture's edges (``frame``: top, left, bottom, right) ``point`` (row, col) lies
-    within ``reach`` pixels of."""
-    row, col = point
+def _edges_near(box: tuple, frame: tuple[int, int, int, int], reach: float) -> set[str]:
+    """Which of the picture's edges (``frame``: top, left, bottom, right) ``box`` (top, left, bottom,
+    right; a point is a box with no size) reaches within ``reach`` pixels of."""
+    top, left, bottom, right = box
     near = (
-        row <= frame[0] + reach,
-        col <= frame[1] + reach,
-        row >= frame[2] - reach,
-        col >= frame[3] - reach,
+        top <= frame[0] + reach,
+        left <= frame[1] + reach,
+        bottom >= frame[2] - reach,
+        right >= frame[3] - reach,
     )
     return {edge for edge, close in zip(("top", "left", "bottom", "right"), near, strict=True) if close}
 
@@ -747,11 +746,7 @@ def _frame(shape: tuple[int, int], inside: np.ndarray | None) -> tuple[int, int,
 def _box_at_edge(box: tuple, frame: tuple[int, int, int, int], reach: float) -> bool:
     """Whether ``box`` (top, left, bottom, right) reaches within ``reach`` pixels of the picture's edge
     (``frame``: top, left, bottom, right)."""
-    top, left, bottom, right = box
-    return bool(
-        top <= frame[0] + reach or left <= frame[1] + reach
-        or bottom >= frame[2] - reach or right >= frame[3] - reach
-    )  # fmt: skip
+    return bool(_edges_near(box, frame, reach))
 
 
 def _at_edge(group: list, frame: tuple[int, int, int, int], reach: float = 2) -> bool:

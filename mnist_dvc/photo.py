@@ -21,6 +21,7 @@ differences, with scikit-image doing the image processing:
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -43,7 +44,10 @@ RULE_REACH = 0.12  # ...reaches within this share of both edges...
 RULE_THICKNESS = 0.025  # ...and is at most this share of the short side thick (3 pixels at least)
 RULE_LEVEL = 0.15  # rulings are looked for down to this share of the ink's contrast
 GRID_INK = 1.15  # on a page that a grid covers, writing is this many times as dark as the grid
-INK_OVER_RULE = 1.3  # ink this many times the contrast of the line's core, on the line, is writing
+LINE_LEVEL = 30  # percentile: a ruling line's own strength, along it...
+LINE_BLOCK = 0.25  # ...over blocks of this share of its length...
+INK_ON_LINE = 4.0  # ...and ink on the line rises this many times the line's noise above that...
+SIDE_ROWS = 3  # ...and above the paper this many rows beside the line
 RULE_SLACK = 3  # pixels: how far a ruling line may wander from level across the straightened picture
 RULE_RUN = 15  # pixels: rulings are also looked for in the strength averaged this far along them...
 RUN_NOISE = 0.5  # ...where the noise above the paper is at most this share of a single pixel's
@@ -330,7 +334,7 @@ def remove_rules(
             rotate(m.astype(np.float32), tilt, resize=True, order=1) > 0.5
             for m in (mask, faint, inside, *along)
         )
-    rules = _rules(faint, along, inside, strength)
+    rules = _rules(faint, along, inside, strength, HIGH * _contrast(strength, floor)[0])
     # Rulings darker than the ink set no standard for it: threshold again without them. The rulings'
     # bands are cleared whole, so a lower threshold's wider line goes too.
     again = ink_mask(strength, exclude=rules, floor=grid_floor)
@@ -342,12 +346,22 @@ def remove_rules(
     return cleaned, strength, inside
 
 
-def _rules(mask: np.ndarray, along: list[np.ndarray], inside: np.ndarray, strength: np.ndarray) -> np.ndarray:
+def _rules(
+    mask: np.ndarray, along: list[np.ndarray], inside: np.ndarray, strength: np.ndarray, ink: float
+) -> np.ndarray:
     """The bands of every ruling line within the picture's area ``inside``, found in ``along`` (the
     vertical and the horizontal lines' evidence), their pixels those of ``mask``: vertical lines first,
-    then horizontal ones in what is left, so that where two rulings cross nothing stays."""
-    vertical = _rule_pixels(mask.T, along[0].T, inside.T, strength.T).T
-    return vertical | _rule_pixels(mask & ~vertical, along[1] & ~vertical, inside, strength)
+    then horizontal ones in what is left, so that where two rulings cross nothing stays. What a band
+    keeps (writing on its line, rising above the line by ``ink`` somewhere) stays only where it joins
+    writing off the lines: kept alone, it is the line's own noise."""
+    from skimage.measure import label
+
+    vertical, vertical_bands = (m.T for m in _rule_pixels(mask.T, along[0].T, inside.T, strength.T, ink))
+    horizontal, horizontal_bands = _rule_pixels(mask & ~vertical, along[1] & ~vertical, inside, strength, ink)
+    rules, bands = vertical | horizontal, vertical_bands | horizontal_bands
+    pieces = label(mask & ~rules, connectivity=2)
+    off_the_lines = np.unique(pieces[~bands & (pieces > 0)])
+    return rules | ((pieces > 0) & ~np.isin(pieces, off_the_lines))
 
 
 def _lines_along(strength: np.ndarray, above: float) -> list[np.ndarray]:
@@ -379,12 +393,14 @@ def _rule_tilt(mask: np.ndarray) -> float:
     return best_tilt if best_votes >= RULE_COVERAGE and abs(best_tilt) >= 0.25 else 0.0
 
 
-def _rule_pixels(m: np.ndarray, found: np.ndarray, inside: np.ndarray, strength: np.ndarray) -> np.ndarray:
+def _rule_pixels(
+    m: np.ndarray, found: np.ndarray, inside: np.ndarray, strength: np.ndarray, ink: float
+) -> tuple[np.ndarray, np.ndarray]:
     """The bands of the horizontal ruling lines found in ``found`` (evidence of lines along the rows),
     where strokes of the mask ``m`` cross them left out: what the rulings' ink covers at any threshold.
     ``inside`` is the picture's area (a straightened photo has empty corners), which a ruling crosses
-    from side to side. Within a band, pixels much darker than the line itself (INK_OVER_RULE) are the
-    pen's, written along the line: they stay."""
+    from side to side. Within a band, pixels that stand out of the line itself (:func:`_ink_on_line`)
+    are the pen's, written along the line: they stay. Also the bands themselves (their rows)."""
     height, width = m.shape
     # A line a few pixels off level across the picture (the straightening is to a quarter degree) still
     # counts: each row sees RULE_SLACK rows either side too.
@@ -395,7 +411,7 @@ def _rule_pixels(m: np.ndarray, found: np.ndarray, inside: np.ndarray, strength:
     coverage = band.sum(axis=1) / np.maximum(inside.sum(axis=1), 1)
     columns = np.arange(width)
     max_thickness = max(3, round(RULE_THICKNESS * min(height, width))) + 2 * RULE_SLACK
-    out = np.zeros_like(m)
+    out, bands = np.zeros_like(m), np.zeros_like(m)
     for top, bottom in _runs(coverage >= RULE_COVERAGE):
         if bottom - top > max_thickness:
             continue  # a wide dark band (the page's edge, a stroke), not a thin line
@@ -407,11 +423,48 @@ def _rule_pixels(m: np.ndarray, found: np.ndarray, inside: np.ndarray, strength:
         if inked[0] > area[0] + reach or inked[-1] < area[-1] - reach:
             continue
         crossing = m[max(top - 2, 0) : top].any(axis=0) & m[bottom : bottom + 2].any(axis=0)
-        line = strength[top:bottom][m[top:bottom] & ~crossing]
-        out[top:bottom] = ~crossing
-        if line.size:  # else the band is all crossings: nothing of the line's own to compare with
-            out[top:bottom] &= strength[top:bottom] <= INK_OVER_RULE * np.percentile(line, 90)  # its core
-    return out
+        # The paper beside the line, where a shadow or a smudge raises it: the lower of its sides.
+        sides = [strength[max(top - SIDE_ROWS, 0) : top], strength[bottom : bottom + SIDE_ROWS]]
+        beside = np.min([np.median(side, axis=0) for side in sides if len(side)], axis=0)
+        on_line = _ink_on_line(strength[top:bottom] - np.maximum(beside, 0), inside[top:bottom], ink)
+        out[top:bottom] = ~crossing & ~on_line
+        bands[top:bottom] = True
+    return out, bands
+
+
+def _ink_on_line(band: np.ndarray, inside: np.ndarray, ink: float) -> np.ndarray:
+    """The pixels of a ruling line's band (its rows; ``inside``: which of them are in the picture) that
+    stand out of the line itself: the line's own strength is each row's LINE_LEVEL percentile over
+    blocks of LINE_BLOCK of its length (low, so that a stroke written along the line, covering much of a
+    block, does not raise it), and writing is what rises above that by INK_ON_LINE times the spread of
+    the band's rise (its noise), joined to a rise of ``ink`` (as ink rises above its paper: a shadow
+    across the line, or its blur, rises less)."""
+    from skimage.filters import apply_hysteresis_threshold
+
+    columns = np.flatnonzero(inside.any(axis=0))
+    block = max(1, round(LINE_BLOCK * columns.size))
+    starts = np.arange(columns[0], columns[-1] + 1, block)
+    levels = np.stack([_row_level(band[:, s : s + block], inside[:, s : s + block]) for s in starts], axis=1)
+    middles = np.minimum(starts + block / 2, columns[-1])
+    every = np.arange(band.shape[1])
+    level = np.stack(
+        [np.interp(every, middles[~np.isnan(row)], row[~np.isnan(row)]) if not np.isnan(row).all()
+         else np.full(band.shape[1], np.inf) for row in levels]
+    )  # fmt: skip
+    rise = np.where(inside, band - level, -np.inf)
+    core = rise[inside & np.isfinite(rise)]
+    spread = 1.4826 * float(np.median(np.abs(core - np.median(core)))) if core.size else 0.0
+    low = INK_ON_LINE * max(spread, 1.0)
+    return apply_hysteresis_threshold(rise, low, max(low, ink))
+
+
+def _row_level(values: np.ndarray, inside: np.ndarray) -> np.ndarray:
+    """Each row's LINE_LEVEL percentile of ``values`` where ``inside`` (NaN for a row wholly outside)."""
+    if inside.all():
+        return np.percentile(values, LINE_LEVEL, axis=1)
+    with warnings.catch_warnings():  # a row that lies outside the picture has no level
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanpercentile(np.where(inside, values, np.nan), LINE_LEVEL, axis=1)
 
 
 def _runs(flags: np.ndarray) -> list[tuple[int, int]]:

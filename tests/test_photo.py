@@ -58,6 +58,21 @@ def test_a_ruling_line_across_the_page_is_removed_and_the_stroke_crossing_it_kep
     assert len(found) == 1 and _is_loop(found[0])
 
 
+def test_a_stroke_written_along_a_ruling_line_stays_and_the_rest_of_the_line_goes():
+    picture = page(rules=60)
+    pen = ImageDraw.Draw(picture)
+    pen.line([(250, 180), (400, 180)], fill=INK, width=4)  # a "7" whose bar lies on the ruling at y = 180
+    pen.line([(400, 180), (330, 390)], fill=INK, width=4)
+    strength, _ = photo.ink_strength(photo.working_copy(gray(picture)))
+    cleaned, _, _ = photo.remove_rules(photo.ink_mask(strength), strength)
+    assert cleaned[170:191, 255:395].any(axis=0).all()  # the bar, every column of it...
+    assert cleaned[170:191, :240].sum() == 0 and cleaned[170:191, 410:].sum() == 0  # ...and none of the line
+    found = photo.find_digits(gray(picture)).digits
+    assert len(found) == 1
+    top = np.flatnonzero(found[0].max(axis=1) > 0.5)[0]
+    assert np.ptp(np.flatnonzero(found[0][top : top + 3].max(axis=0) > 0.5)) >= 10  # drawn with its bar
+
+
 def test_a_tilted_photo_of_squared_paper_is_straightened_and_its_grid_removed():
     picture = page(squares=40, rule=170)
     write_one(picture, (300, 120, 320, 330), width=5)

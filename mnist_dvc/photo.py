@@ -77,7 +77,8 @@ SAME_DIGIT_GAP = 0.08  # of a digit's height: pieces closer than this side by si
 UNDERLINE = 4.0  # width over height: a flat piece this flat, below a digit, underlines it
 BAR_GAP = 0.75  # of a digit's height: how far above or below it a flat piece (a bar written apart) may be
 SAME_ROW = 0.5  # another digit overlaps the main one vertically by this share of the smaller height
-MIN_HEIGHT_SHARE = 0.4  # ...and is at least this share of the main digit's height
+MIN_HEIGHT_SHARE = 0.4  # ...and is at least this share of the main digit's height...
+MAX_HEIGHT = 2.0  # ...and at most this many times it (a margin line beside a digit is longer)
 MAX_GAP = 1.5  # ...and lies within this many digit heights of its neighbour in the row
 BOX, SIDE = 20, 28  # MNIST: the digit fits a 20x20 box inside the 28x28 image
 # MNIST's pen: ink mass per pixel of skeleton is 2.85 pixels (median of the first 3,000 training digits).
@@ -549,7 +550,10 @@ def digit_boxes(
     def on_the_row(box: tuple) -> bool:
         t, b = box[0], box[2]
         overlap = min(b, bottom) - max(t, top)
-        return b - t >= MIN_HEIGHT_SHARE * height and overlap >= SAME_ROW * min(b - t, height)
+        return (
+            MIN_HEIGHT_SHARE * height <= b - t <= MAX_HEIGHT * height
+            and overlap >= SAME_ROW * min(b - t, height)
+        )  # fmt: skip
 
     row = sorted((i for i in shaped if on_the_row(boxes[i])), key=lambda i: boxes[i][1])
     # The run of digits around the main one whose gaps stay small: farther writing is something else.

@@ -120,6 +120,16 @@ def test_two_digits_side_by_side_are_read_as_two_left_to_right():
     assert not _is_loop(found[0]) and _is_loop(found[1])
 
 
+def test_a_line_beside_a_digit_far_taller_than_it_is_not_a_digit_of_its_number():
+    picture = page()
+    write_one(picture, (190, 70, 210, 390), width=3)  # a margin line's remnant, short of the edges
+    write_zero(picture, (300, 250, 370, 380))  # 130 high: the line is 2.5 times that
+    found = photo.find_digits(gray(picture)).digits
+    assert len(found) == 1 and _is_loop(found[0])
+    write_one(picture, (440, 230, 460, 400))  # a "1" a little taller than the 0 is still a digit
+    assert len(photo.find_digits(gray(picture)).digits) == 2
+
+
 def test_a_small_digit_on_a_large_page_is_found_and_a_speck_is_not_a_digit():
     picture = page(size=(1600, 1200), noise=2)
     write_zero(picture, (1000, 1350, 1050, 1420), width=3)

@@ -119,7 +119,8 @@ def find_digits(picture: np.ndarray, ink: str = "auto", judge: Judge | None = No
             # A scan or a crop: the paper goes on past it, so a digit cropped tight, whose strokes run
             # into the edge, gets paper all round, as a photo's digit has.
             rgb, inside = pad(rgb, inside, paper)
-    strength, ink = ink_strength(ink_gray(rgb, paper), ink)
+    gray = ink_gray(rgb, paper)
+    strength, ink = ink_strength(gray, ink)
     mask, grid_floor = ink_mask(strength), None
     if mask is None and not scan:
         # A dense grid (squared paper) can cover most of a photographed page: then the picture's median
@@ -137,9 +138,11 @@ def find_digits(picture: np.ndarray, ink: str = "auto", judge: Judge | None = No
     split = None if judge is None else partial(_read_apart, strength=strength, judge=judge)
     found = digit_boxes(mask, inside, split, scan)
     # A lone digit cropped tight is read from its shades, as MNIST's scans were; in a photo, a hairline
-    # pen's shades are too thin to read, and a digit written near the page's edge is redrawn.
+    # pen's shades are too thin to read, and a digit written near the page's edge is redrawn. A scan's
+    # shades are measured against its one paper, not a closing, which its broad strokes would partly fill.
+    shades = ink_strength(gray, ink, scan=True)[0] if scan else strength
     digits = [
-        scan_digit(strength, box, frame)
+        scan_digit(shades, box, frame)
         if len(found) == 1 and _at_edge_box(box, frame) and (scan or pen_share(crop) >= KEEP_PEN[0])
         else mnist_digit(crop, strength[box])
         for crop, box in found
@@ -180,15 +183,16 @@ def ink_gray(rgb: np.ndarray, paper: np.ndarray) -> np.ndarray:
     return channels[best] if scores[best] > CHANNEL_GAIN * scores[0] else gray
 
 
-def ink_strength(gray: np.ndarray, ink: str = "auto") -> tuple[np.ndarray, str]:
+def ink_strength(gray: np.ndarray, ink: str = "auto", scan: bool = False) -> tuple[np.ndarray, str]:
     """How much darker (lighter) than its paper (board) each pixel is, on 0-255, and which ink that is.
 
     A closing with a footprint wider than any stroke fills the strokes in and leaves the paper, shadows
-    and gradients included; the difference is the ink alone.
+    and gradients included; the difference is the ink alone. In a ``scan`` (a small crop, evenly lit)
+    a stroke can be a third of the picture wide: the footprint is then the whole picture, one paper.
     """
     from scipy.ndimage import grey_closing, grey_opening
 
-    size = max(15, round(min(gray.shape) * BACKGROUND_SHARE)) | 1
+    size = (max(gray.shape) if scan else max(15, round(min(gray.shape) * BACKGROUND_SHARE))) | 1
     footprint = (size, size)  # a square: scipy filters it row by row and column by column, at any size
     if ink == "auto":
         ink = polarity(gray)

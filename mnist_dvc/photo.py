@@ -70,6 +70,7 @@ ALONG_BOX, HELD = 0.1, 0.5  # of a piece's ink within a box: at most, a side of 
 MAX_ASPECT = 3.0  # width over height: wider groups are slivers of lines, not digits
 TIGHT_CROP = 0.06  # of the short side: a digit this close to the picture's edge was cropped tight
 SCAN_GROW, SCAN_FLOOR = 0.1, 0.1  # a tight crop's ink: this far round its box, from this share of its darkest
+SCAN_HALO = 0.4  # of a scan's darkest: fainter shades, measured against its one paper, are its blur's halo
 TIGHT_SHARE = 0.5  # of the short side: writing this large that runs into the edge was cropped tight
 EDGE_MARK = 0.15  # of the short side: smaller marks at the picture's edge are not writing
 MIN_DIGIT_HEIGHT = 0.025  # of the long side: smaller writing is no digit
@@ -139,10 +140,11 @@ def find_digits(picture: np.ndarray, ink: str = "auto", judge: Judge | None = No
     found = digit_boxes(mask, inside, split, scan)
     # A lone digit cropped tight is read from its shades, as MNIST's scans were; in a photo, a hairline
     # pen's shades are too thin to read, and a digit written near the page's edge is redrawn. A scan's
-    # shades are measured against its one paper, not a closing, which its broad strokes would partly fill.
-    shades = ink_strength(gray, ink, scan=True)[0] if scan else strength
+    # shades are measured against its one paper, not a closing, which its broad strokes would partly
+    # fill; its blur's halo, which the closing took away, is then left out by SCAN_HALO.
+    shades, floor = (ink_strength(gray, ink, scan=True)[0], SCAN_HALO) if scan else (strength, SCAN_FLOOR)
     digits = [
-        scan_digit(shades, box, frame)
+        scan_digit(shades, box, frame, floor)
         if len(found) == 1 and _at_edge_box(box, frame) and (scan or pen_share(crop) >= KEEP_PEN[0])
         else mnist_digit(crop, strength[box])
         for crop, box in found
@@ -849,9 +851,11 @@ def _box(group: list) -> tuple[int, int, int, int]:
     return int(boxes[:, 0].min()), int(boxes[:, 1].min()), int(boxes[:, 2].max()), int(boxes[:, 3].max())
 
 
-def scan_digit(strength: np.ndarray, box: tuple, frame: tuple[int, int, int, int]) -> np.ndarray:
+def scan_digit(
+    strength: np.ndarray, box: tuple, frame: tuple[int, int, int, int], floor: float = SCAN_FLOOR
+) -> np.ndarray:
     """A digit cropped tight (a scanned form's cell, a small scan) -> 28x28 in [0, 1]: as MNIST was made
-    from its scans, its ink as it is, every shade above SCAN_FLOOR of its darkest, cropped to that ink
+    from its scans, its ink as it is, every shade above ``floor`` of its darkest, cropped to that ink
     (within the picture, around the digit's box), fitted into 20x20 and centred by mass. A small blurred
     scan's shades hold loops and strokes' ends that any threshold loses."""
     from PIL import Image
@@ -863,7 +867,7 @@ def scan_digit(strength: np.ndarray, box: tuple, frame: tuple[int, int, int, int
         max(frame[1], cols.start - grow) : min(frame[3], cols.stop + grow),
     ]
     ink = np.clip(strength[area] / max(float(strength[box].max()), 1e-6), 0, 1).astype(np.float32)
-    ink[ink < SCAN_FLOOR] = 0
+    ink[ink < floor] = 0
     ys, xs = np.nonzero(ink)
     ink = ink[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
     h, w = ink.shape

@@ -173,7 +173,8 @@ def test_a_digit_cropped_tight_is_read_whole(tmp_path):
 def test_a_blurred_small_scan_is_read_from_all_of_its_shades(tmp_path):
     # An 8x8 scan of a "9" (0-16, as scikit-learn's digits) enlarged to 96x96: its strokes are a third of
     # the picture wide and blurred. It is read as MNIST was made from its scans: the ink against the one
-    # paper, every shade above SCAN_FLOOR of the darkest, cropped, fitted into 20x20 and centred by mass.
+    # paper, every shade above SCAN_HALO of the darkest (its blur's halo left out), cropped, fitted into
+    # 20x20 and centred by mass.
     nine = np.array([[0, 2, 12, 16, 14, 3, 0, 0], [0, 11, 16, 13, 16, 12, 0, 0], [0, 14, 12, 0, 9, 16, 2, 0],
                      [0, 10, 16, 15, 16, 16, 3, 0], [0, 1, 8, 10, 13, 16, 4, 0], [0, 0, 0, 0, 10, 15, 1, 0],
                      [0, 0, 2, 9, 16, 9, 0, 0], [0, 0, 13, 16, 10, 1, 0, 0]])  # fmt: skip
@@ -182,7 +183,7 @@ def test_a_blurred_small_scan_is_read_from_all_of_its_shades(tmp_path):
     (found,) = read_digits(tmp_path / "nine.png").images
     ink = 255 - np.asarray(scan, np.float32)
     ink = np.clip(ink / ink.max(), 0, 1)
-    ink[ink < photo.SCAN_FLOOR] = 0
+    ink[ink < photo.SCAN_HALO] = 0
     rows, cols = np.nonzero(ink)
     ink = ink[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
     size = tuple(round(side * photo.BOX / max(ink.shape)) for side in ink.shape[::-1])

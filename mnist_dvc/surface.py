@@ -45,6 +45,7 @@ HOLES = 0.02  # of a surface's area: holes larger than this must not be of the m
 QUAD_FIT = 0.12  # the quadrilateral may differ from the outline by this share of its area
 EDGE_TOLERANCE = 0.02  # of the small copy's short side: an outline's straight edges, within this
 MIN_EDGE = 0.3  # of the small copy's short side: a shorter edge does not set the page's turn
+STRAIGHT_SIDE = 0.1  # of the small copy's short side: a straight edge between two objects is this long
 MIN_TURN = 1.0  # degrees: a page turned less is cut out as it lies
 EDGE_INSET = 0.03  # of the surface's size: its edge and shadow are cut off by this much
 MARGIN = 0.15  # of the long side: paper added all round, so the digit never touches the picture's edge
@@ -136,7 +137,15 @@ def find_surface(rgb: np.ndarray) -> Surface | None:
         return None
     _, share, filled = max(candidates, key=lambda c: c[0])
     if share >= FILLS_FRAME:
-        return None  # the surface is the whole picture
+        # The surface is the whole picture, but for another object that runs into the frame along a
+        # straight edge (a page's corner on the desk, a strip of desk beside the page): that edge and
+        # what lies beyond it are no writing. Light and shade meet along soft, curved lines, not so.
+        beside = [other for other, _ in materials if not (other & filled).any() and _straight_edged(other)]
+        if not beside:
+            return None
+        filled = filled & ~np.logical_or.reduce(beside)
+        mask = _upscale(filled, rgb.shape[:2])
+        return Surface(mask, np.median(rgb[mask], axis=0), None, 0.0)
     mask = _upscale(filled, rgb.shape[:2])
     corners = quadrilateral(filled)
     if corners is not None:
@@ -255,6 +264,33 @@ def _upscale(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 def _cross(u: np.ndarray, v: np.ndarray) -> np.ndarray:
     """The z of the cross product of 2-D vectors (NumPy 2 deprecates np.cross on 2-D vectors)."""
     return u[..., 0] * v[..., 1] - u[..., 1] * v[..., 0]
+
+
+def _straight_edged(mask: np.ndarray) -> bool:
+    """Whether ``mask`` runs into the frame and meets the rest of the picture along at most three straight
+    edges (within EDGE_TOLERANCE, each at least STRAIGHT_SIDE of the short side, together 90% of the
+    way and at least MIN_EDGE long): a page's edge or corner."""
+    from skimage.measure import approximate_polygon
+
+    outline = _outline(mask)
+    framed = _on_frame(outline, mask.shape)
+    if not framed.any() or framed.all():
+        return False
+    inner = np.roll(outline, -int(np.argmax(framed)), axis=0)  # from a point on the frame
+    runs = np.flatnonzero(np.diff(_on_frame(inner, mask.shape).astype(int)) == -1)
+    if len(runs) != 1:  # one stretch of edge inside the frame
+        return False
+    after = inner[runs[0] + 1 :]  # the edge: up to the frame again (or the loop's end, the frame next)
+    back = _on_frame(after, mask.shape)
+    edge = after[: int(np.argmax(back)) if back.any() else len(after)]
+    short = min(mask.shape)
+    if len(edge) < 2:
+        return False
+    sides = np.linalg.norm(
+        np.diff(approximate_polygon(edge, tolerance=EDGE_TOLERANCE * short), axis=0), axis=1
+    )
+    straight = sides[sides >= STRAIGHT_SIDE * short]
+    return len(straight) <= 3 and straight.sum() >= 0.9 * sides.sum() and sides.sum() >= MIN_EDGE * short
 
 
 def quadrilateral(mask: np.ndarray) -> np.ndarray | None:

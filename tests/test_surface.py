@@ -58,6 +58,21 @@ def test_a_desk_alone_gives_no_digit():
     assert len(photo.find_digits(desk).digits) == 0
 
 
+def test_an_empty_sheets_corner_on_a_desk_that_fills_the_frame_gives_no_digit():
+    # Only a corner of the sheet shows, at the top left: the desk fills 90% of the frame, and the
+    # sheet's edges, straight, are not writing.
+    corners = np.array([[-250.0, -180.0], [160.0, -240.0], [210.0, 90.0], [-200.0, 150.0]])
+    assert len(photo.find_digits(on_desk(sheet(write=False), corners=corners)).digits) == 0
+
+
+def test_a_page_that_fills_the_frame_but_for_a_strip_of_desk_gives_its_digit():
+    page = sheet(write=False)
+    ImageDraw.Draw(page).ellipse((90, 110, 135, 175), outline=(30, 30, 40), width=3)
+    corners = np.array([[-60.0, -40.0], [560.0, -30.0], [575.0, 520.0], [-50.0, 530.0]])  # desk at right
+    found = photo.find_digits(on_desk(page, corners=corners)).digits
+    assert len(found) == 1 and _is_loop(found[0])
+
+
 def test_a_yellow_note_with_blue_ink_gives_its_digit():
     note = sheet(colour=(250, 226, 95), ink=(35, 55, 165))
     found = photo.find_digits(on_desk(note, desk=(120, 122, 128))).digits

@@ -178,7 +178,7 @@ def ink_gray(rgb: np.ndarray, paper: np.ndarray) -> np.ndarray:
     for channel, level in zip(channels, levels, strict=True):
         sample = channel[::step, ::step]
         deviation = sample - float(np.median(sample))
-        noise = 1.4826 * float(np.median(np.abs(deviation))) + 1.0
+        noise = _noise_spread(sample) + 1.0
         reach = max(-float(np.percentile(deviation, 0.5)), float(np.percentile(deviation, 99.5)))
         scores.append(reach / noise if level >= MIN_PAPER_LEVEL or channel is gray else 0.0)
     best = int(np.argmax(scores))
@@ -238,6 +238,14 @@ def _smooth(strength: np.ndarray) -> np.ndarray:
     return gaussian(strength, sigma=1.0, preserve_range=True)
 
 
+def _noise_spread(values: np.ndarray) -> float:
+    """The standard deviation of normal noise among ``values``, from their median absolute deviation,
+    which the few strokes among them do not raise (0 for no values)."""
+    from scipy.stats import median_abs_deviation
+
+    return float(median_abs_deviation(values, axis=None, scale="normal")) if values.size else 0.0
+
+
 def _noise_floor(strength: np.ndarray, lightest: bool = False) -> float:
     """The paper's residue: most pixels are paper, so their median and spread are the noise's. On
     spotless paper that spread is nil, and the floor is the faintest ink ever taken (JPEG's ringing
@@ -252,7 +260,7 @@ def _noise_floor(strength: np.ndarray, lightest: bool = False) -> float:
         median = quartile + 0.674 * spread
     else:
         median = float(np.median(strength))
-        spread = 1.4826 * float(np.median(np.abs(strength - median)))
+        spread = _noise_spread(strength)
     return max(median + NOISE_MADS * spread, LOW * MIN_CONTRAST)
 
 
@@ -460,7 +468,7 @@ def _ink_on_line(band: np.ndarray, inside: np.ndarray, ink: float) -> np.ndarray
     )  # fmt: skip
     rise = np.where(inside, band - level, -np.inf)
     core = rise[inside & np.isfinite(rise)]
-    spread = 1.4826 * float(np.median(np.abs(core - np.median(core)))) if core.size else 0.0
+    spread = _noise_spread(core)
     low = INK_ON_LINE * max(spread, 1.0)
     return apply_hysteresis_threshold(rise, low, max(low, ink))
 

@@ -515,10 +515,11 @@ def pad(rgb: np.ndarray, inside: np.ndarray, colour: np.ndarray) -> tuple[np.nda
 def _noise(rgb: np.ndarray, inside: np.ndarray) -> float:
     """The picture's pixel noise: the spread (robust) of its brightness about a 3x3 median."""
     from scipy.ndimage import median_filter
+    from scipy.stats import median_abs_deviation
 
     gray = rgb.mean(axis=2)
     residue = (gray - median_filter(gray, 3))[inside]
-    return float(1.4826 * np.median(np.abs(residue - np.median(residue)))) if residue.size else 0.0
+    return float(median_abs_deviation(residue, scale="normal")) if residue.size else 0.0
 
 
 def border_colour(rgb: np.ndarray) -> np.ndarray:

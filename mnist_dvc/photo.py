@@ -142,7 +142,10 @@ def find_digits(picture: np.ndarray, ink: str = "auto", judge: Judge | None = No
     # pen's shades are too thin to read, and a digit written near the page's edge is redrawn. A scan's
     # shades are measured against its one paper, not a closing, which its broad strokes would partly
     # fill; its blur's halo, which the closing took away, is then left out by SCAN_HALO.
-    shades, floor = (ink_strength(gray, ink, scan=True)[0], SCAN_HALO) if scan else (strength, SCAN_FLOOR)
+    lone_scan = scan and len(found) == 1  # only a lone digit is read from its shades
+    shades, floor = (
+        (ink_strength(gray, ink, scan=True)[0], SCAN_HALO) if lone_scan else (strength, SCAN_FLOOR)
+    )
     digits = [
         scan_digit(shades, box, frame, floor)
         if len(found) == 1 and _at_edge_box(box, frame) and (scan or pen_share(crop) >= KEEP_PEN[0])

@@ -137,20 +137,19 @@ def find_surface(rgb: np.ndarray) -> Surface | None:
         return None
     _, share, filled = max(candidates, key=lambda c: c[0])
     if share >= FILLS_FRAME:
-        # The surface is the whole picture, but for another object that runs into the frame along a
-        # straight edge (a page's corner on the desk, a strip of desk beside the page): that edge and
-        # what lies beyond it are no writing. Light and shade meet along soft, curved lines, not so.
-        beside = [other for other, _ in materials if not (other & filled).any() and _straight_edged(other)]
-        if not beside:
+        # The surface is the whole picture, but for another object (not the surface itself, nor held
+        # in its holes) that runs into the frame along a straight edge: a page's corner on the desk, a
+        # strip of desk beside the page. Cut out as it lies, the surface leaves that edge and what lies
+        # beyond it out. Light and shade meet along soft, curved lines, not so.
+        if not any(not (other & filled).any() and _straight_edged(other) for other, _ in materials):
             return None
-        filled = filled & ~np.logical_or.reduce(beside)
-        mask = _upscale(filled, rgb.shape[:2])
-        return Surface(mask, np.median(rgb[mask], axis=0), None, 0.0)
+        corners, turn = None, 0.0
+    else:
+        corners = quadrilateral(filled)
+        if corners is not None:
+            corners = snapped(corners / scale, rgb.mean(axis=2), reach=2 / scale)
+        turn = edge_turn(filled) if corners is None else 0.0
     mask = _upscale(filled, rgb.shape[:2])
-    corners = quadrilateral(filled)
-    if corners is not None:
-        corners = snapped(corners / scale, rgb.mean(axis=2), reach=2 / scale)
-    turn = edge_turn(filled) if corners is None else 0.0
     return Surface(mask, np.median(rgb[mask], axis=0), corners, turn)
 
 
@@ -276,13 +275,13 @@ def _straight_edged(mask: np.ndarray) -> bool:
     framed = _on_frame(outline, mask.shape)
     if not framed.any() or framed.all():
         return False
-    inner = np.roll(outline, -int(np.argmax(framed)), axis=0)  # from a point on the frame
-    runs = np.flatnonzero(np.diff(_on_frame(inner, mask.shape).astype(int)) == -1)
+    start = -int(np.argmax(framed))  # the loop from a point on the frame
+    outline, framed = np.roll(outline, start, axis=0), np.roll(framed, start)
+    runs = np.flatnonzero(np.diff(framed.astype(int)) == -1)
     if len(runs) != 1:  # one stretch of edge inside the frame
         return False
-    after = inner[runs[0] + 1 :]  # the edge: up to the frame again (or the loop's end, the frame next)
-    back = _on_frame(after, mask.shape)
-    edge = after[: int(np.argmax(back)) if back.any() else len(after)]
+    after, back = outline[runs[0] + 1 :], framed[runs[0] + 1 :]
+    edge = after[: int(np.argmax(back)) if back.any() else len(after)]  # up to the frame, or the loop's end
     short = min(mask.shape)
     if len(edge) < 2:
         return False

@@ -11,6 +11,7 @@ RAW_DIR = Path("data/raw")
 PREPARED_DIR = Path("data/prepared")
 MODELS_DIR = Path("data/models")
 METRICS_DIR = Path("metrics")
+PIPELINE_FILE = Path("dvc.yaml")
 # Written by stage check_params when every group of params.yaml is valid; every other stage depends on it.
 PARAMS_CHECKED = Path("data/params_checked")
 

@@ -1,12 +1,13 @@
 """The models the pipeline trains and the seeds each is trained with: params.yaml's ``models`` and ``seeds``.
 
-One list drives the pipeline. dvc.yaml trains each family's models once per seed (a ``matrix`` over this
-list and ``seeds``); evaluate, robustness, the report, ``mnist-dvc predict`` and the app read the same list
-here. Each model is a committee of its seeds: the mean of their calibrated probabilities.
+One list drives the pipeline. dvc.yaml has a stage ``train_<name>`` per model, which runs its family's
+trainer once per seed (``train_cnn@42``); evaluate, robustness, the report, ``mnist-dvc predict`` and the
+app read the list here. Each model is a committee of its seeds: the mean of their calibrated probabilities.
 
 A family is the code that trains a kind of model: ``numpy`` (mnist_dvc/numpy_mlp, stages/train_numpy.py)
 and ``torch`` (mnist_dvc/torch_nets, stages/train_torch.py). Adding a model of a family takes its code (an
-architecture), one entry under its family in ``models`` and its params group ``train_<name>``.
+architecture), one entry under its family in ``models``, its params group ``train_<name>`` and its stage
+in dvc.yaml; :func:`check_stages` names whichever is missing.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mnist_dvc.params import PARAMS_FILE, SCHEMAS, ParamsError, StageParams
-from mnist_dvc.paths import MODELS_DIR
+from mnist_dvc.paths import MODELS_DIR, PIPELINE_FILE
 from mnist_dvc.validation import group, integer, list_of, load_yaml, text
 
 # family -> the file type its trainer writes, and the params schema of a new model's group (a built-in
@@ -38,12 +39,17 @@ class ModelEntry:
 
     @property
     def stage(self) -> str:
-        """Its params group in params.yaml (and its trainer's name in messages)."""
+        """Its stage in dvc.yaml (an instance per seed: ``train_cnn@42``) and its params group."""
         return f"train_{self.name}"
 
     def file(self, seed: int) -> Path:
         """The model file its trainer writes for ``seed``."""
         return MODELS_DIR / self.name / f"seed_{seed}{FAMILIES[self.family][0]}"
+
+    @property
+    def trainer(self) -> str:
+        """The module dvc.yaml's stage runs to train it: its family's trainer."""
+        return f"stages.train_{self.family}"
 
     @property
     def directory(self) -> Path:
@@ -107,6 +113,39 @@ def _models_in(document: dict, path: Path) -> dict[str, ModelEntry]:
                 raise ParamsError(f"params.yaml: {key}: its params group train_{name} is missing")
             out[name] = ModelEntry(name, family, values["desc"], tuple(values["labels"]))
     return out
+
+
+def check_stages(entries: dict[str, ModelEntry], path: Path = PIPELINE_FILE) -> None:
+    """Each model has its stage in dvc.yaml (``train_<name>``, ``vars: [{model: <name>}]``, running its
+    family's trainer) and each such stage a model: else one line naming what to add or remove."""
+    stages = load_yaml(path).get("stages") or {}
+    trained = {name: stage for name, stage in stages.items() if _model_of(stage) is not None}
+    for entry in entries.values():
+        stage = trained.get(entry.stage)
+        if stage is None or _model_of(stage) != entry.name:
+            raise ParamsError(
+                f"{path}: no stage {entry.stage} for params.yaml's models.{entry.family}.{entry.name}: add "
+                f"one with vars: [{{model: {entry.name}}}] that runs {entry.trainer}, as docs/models.md says"
+            )
+        command = str(stage.get("cmd", ""))
+        if not command.startswith(f"python -m {entry.trainer} "):
+            raise ParamsError(
+                f"{path}: stage {entry.stage} runs {command!r}, not its family's {entry.trainer}"
+            )
+    for name, stage in trained.items():
+        if _model_of(stage) not in entries:
+            raise ParamsError(
+                f"{path}: stage {name} trains {_model_of(stage)!r}, which params.yaml's models lack "
+                f"(models: {', '.join(entries)})"
+            )
+
+
+def _model_of(stage) -> str | None:
+    """The model a stage of dvc.yaml trains: the ``model`` of its vars, if it has one."""
+    for var in (stage.get("vars") if isinstance(stage, dict) else None) or []:
+        if isinstance(var, dict) and "model" in var:
+            return str(var["model"])
+    return None
 
 
 def trainer_params(

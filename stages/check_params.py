@@ -1,4 +1,5 @@
-"""Stage check_params: every group of params.yaml against its schema, before any other stage starts.
+"""Stage check_params: every group of params.yaml against its schema, and each model's stage in dvc.yaml,
+before any other stage starts.
 
 Every other stage depends on its stamp, data/params_checked. DVC removes a stage's outputs just before it
 runs the stage, so a stage that refused a bad value itself would already have lost its old model or
@@ -10,7 +11,7 @@ alone, without this check: docs/pipeline.md says so.
 from mnist_dvc.fileio import write_text
 from mnist_dvc.params import SCHEMAS, load_stage_params
 from mnist_dvc.paths import PARAMS_CHECKED
-from mnist_dvc.registry import read, trainer_params
+from mnist_dvc.registry import check_stages, read, trainer_params
 from mnist_dvc.stage_runner import run_stage
 
 STAMP = "params.yaml: every group passed its schema\n"
@@ -23,6 +24,7 @@ def main() -> None:
             load_stage_params(stage)
     for entry in models.values():
         trainer_params(entry, seeds[0])
+    check_stages(models)
     write_text(PARAMS_CHECKED, STAMP)
 
 

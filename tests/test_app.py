@@ -284,7 +284,7 @@ def test_rev_loads_the_cnn_of_two_revisions_and_names_one_that_is_missing(pipeli
         params = pipeline.params()
         params["train_cnn"]["lr"] = 0.01
         pipeline.write_params(params)
-        pipeline.dvc("repro", "-s", "train_torch@cnn-42")
+        pipeline.dvc("repro", "-s", "train_cnn@42")
         pipeline.run("git", "add", "-A")
         pipeline.run("git", "commit", "-q", "-m", "second cnn")
 

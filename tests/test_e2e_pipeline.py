@@ -15,7 +15,7 @@ from tests.fixtures import stages_ran
 pytestmark = pytest.mark.e2e
 
 MODELS = ("numpy_mlp", "torch_mlp", "cnn")
-TRAINERS = ("train_numpy@numpy_mlp-42", "train_torch@torch_mlp-42", "train_torch@cnn-42")
+TRAINERS = ("train_numpy_mlp@42", "train_torch_mlp@42", "train_cnn@42")
 EVALUATION_KEYS = {"accuracy", "macro_f1", "log_loss", "log_loss_uncalibrated", "ece", "ece_uncalibrated",
                    "errors", "parameters", "inference_images_per_s", "train_seconds"}  # fmt: skip
 SEED_KEYS = {"temperature", "seeds", "accuracy_mean", "accuracy_std"}  # models only, not the ensemble
@@ -24,7 +24,7 @@ SEED_KEYS = {"temperature", "seeds", "accuracy_mean", "accuracy_std"}  # models 
 def _restore(project) -> None:
     """Back to main as committed: params, outputs, and no files of models or seeds a test added."""
     project.run("git", "checkout", "-q", "main")
-    project.run("git", "checkout", "HEAD", "--", "params.yaml", "metrics", "dvc.lock")
+    project.run("git", "checkout", "HEAD", "--", "params.yaml", "dvc.yaml", "metrics", "dvc.lock")
     project.run("git", "clean", "-fdq", "metrics", "data/models")
     for extra in project.root.glob("data/models/*/seed_*"):
         if extra.parent.name not in MODELS or extra.stem != "seed_42":
@@ -127,7 +127,7 @@ def _output_digests(root) -> dict:
     [
         (
             lambda p: p["train_cnn"].update(widht=p["train_cnn"].pop("width")),
-            "train_torch@cnn-42",
+            "train_cnn@42",
             "check_params: error: params.yaml: unknown key(s) train_cnn.widht; allowed keys: arch, width",
         ),
         (
@@ -202,7 +202,7 @@ def test_editing_one_trainers_params_reruns_only_it_evaluate_and_robustness(pipe
     try:
         assert stages_ran(pipeline.dvc("repro").stdout) == {
             "check_params",
-            "train_torch@cnn-42",
+            "train_cnn@42",
             "evaluate",
             "robustness",
             "explain",
@@ -214,7 +214,7 @@ def test_editing_one_trainers_params_reruns_only_it_evaluate_and_robustness(pipe
 def test_an_experiment_adding_a_seed_trains_only_that_seed_and_reports_the_committee(pipeline):
     out = pipeline.dvc("exp", "run", "-S", "seeds=[42,1]").stdout
     try:
-        seed_1 = {"train_numpy@numpy_mlp-1", "train_torch@torch_mlp-1", "train_torch@cnn-1"}
+        seed_1 = {"train_numpy_mlp@1", "train_torch_mlp@1", "train_cnn@1"}
         assert stages_ran(out) == {"check_params", *seed_1, "evaluate", "robustness", "explain"}
         metrics = json.loads((pipeline.root / "metrics/evaluation.json").read_text())
         for name in MODELS:
@@ -232,16 +232,25 @@ def test_an_experiment_adding_a_seed_trains_only_that_seed_and_reports_the_commi
         _restore(pipeline)
 
 
-def test_a_model_added_in_params_yaml_alone_is_trained_evaluated_and_predicted(pipeline):
-    # A toy model of the NumPy family: softmax regression (no hidden layer). Only params.yaml changes.
+def test_a_model_added_in_params_yaml_and_a_stage_is_trained_evaluated_and_predicted(pipeline):
+    # A toy model of the NumPy family: softmax regression (no hidden layer). params.yaml gets its entry and
+    # group, dvc.yaml its three-line stage (docs/development.md); check_params refuses the first alone.
     params = pipeline.params()
     params["models"]["numpy"]["softmax"] = {"desc": "softmax regression in NumPy", "labels": ["linear"]}
     params["train_softmax"] = dict(params["train_numpy_mlp"], hidden=[])
     pipeline.write_params(params)
+    pipeline_file = pipeline.root / "dvc.yaml"
     try:
+        refused = pipeline.dvc("repro", check=False)
+        assert refused.returncode != 0
+        missing = "no stage train_softmax for params.yaml's models.numpy.softmax"
+        assert missing in refused.stderr, refused.stderr
+        stage = "  train_softmax:\n    vars: [{model: softmax}]\n    <<: *numpy_trainer\n\n"
+        text = pipeline_file.read_text()
+        pipeline_file.write_text(text.replace("  train_torch_mlp:\n", stage + "  train_torch_mlp:\n", 1))
         assert stages_ran(pipeline.dvc("repro").stdout) == {
             "check_params",
-            "train_numpy@softmax-42",
+            "train_softmax@42",
             "evaluate",
             "robustness",
             "explain",
@@ -249,6 +258,7 @@ def test_a_model_added_in_params_yaml_alone_is_trained_evaluated_and_predicted(p
         changed = pipeline.run("git", "status", "--porcelain", "--untracked-files=no").stdout.split("\n")
         assert {line[3:] for line in changed if line and not line[3:].startswith("metrics/")} == {
             "params.yaml",
+            "dvc.yaml",
             "dvc.lock",
         }
         root = pipeline.root
@@ -283,7 +293,7 @@ def _commit_on_branch(project, branch: str, key: str, value) -> str:
 def test_branch_diffs_show_the_changed_model_only(pipeline):
     try:
         ran = stages_ran(_commit_on_branch(pipeline, "stronger-augmentation", "augment_strength", 2.5))
-        assert ran == {"check_params", "train_torch@torch_mlp-42", "evaluate", "robustness", "explain"}
+        assert ran == {"check_params", "train_torch_mlp@42", "evaluate", "robustness", "explain"}
 
         diff = json.loads(pipeline.dvc("metrics", "diff", "main", "--json").stdout)
         changed = {path: {k for k, v in values.items() if v.get("diff")} for path, values in diff.items()}
@@ -335,7 +345,7 @@ def test_the_pull_request_report_and_plots_diff_show_the_change(pipeline):
 def test_exp_run_with_set_param_and_exp_show(pipeline):
     out = pipeline.dvc("exp", "run", "-S", "train_numpy_mlp.lr=3e-3").stdout
     try:
-        ran = {"check_params", "train_numpy@numpy_mlp-42", "evaluate", "robustness", "explain"}
+        ran = {"check_params", "train_numpy_mlp@42", "evaluate", "robustness", "explain"}
         assert stages_ran(out) == ran
         text = json.dumps(json.loads(pipeline.dvc("exp", "show", "--json").stdout))
         assert "train_numpy_mlp" in text and "0.003" in text

@@ -118,10 +118,10 @@ def test_a_fresh_clone_pulls_instead_of_training_and_reuses_the_run_cache(origin
 
     # The experiment the origin ran is restored from the run-cache, not trained again.
     restored = clone.dvc("exp", "run", "-S", "train_numpy_mlp.lr=0.003").stdout
-    assert "Stage 'train_numpy@numpy_mlp-42' is cached - skipping run" in restored, restored
-    assert "Running stage 'train_numpy@numpy_mlp-42'" not in restored
+    assert "Stage 'train_numpy_mlp@42' is cached - skipping run" in restored, restored
+    assert "Running stage 'train_numpy_mlp@42'" not in restored
     fresh = clone.dvc("exp", "run", "-S", "train_numpy_mlp.lr=0.004").stdout
-    assert "Running stage 'train_numpy@numpy_mlp-42'" in fresh
+    assert "Running stage 'train_numpy_mlp@42'" in fresh
 
 
 @pytest.mark.skipif(MAKE is None, reason="needs make")

@@ -134,13 +134,64 @@ def test_overrides_are_validated_like_the_file():
         load_stage_params("prepare", PROJECT_ROOT / "params.yaml", val_fractio=0.1)
 
 
-def _project_params(tmp_path, edit) -> None:
-    """The project's params.yaml, edited, written to tmp_path (the working directory of the test)."""
+def _project_params(tmp_path, edit, pipeline_text: str = "") -> None:
+    """The project's params.yaml, edited, and its dvc.yaml with ``pipeline_text`` appended (more stages),
+    written to tmp_path (the working directory of the test)."""
     import yaml
 
     document = load_yaml(PROJECT_ROOT / "params.yaml")
     edit(document)
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
+    (tmp_path / "dvc.yaml").write_text((PROJECT_ROOT / "dvc.yaml").read_text() + pipeline_text)
+
+
+def _add_model(p, name="big", family="torch"):
+    p["models"][family][name] = {"desc": "d", "labels": []}
+    p[f"train_{name}"] = dict(p["train_cnn" if family == "torch" else "train_numpy_mlp"])
+
+
+@pytest.mark.parametrize(
+    ("edit", "stage", "message"),
+    [
+        (
+            _add_model,
+            "",
+            r"dvc.yaml: no stage train_big for params.yaml's models.torch.big: add one with "
+            r"vars: \[\{model: big\}\] that runs stages.train_torch",
+        ),
+        (
+            _add_model,
+            "  train_big:\n    vars: [{model: big}]\n    <<: *numpy_trainer\n",
+            r"dvc.yaml: stage train_big runs 'python -m stages.train_numpy \$\{model\} \$\{item.seed\}', "
+            r"not its family's stages.train_torch",
+        ),
+        (
+            lambda p: None,
+            "  train_big:\n    vars: [{model: big}]\n    <<: *torch_trainer\n",
+            r"dvc.yaml: stage train_big trains 'big', which params.yaml's models lack \(models: numpy_mlp, ",
+        ),
+    ],
+    ids=["no-stage", "wrong-family", "no-model"],
+)
+def test_check_params_names_a_model_whose_stage_is_missing_or_wrong(
+    tmp_path, monkeypatch, edit, stage, message
+):
+    from stages import check_params
+
+    _project_params(tmp_path, edit, stage)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ParamsError, match=message):
+        check_params.main()
+    assert not (tmp_path / "data").exists()
+
+
+def test_a_model_with_its_params_group_and_stage_passes_check_params(tmp_path, monkeypatch):
+    from stages import check_params
+
+    _project_params(tmp_path, _add_model, "  train_big:\n    vars: [{model: big}]\n    <<: *torch_trainer\n")
+    monkeypatch.chdir(tmp_path)
+    check_params.main()
+    assert (tmp_path / "data/params_checked").read_text() == check_params.STAMP
 
 
 @pytest.mark.parametrize(

@@ -36,7 +36,7 @@ def stages_reached(output: str) -> set[str]:
 def trainers(root: Path) -> set[str]:
     params = root / "params.yaml"
     entries = models(params).values()
-    return {f"train_{entry.family}@{entry.name}-{seed}" for entry in entries for seed in seeds(params)}
+    return {f"{entry.stage}@{seed}" for entry in entries for seed in seeds(params)}
 
 
 def changed_metrics(output: str) -> set[str]:
@@ -67,7 +67,7 @@ def check_edit(out: str, root: Path) -> None:
 
 
 def check_one_trainer(out: str, root: Path) -> None:
-    ran = {"check_params", "train_numpy@numpy_mlp-42", "evaluate", "robustness", "explain"}
+    ran = {"check_params", "train_numpy_mlp@42", "evaluate", "robustness", "explain"}
     assert stages_ran(out) == ran, out
 
 

@@ -13,7 +13,12 @@ import sys
 
 from tools.import_closure import PACKAGES, ROOT, closure, stage_module
 
-DEPS = re.compile(r"^(    cmd: (?P<cmd>[^\n]*)\n(?:    [^\n]*\n)*?)    deps: \[(?P<deps>[^\]]*)\]\n", re.M)
+# A stage's (or a family's shared stage body's, one level deeper) cmd, then its deps flow list.
+DEPS = re.compile(
+    r"^((?P<indent> {4}(?:  )?)cmd: (?P<cmd>[^\n]*)\n(?:(?P=indent)[^\n]*\n)*?)"
+    r"(?P=indent)deps: \[(?P<deps>[^\]]*)\]\n",
+    re.M,
+)
 FAMILY_DIRS = ("mnist_dvc/numpy_mlp", "mnist_dvc/torch_nets")  # a family's folder: deps as one path if whole
 
 
@@ -29,16 +34,17 @@ def code_deps(module: str) -> list[str]:
 
 def rewrite(text: str) -> str:
     def one(match: re.Match) -> str:
-        module = stage_module(match["cmd"].replace("${item.model} ${item.seed}", "").strip())
+        module = stage_module(match["cmd"].split("$")[0].strip())
         kept = [d.strip() for d in match["deps"].replace("\n", " ").split(",") if d.strip()]
         kept = [d for d in kept if d.split("/")[0] not in PACKAGES]
         items = kept + code_deps(module)
-        lines, line = [], "    deps: ["
+        indent = match["indent"]
+        lines, line = [], f"{indent}deps: ["
         for i, item in enumerate(items):
             piece = item + (", " if i < len(items) - 1 else "]")
             if len(line) + len(piece) > 110:
                 lines.append(line.rstrip())
-                line = "      "
+                line = indent + "  "
             line += piece
         lines.append(line)
         return match.group(1) + "\n".join(lines) + "\n"

@@ -8,12 +8,16 @@ Binds 127.0.0.1 unless told otherwise; no share link, no analytics, nothing fetc
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import shutil
 import sys
 import tempfile
+import threading
 import time
 import warnings
+from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -85,6 +89,62 @@ def digits_from_canvas(canvas, judge: Judge | None = None) -> np.ndarray:
     if len(digits) == 0:
         raise InputError(DRAW_FIRST)
     return digits
+
+
+class Inputs:
+    """What the models receive from a drawing or an upload, made once per input: the answers and the
+    "why" picture that follows them both need it, and reading a photo is the slow part. The last
+    ``remembered`` inputs are kept, by the drawing's pixels or the upload's path, size and time."""
+
+    def __init__(self, judge: Judge | None, remembered: int = 8):
+        self.judge, self.remembered = judge, remembered
+        self._made: OrderedDict[tuple, np.ndarray | InputError] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def of_canvas(self, canvas) -> Callable[[], np.ndarray]:
+        """The digits of a sketchpad value (:func:`digits_from_canvas`), as a call for :class:`Answerer`."""
+        array = canvas.get("composite") if isinstance(canvas, dict) else canvas
+        key = ("drawing", None) if array is None else ("drawing", _digest(np.ascontiguousarray(array)))
+        return lambda: self._once(key, lambda: digits_from_canvas(canvas, self.judge))
+
+    def of_upload(self, path: str | None) -> Callable[[], np.ndarray]:
+        """The digits of an uploaded file (predict's reader), as a call for :class:`Answerer`."""
+
+        def read() -> np.ndarray:
+            if not path:
+                raise InputError(DRAW_FIRST)
+            try:
+                found = read_digits(Path(path), judge=self.judge)
+            except InputError as exc:  # name the file as the user knows it, not gradio's upload copy
+                raise InputError(str(exc).replace(str(path), Path(path).name)) from None
+            return found.images if found.picture else found.images[:1]  # a tensor file: its first image
+
+        try:
+            stat = Path(path).stat() if path else None
+        except OSError:
+            stat = None
+        key = ("upload", path, stat and (stat.st_size, stat.st_mtime_ns))
+        return lambda: self._once(key, read) if stat else read()
+
+    def _once(self, key: tuple, make: Callable[[], np.ndarray]) -> np.ndarray:
+        with self._lock:  # gradio answers in several threads
+            made = self._made.get(key)
+        if made is None:
+            try:
+                made = make()
+            except InputError as exc:
+                made = exc
+            with self._lock:
+                self._made[key] = made
+                while len(self._made) > self.remembered:
+                    self._made.popitem(last=False)
+        if isinstance(made, InputError):
+            raise made
+        return made
+
+
+def _digest(array: np.ndarray) -> str:
+    return hashlib.blake2b(array.tobytes(), digest_size=16).hexdigest() + str(array.shape)
 
 
 class Answerer:
@@ -178,31 +238,20 @@ class Answerer:
 def build(answerer: Answerer, title: str):
     import gradio as gr
 
-    judge = judge_of(answerer.models)  # the models that answer also cut a number's touching digits apart
+    # The models that answer also cut a number's touching digits apart.
+    inputs = Inputs(judge_of(answerer.models))
 
     def from_sketch(canvas):
-        return answerer.outputs(lambda: digits_from_canvas(canvas, judge))
-
-    def upload_digits(path):
-        def digits():
-            if not path:
-                raise InputError(DRAW_FIRST)
-            try:
-                found = read_digits(Path(path), judge=judge)
-            except InputError as exc:  # name the file as the user knows it, not gradio's upload copy
-                raise InputError(str(exc).replace(str(path), Path(path).name)) from None
-            return found.images if found.picture else found.images[:1]  # a tensor file: its first image
-
-        return digits
+        return answerer.outputs(inputs.of_canvas(canvas))
 
     def from_upload(path):
-        return answerer.outputs(upload_digits(path))
+        return answerer.outputs(inputs.of_upload(path))
 
     def why_sketch(canvas):
-        return answerer.why(lambda: digits_from_canvas(canvas, judge))
+        return answerer.why(inputs.of_canvas(canvas))
 
     def why_upload(path):
-        return answerer.why(upload_digits(path))
+        return answerer.why(inputs.of_upload(path))
 
     examples = (
         sorted(

@@ -340,3 +340,41 @@ def test_api_answers_why_after_the_labels(server, tmp_path):
     picture = client.predict(handle_file(str(tmp_path / "one.png")), api_name="/why_upload")
     with Image.open(picture) as image:
         assert image.width > image.height > 100
+
+
+def test_an_upload_or_a_drawing_is_read_once_for_the_answers_and_the_why(model_file, tmp_path, monkeypatch):
+    import os
+
+    from mnist_dvc import app
+
+    read, drawn = [], []
+    real_read, real_canvas = app.read_digits, app.digits_from_canvas
+    monkeypatch.setattr(app, "read_digits", lambda *a, **k: read.append(a[0]) or real_read(*a, **k))
+    monkeypatch.setattr(app, "digits_from_canvas", lambda *a, **k: drawn.append(1) or real_canvas(*a, **k))
+    answerer = Answerer({"strokes": load_model("strokes", model_file)})
+    inputs = app.Inputs(judge=None)
+
+    path = tmp_path / "digit.png"
+    draw("1", mode="RGB").save(path)
+    first = answerer.outputs(inputs.of_upload(str(path)))
+    assert answerer.why(inputs.of_upload(str(path))) is not None
+    assert len(read) == 1 and max(first[0], key=first[0].get) == "1"
+    # The same path with new contents (a new size or time) is read again.
+    draw("0", mode="RGB").save(path)
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    second = answerer.outputs(inputs.of_upload(str(path)))
+    assert len(read) == 2 and max(second[0], key=second[0].get) == "0"
+    # A file that is not a picture is refused with its name each time, from one reading.
+    (tmp_path / "notes.png").write_text("not a picture")
+    for _ in range(2):
+        assert "notes.png" in answerer.outputs(inputs.of_upload(str(tmp_path / "notes.png")))[-1]
+    assert len(read) == 3
+
+    canvas = {"composite": np.asarray(draw("7", np.random.default_rng(5)))}
+    answerer.outputs(inputs.of_canvas(canvas))
+    assert answerer.why(inputs.of_canvas(canvas)) is not None
+    assert len(drawn) == 1
+    canvas = {"composite": np.asarray(draw("7", np.random.default_rng(6)))}  # another drawing
+    answerer.outputs(inputs.of_canvas(canvas))
+    assert len(drawn) == 2

@@ -58,7 +58,7 @@ _RUNNING: set = set()
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 EXAMPLES_DIR = Path("docs/digits")  # pictures of test digits: scans (easy and hard) and drawings
 DRAW_FIRST = "Draw a digit first (or drop a picture)."
-NO_DIGIT = "No digit found: nothing written, or only ruling lines. Draw one, or drop another picture."
+NOTHING_FOUND = "No digit found: nothing written, or only ruling lines. Draw one, or drop another picture."
 # The sketchpad opens with its brush chosen, so a drag draws at once, and picks it again after "Clear
 # canvas" (gradio opens it, and clears it, with no tool chosen: a drag then draws nothing).
 PICK_BRUSH = """() => {
@@ -209,7 +209,7 @@ class Answerer:
         except InputError as exc:
             return [None] * len(self.names) + [None, f"**{exc}**"]
         if len(digits) == 0:
-            return [None] * len(self.names) + [None, f"**{NO_DIGIT}**"]
+            return [None] * len(self.names) + [None, f"**{NOTHING_FOUND}**"]
         probs, ms = self.answer(digits)
         shown = np.concatenate(list(digits), axis=1)  # side by side, as written
         shown = (255 - np.kron(shown, np.ones((8, 8))) * 255).astype(np.uint8)  # dark on light
@@ -386,7 +386,7 @@ def _launch(args: argparse.Namespace, uploads: Path):
             "network can use the app",
             file=sys.stderr,
         )
-    # The ensemble is of the pipeline's three models; revisions and files are compared, not averaged.
+    # The ensemble is of the pipeline's models; revisions and files are compared, not averaged.
     demo = build(Answerer(models, ensemble=not (args.rev or args.model_file)), title)
     demo.uploads_folder = uploads
     demo.queue(max_size=MAX_QUEUED)

@@ -32,7 +32,7 @@ PARAMS_FILE = Path("params.yaml")
 _SHA256 = text(pattern=r"[0-9a-f]{64}", what="a sha256 digest (64 lowercase hex digits)")
 
 # Keys every trainer shares, with one meaning each, so `dvc exp run -S train_X.<key>=...` works alike
-# in all three trainers wherever the idea exists.
+# in every trainer wherever the idea exists.
 _OPTIMIZATION: dict[str, Validator] = {
     "lr": number(0, 10, lo_open=True),  # the peak rate for onecycle
     "momentum": number(0, 1, hi_open=True),  # heavy-ball momentum's beta, and Adam's beta1

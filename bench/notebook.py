@@ -12,7 +12,8 @@ from pathlib import Path
 
 import yaml
 
-from mnist_dvc.registry import models, trainer_params
+from mnist_dvc.families import trainer_params
+from mnist_dvc.registry import models
 
 NOTEBOOK_FILE = Path(__file__).with_name("notebook.yaml")
 

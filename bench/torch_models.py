@@ -13,7 +13,7 @@ import torch
 
 from bench.common import load_data, save
 from bench.notebook import configs as notebook_configs
-from mnist_dvc.registry import trainer_params
+from mnist_dvc.families import trainer_params
 from mnist_dvc.torch_nets.inference import predict_logits
 from mnist_dvc.torch_nets.train import evaluate, train
 from mnist_dvc.training import images_per_second

@@ -16,9 +16,10 @@ from pathlib import Path
 import yaml
 
 from bench.common import RESULTS_DIR, matmul_gflops
+from mnist_dvc import robustness
 from mnist_dvc.dataset import load_prepared, stratified_subset
-from mnist_dvc.params import load_stage_params
-from mnist_dvc.registry import models, trainer_params
+from mnist_dvc.families import trainer_params
+from mnist_dvc.registry import models
 from mnist_dvc.robustness import accuracy_table, summary
 from mnist_dvc.trained_models import LoadedModel
 from mnist_dvc.validation import StageParams, Yaml12Loader
@@ -52,7 +53,7 @@ def train(stage: str, p: StageParams, data) -> tuple[LoadedModel, object]:
 
 def validation_robustness(model: LoadedModel, data) -> dict:
     """The robustness stage's corruptions on VAL_IMAGES stratified validation images."""
-    corruptions = load_stage_params("robustness").corruptions
+    corruptions = robustness.SCHEMA.load().corruptions
     chosen = stratified_subset(data.labels["val"], VAL_IMAGES, 0)
     table = accuracy_table({model.name: model}, data.unit_images("val")[chosen], data.labels["val"][chosen],
                            corruptions)  # fmt: skip

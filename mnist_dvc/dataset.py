@@ -18,6 +18,22 @@ import numpy as np
 from mnist_dvc import PipelineError
 from mnist_dvc.fileio import save_npy, write_json
 from mnist_dvc.idx import NUM_CLASSES
+from mnist_dvc.params import StageSchema
+from mnist_dvc.validation import choice, integer, number
+
+# The official test set: the images evaluate, robustness and explain choose from.
+TEST_SIZE = 10_000
+
+SCHEMA = StageSchema(
+    "prepare",
+    {
+        "normalize": choice("standard", "minmax", "notebook", renamed={"seed": "notebook"}),
+        "val_fraction": number(0, 1, lo_open=True, hi_open=True),
+        "seed": integer(0, 2**32 - 1),
+        # Keep at most this many images per split (stratified); null keeps all.
+        "limit": integer(10, nullable=True),
+    },
+)
 
 SPLITS = ("train", "val", "test")
 META_FILE = "meta.json"

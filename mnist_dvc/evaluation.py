@@ -9,8 +9,19 @@ from sklearn.metrics import accuracy_score, classification_report, confusion_mat
 
 from mnist_dvc import PipelineError
 from mnist_dvc.calibration import expected_calibration_error
-from mnist_dvc.dataset import Normalization
+from mnist_dvc.dataset import TEST_SIZE, Normalization
+from mnist_dvc.params import StageSchema
 from mnist_dvc.trained_models import LoadedModel, probabilities
+from mnist_dvc.validation import integer, list_of
+
+SCHEMA = StageSchema(
+    "evaluate",
+    {
+        "num_threads": integer(1, 256),
+        # Test-set indices drawn in metrics/examples/<model>.png for every model (chosen once).
+        "example_indices": list_of(integer(0, TEST_SIZE - 1), min_len=1, unique=True),
+    },
+)
 
 CLASSES = list(range(10))
 

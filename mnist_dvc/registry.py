@@ -16,12 +16,12 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from mnist_dvc.params import PARAMS_FILE, SCHEMAS, ParamsError, StageParams
+from mnist_dvc.params import PARAMS_FILE, ParamsError, StageParams, StageSchema
 from mnist_dvc.paths import MODELS_DIR, PIPELINE_FILE
 from mnist_dvc.validation import group, integer, list_of, load_yaml, text
 
 # family -> the file type its trainer writes, and the params schema of a new model's group (a built-in
-# model's group has its own schema in mnist_dvc.params.SCHEMAS)
+# model's group has its own schema in its family's params.py)
 FAMILIES = {"numpy": (".npz", "train_numpy_mlp"), "torch": (".pt", "train_cnn")}
 NAME = r"[a-z][a-z0-9_]*"
 _ENTRY = group({"desc": text(what="a one-line description"), "labels": list_of(text(pattern=NAME))})
@@ -149,15 +149,20 @@ def _model_of(stage) -> str | None:
 
 
 def trainer_params(
-    model: ModelEntry | str, seed: int | None = None, path: Path = PARAMS_FILE, **overrides
+    model: ModelEntry | str,
+    schemas: dict[str, StageSchema],
+    seed: int | None = None,
+    path: Path = PARAMS_FILE,
+    **overrides,
 ) -> StageParams:
-    """The validated params group of a model's trainer (``train_<name>``), with ``overrides`` of some of
-    its keys (as ``dvc exp run -S`` would set them: a misspelled key fails) and the seed of this run as
-    ``seed`` (default: the first of ``seeds``)."""
+    """The validated params group of a model's trainer (``train_<name>``) against its family's
+    ``schemas`` (each family's params.py passes its own), with ``overrides`` of some of its keys (as ``dvc
+    exp run -S`` would set them: a misspelled key fails) and the seed of this run as ``seed`` (default:
+    the first of ``seeds``)."""
     document = _document(path)
     entry = pick([model], _models_in(document, path))[0] if isinstance(model, str) else model
-    schema = SCHEMAS.get(entry.stage, SCHEMAS[FAMILIES[entry.family][1]])
-    values = group(schema)({**document[entry.stage], **overrides}, entry.stage)
+    schema = schemas.get(entry.stage) or schemas[FAMILIES[entry.family][1]]
+    values = schema.validate({**document[entry.stage], **overrides}, entry.stage)
     seed = _SEEDS(document.get("seeds"), "seeds")[0] if seed is None else _SEEDS([seed], "seed")[0]
     return StageParams(entry.stage, {**values, "seed": seed})
 

@@ -7,7 +7,21 @@ import numpy as np
 
 from mnist_dvc.corruption_names import SEVERITIES
 from mnist_dvc.corruptions import CORRUPTIONS
+from mnist_dvc.dataset import TEST_SIZE
+from mnist_dvc.params import StageSchema
 from mnist_dvc.trained_models import LoadedModel, each_model_log_proba
+from mnist_dvc.validation import choice, integer, list_of
+
+SCHEMA = StageSchema(
+    "robustness",
+    {
+        # Which corruptions to measure, each at severities 1-5 (mnist_dvc/corruptions.py says what they do).
+        "corruptions": list_of(choice(*CORRUPTIONS), min_len=1, unique=True),
+        "images": integer(10, TEST_SIZE),  # test images used, stratified by digit
+        "seed": integer(0, 2**32 - 1),  # picks the images
+        "num_threads": integer(1, 256),
+    },
+)
 
 
 def accuracy_table(

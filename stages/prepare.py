@@ -3,6 +3,7 @@
 import numpy as np
 
 from mnist_dvc.dataset import (
+    SCHEMA,
     class_counts,
     fit_normalization,
     stratified_split,
@@ -11,7 +12,6 @@ from mnist_dvc.dataset import (
 )
 from mnist_dvc.fileio import write_csv
 from mnist_dvc.idx import TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS, read_pair
-from mnist_dvc.params import load_stage_params
 from mnist_dvc.paths import METRICS_DIR, PREPARED_DIR, RAW_DIR
 from mnist_dvc.pictures import digit_grid, save_png
 from mnist_dvc.stage_runner import run_stage
@@ -21,7 +21,7 @@ SAMPLES_PER_DIGIT = 10
 
 
 def main() -> None:
-    p = load_stage_params("prepare")
+    p = SCHEMA.load()
     train_x, train_y = read_pair(RAW_DIR / TRAIN_IMAGES, RAW_DIR / TRAIN_LABELS)
     test_x, test_y = read_pair(RAW_DIR / TEST_IMAGES, RAW_DIR / TEST_LABELS)
 

@@ -12,10 +12,9 @@ from mnist_dvc.corruptions import CORRUPTIONS
 from mnist_dvc.dataset import load_prepared, stratified_subset
 from mnist_dvc.evaluation import check_normalization
 from mnist_dvc.fileio import write_csv, write_json
-from mnist_dvc.params import load_stage_params
 from mnist_dvc.paths import METRICS_DIR, PREPARED_DIR
 from mnist_dvc.pictures import digit_grid, robustness_figure, save_png
-from mnist_dvc.robustness import accuracy_table, curve_rows, summary
+from mnist_dvc.robustness import SCHEMA, accuracy_table, curve_rows, summary
 from mnist_dvc.stage_runner import run_stage
 from mnist_dvc.trained_models import load_pipeline_models
 
@@ -24,7 +23,7 @@ OUT_DIR = METRICS_DIR / "robustness"
 
 def main() -> None:
     started = time.perf_counter()
-    p = load_stage_params("robustness")
+    p = SCHEMA.load()
     data = load_prepared(PREPARED_DIR, ("test",))
     models = load_pipeline_models()
     for model in models.values():

@@ -17,9 +17,9 @@ from mnist_dvc.app import Answerer, close, digits_from_canvas, start
 from mnist_dvc.command import main as command
 from mnist_dvc.dataset import Normalization, PreparedData
 from mnist_dvc.digits import picture_digits, picture_to_rgb
+from mnist_dvc.families import trainer_params
 from mnist_dvc.numpy_mlp.io import save_model
 from mnist_dvc.numpy_mlp.train import train
-from mnist_dvc.registry import trainer_params
 from mnist_dvc.trained_models import load_model
 from tests.fixtures import free_port
 

@@ -75,8 +75,8 @@ def test_temperature_is_deterministic_and_above_one_for_an_over_confident_model(
 
 
 def test_the_trainers_temperature_lowers_the_validation_nll():
+    from mnist_dvc.families import trainer_params
     from mnist_dvc.numpy_mlp.train import train
-    from mnist_dvc.registry import trainer_params
     from mnist_dvc.training import run_metadata
     from tests.fixtures import tiny_data
 

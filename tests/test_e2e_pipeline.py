@@ -1,6 +1,6 @@
 """The whole DVC workflow on tiny data: repro, partial reruns, branches, metrics/params/plots diff, exps,
-seeds and a model added in params.yaml alone. Every test uses the session's one `pipeline` (conftest.py)
-and leaves it as it found it."""
+seeds, a model added with its stage, and a schema edit that changes its own stage only. Every test uses
+the session's one `pipeline` (conftest.py) and leaves it as it found it."""
 
 import csv
 import hashlib
@@ -275,6 +275,31 @@ def test_a_model_added_in_params_yaml_and_a_stage_is_trained_evaluated_and_predi
         assert digits.is_dir() and len(out.read_text().split()) == 5
     finally:
         _restore(pipeline)
+
+
+@pytest.mark.parametrize(
+    ("schema_file", "changed"),
+    [
+        ("mnist_dvc/torch_nets/params.py", {"check_params", "train_torch_mlp@42", "train_cnn@42"}),
+        ("mnist_dvc/numpy_mlp/params.py", {"check_params", "train_numpy_mlp@42"}),
+        ("mnist_dvc/explain.py", {"check_params", "explain"}),
+        ("mnist_dvc/fetch.py", {"check_params", "fetch_data"}),
+    ],
+    ids=["torch", "numpy", "explain", "fetch_data"],
+)
+def test_editing_one_stages_schema_changes_that_stage_only(pipeline, schema_file, changed):
+    # Each schema lives with its stage's code: `dvc status` names the stages whose code changed (the
+    # ones after them rerun only if their outputs change). Before, every schema was in one module that
+    # every stage imports, and any schema edit changed every stage.
+    path = pipeline.root / schema_file
+    text = path.read_text()
+    path.write_text(text + "# an edited schema\n")
+    try:
+        status = json.loads(pipeline.dvc("status", "--json").stdout)
+    finally:
+        path.write_text(text)
+    assert set(status) == changed, status
+    assert json.loads(pipeline.dvc("status", "--json").stdout) == {}
 
 
 def _commit_on_branch(project, branch: str, key: str, value) -> str:

@@ -7,6 +7,7 @@ import sys
 import numpy as np
 import pytest
 
+from mnist_dvc.families import trainer_params
 from mnist_dvc.numpy_mlp.io import ModelFileError, load_model, save_model
 from mnist_dvc.numpy_mlp.network import (
     forward,
@@ -18,7 +19,6 @@ from mnist_dvc.numpy_mlp.network import (
 )
 from mnist_dvc.numpy_mlp.train import train
 from mnist_dvc.params import ParamsError
-from mnist_dvc.registry import trainer_params
 from tests.fixtures import PROJECT_ROOT, tiny_data
 
 ACTIVATIONS = ["sigmoid", "relu", "tanh"]
@@ -250,7 +250,7 @@ def test_numpy_path_never_imports_torch(tmp_path):
     code = (
         "import sys, json\n"
         "from tests.fixtures import tiny_data\n"
-        "from mnist_dvc.registry import trainer_params\n"
+        "from mnist_dvc.families import trainer_params\n"
         "from mnist_dvc.numpy_mlp.train import train\n"
         "train(trainer_params('numpy_mlp', hidden=[8], epochs=1), tiny_data(), live_dir=None)\n"
         "from stages import train_numpy\n"

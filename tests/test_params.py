@@ -1,8 +1,16 @@
 import pytest
 
-from mnist_dvc.params import ParamsError, load_stage_params
+from mnist_dvc import dataset, fetch
+from mnist_dvc.families import SCHEMAS as FAMILY_SCHEMAS
+from mnist_dvc.params import ParamsError
 from mnist_dvc.validation import load_yaml
 from tests.fixtures import PROJECT_ROOT
+
+
+def load_stage_params(stage: str, path, **overrides):
+    """A stage's group read with the schema that lives with its code."""
+    schemas = {"fetch_data": fetch.SCHEMA, "prepare": dataset.SCHEMA, **FAMILY_SCHEMAS["torch"]}
+    return schemas[stage].load(path, **overrides)
 
 
 def test_yaml_is_read_as_yaml_1_2_like_dvc(tmp_path):

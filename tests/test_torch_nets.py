@@ -5,8 +5,8 @@ import torch
 from torch import nn
 
 from mnist_dvc import PipelineError
+from mnist_dvc.families import trainer_params
 from mnist_dvc.params import ParamsError, StageParams
-from mnist_dvc.registry import trainer_params
 from mnist_dvc.torch_nets import train as torch_train
 from mnist_dvc.torch_nets.architectures import build_model
 from mnist_dvc.torch_nets.augment import random_affine

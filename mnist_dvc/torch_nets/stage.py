@@ -8,11 +8,12 @@ import torch
 from mnist_dvc.dataset import load_prepared
 from mnist_dvc.onnx_model import twin_of
 from mnist_dvc.paths import PREPARED_DIR, training_dir
-from mnist_dvc.registry import ModelEntry, trainer_params
+from mnist_dvc.registry import ModelEntry
 from mnist_dvc.timing import write_timing
 from mnist_dvc.torch_nets.checkpoint import save_checkpoint
 from mnist_dvc.torch_nets.inference import predict_logits
 from mnist_dvc.torch_nets.onnx_export import export_onnx
+from mnist_dvc.torch_nets.params import trainer_params
 from mnist_dvc.torch_nets.train import autocast_dtype, hparams_of, select_device, train
 from mnist_dvc.training import images_per_second, report, run_metadata
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from PIL import Image
 
 from bench.common import free_port, matmul_gflops, save
-from mnist_dvc.idx import TEST_IMAGES, TEST_LABELS, read_images, read_labels
+from mnist_dvc.data.idx import TEST_IMAGES, TEST_LABELS, read_images, read_labels
 from mnist_dvc.paths import RAW_DIR
 
 CLIENTS, REQUESTS = 20, 200

@@ -21,11 +21,11 @@ import numpy as np
 
 from bench.common import RESULTS_DIR, matmul_gflops, save
 from bench.seeds import EXPERIMENT, SEEDS, experiment_rev, train_seconds
-from mnist_dvc.dataset import load_prepared
+from mnist_dvc.data.dataset import load_prepared
+from mnist_dvc.models.registry import models
+from mnist_dvc.models.trained_models import committee_log_proba, load_model
 from mnist_dvc.paths import PREPARED_DIR
 from mnist_dvc.pictures import _pyplot, save_png
-from mnist_dvc.registry import models
-from mnist_dvc.trained_models import committee_log_proba, load_model
 
 MODEL = "cnn"
 SIZES = (1, 2, 3, 5, 8)

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from mnist_dvc.dataset import load_prepared
+from mnist_dvc.data.dataset import load_prepared
 from mnist_dvc.fileio import write_json
 
 RESULTS_DIR = Path("bench/results")

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import yaml
 
-from mnist_dvc.families import trainer_params
-from mnist_dvc.registry import models
+from mnist_dvc.models.families import trainer_params
+from mnist_dvc.models.registry import models
 
 NOTEBOOK_FILE = Path(__file__).with_name("notebook.yaml")
 

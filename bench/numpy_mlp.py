@@ -21,9 +21,9 @@ from sklearn.neural_network import MLPClassifier
 from threadpoolctl import threadpool_limits
 
 from bench.common import load_data, matmul_gflops, save
-from mnist_dvc.families import trainer_params
-from mnist_dvc.numpy_mlp.network import predict_log_proba
-from mnist_dvc.numpy_mlp.train import train
+from mnist_dvc.models.families import trainer_params
+from mnist_dvc.models.numpy_mlp.network import predict_log_proba
+from mnist_dvc.models.numpy_mlp.train import train
 from mnist_dvc.params import StageParams
 
 TARGET = 0.9765  # the notebook's accuracy

@@ -29,15 +29,15 @@ from torch.nn import functional as F
 from bench.common import RESULTS_DIR, load_data, matmul_gflops, save
 from bench.notebook import configs as notebook_configs
 from bench.torch_models import run as run_torch
-from mnist_dvc.families import trainer_params
-from mnist_dvc.numpy_mlp.network import predict_log_proba
-from mnist_dvc.numpy_mlp.train import train as train_numpy
+from mnist_dvc.models.families import trainer_params
+from mnist_dvc.models.numpy_mlp.network import predict_log_proba
+from mnist_dvc.models.numpy_mlp.train import train as train_numpy
+from mnist_dvc.models.schedules import StepSchedule
+from mnist_dvc.models.torch_nets.architectures import build_model
+from mnist_dvc.models.torch_nets.augment import MAX_DEGREES, MAX_SCALE, MAX_SHIFT
+from mnist_dvc.models.torch_nets.inference import to_device
+from mnist_dvc.models.torch_nets.train import autocast_dtype, evaluate, make_deterministic, make_optimizer
 from mnist_dvc.pictures import save_png
-from mnist_dvc.schedules import StepSchedule
-from mnist_dvc.torch_nets.architectures import build_model
-from mnist_dvc.torch_nets.augment import MAX_DEGREES, MAX_SCALE, MAX_SHIFT
-from mnist_dvc.torch_nets.inference import to_device
-from mnist_dvc.torch_nets.train import autocast_dtype, evaluate, make_deterministic, make_optimizer
 
 EXAMPLES_EPOCHS = 14
 LABEL_BESIDE, LABEL_ABOVE, LABEL_BELOW = 4, 8, -13  # a label's vertical offset from its point (points)

@@ -31,7 +31,7 @@ The phone-photo scenes of :mod:`bench.scenes` (640x480 or so, JPEG, unless said 
   line, a page's or table's edge or corner;
 * ``tight_crops``: scikit-learn's bundled 8x8 digits, in order, as 96x96 tight scans (PNG).
 
-Every picture goes through the real input path (:func:`mnist_dvc.digits.read_digits`), files included,
+Every picture goes through the real input path (:func:`mnist_dvc.reading.digits.read_digits`), files included,
 touching digits cut apart by the CNN's reading, as `predict --model cnn` cuts them (every model then reads
 the digits so cut).
 A picture counts as read when every digit is read and none made up (one with no digit: none found).
@@ -58,11 +58,11 @@ import numpy as np
 from PIL import Image
 
 from bench.common import RESULTS_DIR, matmul_gflops, save
-from mnist_dvc.digits import read_digits
-from mnist_dvc.idx import TEST_IMAGES, TEST_LABELS, read_images, read_labels
+from mnist_dvc.data.idx import TEST_IMAGES, TEST_LABELS, read_images, read_labels
+from mnist_dvc.models.trained_models import ENSEMBLE, each_model_log_proba, judge_of, load_pipeline_models
 from mnist_dvc.paths import RAW_DIR
 from mnist_dvc.pictures import _pyplot, save_png
-from mnist_dvc.trained_models import ENSEMBLE, each_model_log_proba, judge_of, load_pipeline_models
+from mnist_dvc.reading.digits import read_digits
 
 BASELINE = "e551c4f"  # main before the scenes of bench/scenes.py
 SETS = ("clean_ballpoint", "ruled_ballpoint", "squared_pencil", "board_chalk", "ruled_marker", "page_corner")
@@ -79,7 +79,7 @@ def stroke_mask(digit: np.ndarray, height: int, pen: float) -> np.ndarray:
     from skimage.morphology import dilation, disk
     from skimage.transform import resize
 
-    from mnist_dvc.photo import draw_skeleton, stroke_skeleton
+    from mnist_dvc.reading.photo import draw_skeleton, stroke_skeleton
 
     ink = digit.astype(np.float32) / 255
     rows, cols = np.nonzero(ink > 0.5 * ink.max())
@@ -201,7 +201,7 @@ import numpy as np
 
 root, listing, out = sys.argv[1:4]
 sys.path.insert(0, root)
-import mnist_dvc.digits as digits
+import mnist_dvc.reading.digits as digits
 
 assert digits.__file__.startswith(root), f"the baseline imported {digits.__file__}, not {root}"
 arrays = {}

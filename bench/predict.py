@@ -32,10 +32,10 @@ from PIL import Image
 
 from bench.common import matmul_gflops, save
 from bench.photos import compose, make_picture
-from mnist_dvc.digits import read_digits
-from mnist_dvc.idx import TEST_IMAGES, TEST_LABELS, read_images, read_labels
+from mnist_dvc.data.idx import TEST_IMAGES, TEST_LABELS, read_images, read_labels
+from mnist_dvc.models.trained_models import load_pipeline_models
 from mnist_dvc.paths import RAW_DIR
-from mnist_dvc.trained_models import load_pipeline_models
+from mnist_dvc.reading.digits import read_digits
 
 COMMAND = [str(Path(sys.executable).with_name("mnist-dvc")), "predict"]
 REPEATS = 5
@@ -68,8 +68,8 @@ def wall_seconds(args: list[str]) -> float:
 
 def onnx_against_torch(images: np.ndarray) -> dict:
     """The torch models through their ONNX twins and through torch, on the same images."""
-    from mnist_dvc.registry import read
-    from mnist_dvc.trained_models import load_model, load_through_torch
+    from mnist_dvc.models.registry import read
+    from mnist_dvc.models.trained_models import load_model, load_through_torch
 
     out = {}
     entries, seeds = read()

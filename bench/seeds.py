@@ -19,7 +19,7 @@ import sys
 import numpy as np
 
 from bench.common import matmul_gflops, save
-from mnist_dvc.registry import models
+from mnist_dvc.models.registry import models
 
 EXPERIMENT = "committee"
 SEEDS = [42, 1, 2, 3, 4, 5, 6, 7]

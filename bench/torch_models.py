@@ -13,10 +13,10 @@ import torch
 
 from bench.common import load_data, save
 from bench.notebook import configs as notebook_configs
-from mnist_dvc.families import trainer_params
-from mnist_dvc.torch_nets.inference import predict_logits
-from mnist_dvc.torch_nets.train import evaluate, train
-from mnist_dvc.training import images_per_second
+from mnist_dvc.models.families import trainer_params
+from mnist_dvc.models.torch_nets.inference import predict_logits
+from mnist_dvc.models.torch_nets.train import evaluate, train
+from mnist_dvc.models.training import images_per_second
 
 
 def run(model: str, overrides: dict, data) -> dict:

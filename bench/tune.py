@@ -16,12 +16,12 @@ from pathlib import Path
 import yaml
 
 from bench.common import RESULTS_DIR, matmul_gflops
-from mnist_dvc import robustness
-from mnist_dvc.dataset import load_prepared, stratified_subset
-from mnist_dvc.families import trainer_params
-from mnist_dvc.registry import models
-from mnist_dvc.robustness import accuracy_table, summary
-from mnist_dvc.trained_models import LoadedModel
+from mnist_dvc.data.dataset import load_prepared, stratified_subset
+from mnist_dvc.evaluation import robustness
+from mnist_dvc.evaluation.robustness import accuracy_table, summary
+from mnist_dvc.models.families import trainer_params
+from mnist_dvc.models.registry import models
+from mnist_dvc.models.trained_models import LoadedModel
 from mnist_dvc.validation import StageParams, Yaml12Loader
 
 VAL_IMAGES = 2000
@@ -31,8 +31,8 @@ def train(stage: str, p: StageParams, data) -> tuple[LoadedModel, object]:
     """Train; return the kept model, ready to predict like a loaded model file, and the run's result."""
     meta = {"normalization": data.meta["normalization"]}
     if models()[stage.removeprefix("train_")].family == "numpy":
-        from mnist_dvc.numpy_mlp.network import predict_log_proba
-        from mnist_dvc.numpy_mlp.train import train as train_numpy
+        from mnist_dvc.models.numpy_mlp.network import predict_log_proba
+        from mnist_dvc.models.numpy_mlp.train import train as train_numpy
 
         params, result = train_numpy(p, data, live_dir=None)
         return LoadedModel(
@@ -40,8 +40,8 @@ def train(stage: str, p: StageParams, data) -> tuple[LoadedModel, object]:
         ), result
     import torch
 
-    from mnist_dvc.torch_nets.inference import predict_logits
-    from mnist_dvc.torch_nets.train import train as train_torch
+    from mnist_dvc.models.torch_nets.inference import predict_logits
+    from mnist_dvc.models.torch_nets.train import train as train_torch
 
     net, result = train_torch(p, data, live_dir=None)
 

@@ -1,7 +1,10 @@
-"""mnist_dvc: the reusable code behind the pipeline's stages.
+"""mnist_dvc: the reusable code behind the pipeline's stages, in the pipeline's order.
 
-Each module holds one concern; the thin scripts in ``stages/`` read their parameters, call into
-this package and write their outputs.
+``data`` (MNIST and the prepared data set), ``models`` (the registry, the two families, training,
+loading), ``evaluation`` (metrics, robustness, explanations); then, outside the pipeline, ``reading``
+(a user's files and photos to 28x28 digits) and ``serving`` (predict, the app). What every stage shares
+sits at the top. The thin scripts in ``stages/`` read their parameters, call into this package and
+write their outputs.
 """
 
 

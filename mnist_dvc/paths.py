@@ -15,7 +15,7 @@ PIPELINE_FILE = Path("dvc.yaml")
 # Written by stage check_params when every group of params.yaml is valid; every other stage depends on it.
 PARAMS_CHECKED = Path("data/params_checked")
 
-# Each model's files, one per seed, are data/models/<name>/seed_<seed>.<npz|pt> (mnist_dvc/registry.py).
+# Each model's files, one per seed, are data/models/<name>/seed_<seed>.<npz|pt> (models/registry.py).
 
 
 def training_dir(model: str, seed: int) -> Path:

@@ -99,7 +99,7 @@ def confusion_figure(matrix: np.ndarray, title: str):
 def reliability_figure(before: dict[str, list[dict]], after: dict[str, list[dict]]):
     """One reliability diagram per model: accuracy against confidence per bin, before and after
     temperature scaling, with the diagonal a calibrated model would follow. Rows from
-    :func:`mnist_dvc.calibration.reliability_rows`; point area shows how many images a bin holds."""
+    :func:`mnist_dvc.models.calibration.reliability_rows`; point area shows how many images a bin holds."""
     plt = _pyplot()
     names = list(after)
     fig, axes = plt.subplots(1, len(names), figsize=(3.6 * len(names), 3.9), squeeze=False)
@@ -144,7 +144,7 @@ def risk_coverage_figure(curves: dict[str, list[dict]]):
 
 def robustness_figure(table: dict[str, dict[str, list[float]]]):
     """Accuracy against severity, one panel per corruption, one line per model (severity 0 = clean).
-    ``table`` as :func:`mnist_dvc.robustness.accuracy_table` returns it."""
+    ``table`` as :func:`mnist_dvc.evaluation.robustness.accuracy_table` returns it."""
     plt = _pyplot()
     names = list(table)
     corruptions = list(table[names[0]])

@@ -8,11 +8,13 @@ a valid edit reruns only the stages whose own params changed. `dvc repro -s <sta
 alone, without this check: docs/pipeline.md says so. Each schema lives with the code of its stage.
 """
 
-from mnist_dvc import dataset, evaluation, explain, fetch, robustness
-from mnist_dvc.families import trainer_params
+from mnist_dvc.data import dataset, fetch
+from mnist_dvc.evaluation import explain, robustness
+from mnist_dvc.evaluation import metrics as evaluation
 from mnist_dvc.fileio import write_text
+from mnist_dvc.models.families import trainer_params
+from mnist_dvc.models.registry import check_stages, read
 from mnist_dvc.paths import PARAMS_CHECKED
-from mnist_dvc.registry import check_stages, read
 from mnist_dvc.stage_runner import run_stage
 
 STAMP = "params.yaml: every group passed its schema\n"

@@ -5,9 +5,8 @@ With several seeds, each seed's accuracy and their mean and standard deviation a
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from mnist_dvc.calibration import reliability_rows, risk_coverage_rows
-from mnist_dvc.dataset import load_prepared
-from mnist_dvc.evaluation import (
+from mnist_dvc.data.dataset import load_prepared
+from mnist_dvc.evaluation.metrics import (
     SCHEMA,
     calibration_metrics,
     check_normalization,
@@ -18,6 +17,14 @@ from mnist_dvc.evaluation import (
     score,
 )
 from mnist_dvc.fileio import write_csv, write_json, write_text
+from mnist_dvc.models.calibration import reliability_rows, risk_coverage_rows
+from mnist_dvc.models.trained_models import (
+    ENSEMBLE,
+    committee_log_proba,
+    ensemble_log_proba,
+    load_pipeline_models,
+    probabilities,
+)
 from mnist_dvc.params import ParamsError
 from mnist_dvc.paths import METRICS_DIR, PREPARED_DIR
 from mnist_dvc.pictures import (
@@ -30,13 +37,6 @@ from mnist_dvc.pictures import (
 )
 from mnist_dvc.stage_runner import run_stage
 from mnist_dvc.timing import read_timing
-from mnist_dvc.trained_models import (
-    ENSEMBLE,
-    committee_log_proba,
-    ensemble_log_proba,
-    load_pipeline_models,
-    probabilities,
-)
 
 ERRORS_SHOWN = 25
 

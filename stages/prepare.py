@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from mnist_dvc.dataset import (
+from mnist_dvc.data.dataset import (
     SCHEMA,
     class_counts,
     fit_normalization,
@@ -10,8 +10,8 @@ from mnist_dvc.dataset import (
     stratified_subset,
     write_prepared,
 )
+from mnist_dvc.data.idx import TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS, read_pair
 from mnist_dvc.fileio import write_csv
-from mnist_dvc.idx import TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS, read_pair
 from mnist_dvc.paths import METRICS_DIR, PREPARED_DIR, RAW_DIR
 from mnist_dvc.pictures import digit_grid, save_png
 from mnist_dvc.stage_runner import run_stage

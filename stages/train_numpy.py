@@ -7,16 +7,16 @@ import sys
 
 from threadpoolctl import threadpool_limits
 
-from mnist_dvc.dataset import load_prepared
-from mnist_dvc.numpy_mlp.io import INPUT_SIZE, NUM_CLASSES, save_model
-from mnist_dvc.numpy_mlp.network import predict_log_proba
-from mnist_dvc.numpy_mlp.params import trainer_params
-from mnist_dvc.numpy_mlp.train import train
+from mnist_dvc.data.dataset import load_prepared
+from mnist_dvc.models.numpy_mlp.io import INPUT_SIZE, NUM_CLASSES, save_model
+from mnist_dvc.models.numpy_mlp.network import predict_log_proba
+from mnist_dvc.models.numpy_mlp.params import trainer_params
+from mnist_dvc.models.numpy_mlp.train import train
+from mnist_dvc.models.registry import trainee
+from mnist_dvc.models.training import images_per_second, report, run_metadata
 from mnist_dvc.paths import PREPARED_DIR, training_dir
-from mnist_dvc.registry import trainee
 from mnist_dvc.stage_runner import run_stage
 from mnist_dvc.timing import write_timing
-from mnist_dvc.training import images_per_second, report, run_metadata
 
 
 def main() -> None:

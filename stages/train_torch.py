@@ -5,9 +5,9 @@ python -m stages.train_torch <model> <seed>     # as dvc.yaml runs it, once per 
 
 import sys
 
-from mnist_dvc.registry import trainee
+from mnist_dvc.models.registry import trainee
+from mnist_dvc.models.torch_nets.stage import run
 from mnist_dvc.stage_runner import run_stage
-from mnist_dvc.torch_nets.stage import run
 
 if __name__ == "__main__":
     run_stage("train_torch", lambda: run(*trainee("torch", sys.argv[1:])))

@@ -13,14 +13,14 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from mnist_dvc.app import Answerer, close, digits_from_canvas, start
-from mnist_dvc.command import main as command
-from mnist_dvc.dataset import Normalization, PreparedData
-from mnist_dvc.digits import picture_digits, picture_to_rgb
-from mnist_dvc.families import trainer_params
-from mnist_dvc.numpy_mlp.io import save_model
-from mnist_dvc.numpy_mlp.train import train
-from mnist_dvc.trained_models import load_model
+from mnist_dvc.data.dataset import Normalization, PreparedData
+from mnist_dvc.models.families import trainer_params
+from mnist_dvc.models.numpy_mlp.io import save_model
+from mnist_dvc.models.numpy_mlp.train import train
+from mnist_dvc.models.trained_models import load_model
+from mnist_dvc.reading.digits import picture_digits, picture_to_rgb
+from mnist_dvc.serving.app import Answerer, close, digits_from_canvas, start
+from mnist_dvc.serving.command import main as command
 from tests.fixtures import free_port
 
 CANVAS = 280  # the sketchpad's size in pixels
@@ -213,7 +213,7 @@ def test_the_app_removes_its_uploads_when_it_stops(model_file, tmp_path):
 
     env = {**os.environ, "TMPDIR": str(tmp_path), "GRADIO_ANALYTICS_ENABLED": "False"}
     app = subprocess.Popen(
-        [sys.executable, "-m", "mnist_dvc.command", "app", "--model-file", str(model_file),
+        [sys.executable, "-m", "mnist_dvc.serving.command", "app", "--model-file", str(model_file),
          "--port", str(free_port())],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env, start_new_session=True,
     )  # fmt: skip
@@ -276,7 +276,7 @@ def test_a_person_draws_a_one_and_a_zero_in_a_real_browser(server):
 @pytest.mark.e2e
 def test_rev_loads_the_cnn_of_two_revisions_and_names_one_that_is_missing(pipeline, tmp_path, monkeypatch):
     from mnist_dvc import PipelineError
-    from mnist_dvc.app import models_at_revisions
+    from mnist_dvc.serving.app import models_at_revisions
     from tests.fixtures import DvcProject
 
     pipeline.run("git", "checkout", "-q", "-b", "second-cnn")
@@ -310,9 +310,9 @@ def test_rev_loads_the_cnn_of_two_revisions_and_names_one_that_is_missing(pipeli
 
 
 def test_why_shows_where_each_model_looked_with_the_explain_stages_attribution(model_file):
-    """The "why" view: the stage's attribution (mnist_dvc.explain) on the digit the model received,
+    """The "why" view: the stage's attribution (mnist_dvc.evaluation.explain) on the digit the model received,
     drawn beside it; nothing for an empty canvas or a number."""
-    from mnist_dvc.explain import attribution, load_explained
+    from mnist_dvc.evaluation.explain import attribution, load_explained
 
     answerer = Answerer({"strokes": load_model("strokes", model_file)})
     canvas = np.asarray(draw("7", np.random.default_rng(5)))
@@ -345,7 +345,7 @@ def test_api_answers_why_after_the_labels(server, tmp_path):
 def test_an_upload_or_a_drawing_is_read_once_for_the_answers_and_the_why(model_file, tmp_path, monkeypatch):
     import os
 
-    from mnist_dvc import app
+    from mnist_dvc.serving import app
 
     read, drawn = [], []
     real_read, real_canvas = app.read_digits, app.digits_from_canvas

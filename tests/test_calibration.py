@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from mnist_dvc.calibration import (
+from mnist_dvc.models.calibration import (
     expected_calibration_error,
     fit_temperature,
     log_softmax,
@@ -75,15 +75,15 @@ def test_temperature_is_deterministic_and_above_one_for_an_over_confident_model(
 
 
 def test_the_trainers_temperature_lowers_the_validation_nll():
-    from mnist_dvc.families import trainer_params
-    from mnist_dvc.numpy_mlp.train import train
-    from mnist_dvc.training import run_metadata
+    from mnist_dvc.models.families import trainer_params
+    from mnist_dvc.models.numpy_mlp.train import train
+    from mnist_dvc.models.training import run_metadata
     from tests.fixtures import tiny_data
 
     data = tiny_data()
     p = trainer_params("numpy_mlp", hidden=[32], epochs=6, batch_size=16, dropout=0.0)
     params, result = train(p, data, live_dir=None)
-    from mnist_dvc.numpy_mlp.network import predict_log_proba
+    from mnist_dvc.models.numpy_mlp.network import predict_log_proba
 
     val = predict_log_proba(params, data.images["val"], p.activation)
     meta = run_metadata(p, result, data.meta["normalization"], val, data.labels["val"])

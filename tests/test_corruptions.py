@@ -5,7 +5,8 @@ import itertools
 import numpy as np
 import pytest
 
-from mnist_dvc.affine import (
+from mnist_dvc.evaluation.corruptions import CORRUPTIONS, shift
+from mnist_dvc.models.affine import (
     MAX_DEGREES,
     MAX_SCALE,
     MAX_SHIFT_PX,
@@ -14,9 +15,8 @@ from mnist_dvc.affine import (
     warp,
     warp_all,
 )
-from mnist_dvc.corruption_names import SEVERITIES
-from mnist_dvc.corruptions import CORRUPTIONS, shift
-from mnist_dvc.photo_effects import random_corruptions
+from mnist_dvc.models.corruption_names import SEVERITIES
+from mnist_dvc.models.photo_effects import random_corruptions
 from tests.fixtures import synthetic_digits
 
 

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from mnist_dvc import PipelineError
-from mnist_dvc.dataset import (
+from mnist_dvc.data.dataset import (
     class_counts,
     fit_normalization,
     load_prepared,

@@ -187,7 +187,7 @@ def test_predict_on_a_notebook_tensor_gives_the_labels_evaluate_counted(pipeline
     torch.save(torch.from_numpy((pixels - 0.5) / 0.5), outside / "mnist_test.pth")  # the notebook's format
     for name in (*MODELS, "ensemble"):
         out = outside / f"{name}.txt"
-        pipeline.run("python", "-m", "mnist_dvc.command", "predict", str(outside / "mnist_test.pth"),
+        pipeline.run("python", "-m", "mnist_dvc.serving.command", "predict", str(outside / "mnist_test.pth"),
                      "--model", name, "--out", str(out))  # fmt: skip
         predicted = [int(line) for line in out.read_text().split()]
         with open(root / f"metrics/confusion/{name}.csv") as handle:
@@ -270,7 +270,7 @@ def test_a_model_added_in_params_yaml_and_a_stage_is_trained_evaluated_and_predi
         np.save(root.parent / "test.npy", np.load(root / "data/prepared/test_images.npy")[:5, 0] * meta["std"]
                 + meta["mean"])  # fmt: skip
         out = root.parent / "softmax.txt"
-        pipeline.run("python", "-m", "mnist_dvc.command", "predict", str(root.parent / "test.npy"),
+        pipeline.run("python", "-m", "mnist_dvc.serving.command", "predict", str(root.parent / "test.npy"),
                      "--model", "softmax", "--out", str(out))  # fmt: skip
         assert digits.is_dir() and len(out.read_text().split()) == 5
     finally:
@@ -280,10 +280,10 @@ def test_a_model_added_in_params_yaml_and_a_stage_is_trained_evaluated_and_predi
 @pytest.mark.parametrize(
     ("schema_file", "changed"),
     [
-        ("mnist_dvc/torch_nets/params.py", {"check_params", "train_torch_mlp@42", "train_cnn@42"}),
-        ("mnist_dvc/numpy_mlp/params.py", {"check_params", "train_numpy_mlp@42"}),
-        ("mnist_dvc/explain.py", {"check_params", "explain"}),
-        ("mnist_dvc/fetch.py", {"check_params", "fetch_data"}),
+        ("mnist_dvc/models/torch_nets/params.py", {"check_params", "train_torch_mlp@42", "train_cnn@42"}),
+        ("mnist_dvc/models/numpy_mlp/params.py", {"check_params", "train_numpy_mlp@42"}),
+        ("mnist_dvc/evaluation/explain.py", {"check_params", "explain"}),
+        ("mnist_dvc/data/fetch.py", {"check_params", "fetch_data"}),
     ],
     ids=["torch", "numpy", "explain", "fetch_data"],
 )

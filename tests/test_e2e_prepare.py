@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from mnist_dvc.idx import MNIST_FILES
+from mnist_dvc.data.idx import MNIST_FILES
 from tests.fixtures import make_project
 
 pytestmark = pytest.mark.e2e

@@ -112,7 +112,7 @@ def test_a_fresh_clone_pulls_instead_of_training_and_reuses_the_run_cache(origin
     assert clone.dvc("metrics", "diff", "main").stdout.strip() == ""
     # The pulled models serve `mnist-dvc predict` in a clone that never trained.
     np.save(tmp_path / "digits.npy", np.zeros((2, 28, 28), np.uint8) + np.eye(28, dtype=np.uint8) * 255)
-    predict = ["python", "-m", "mnist_dvc.command", "predict", str(tmp_path / "digits.npy")]
+    predict = ["python", "-m", "mnist_dvc.serving.command", "predict", str(tmp_path / "digits.npy")]
     clone.run(*predict, "--model", "ensemble", "--out", str(tmp_path / "p.txt"))
     assert len((tmp_path / "p.txt").read_text().split()) == 2
 

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import log_loss
 
-from mnist_dvc.evaluation import confusion, per_class_rows, score
+from mnist_dvc.evaluation.metrics import confusion, per_class_rows, score
 
 
 @pytest.mark.filterwarnings("error::UserWarning")  # scikit-learn warns on rows that do not sum to one

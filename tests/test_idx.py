@@ -3,7 +3,7 @@ import gzip
 import numpy as np
 import pytest
 
-from mnist_dvc.idx import IdxFormatError, encode_idx, read_images, read_labels, read_pair
+from mnist_dvc.data.idx import IdxFormatError, encode_idx, read_images, read_labels, read_pair
 
 
 def _write(tmp_path, name, data: bytes):

@@ -13,11 +13,11 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from mnist_dvc.command import main
-from mnist_dvc.numpy_mlp.io import save_model
-from mnist_dvc.numpy_mlp.network import init_params
-from mnist_dvc.onnx_model import FORMAT as ONNX_FORMAT
-from mnist_dvc.onnx_model import META_KEY
+from mnist_dvc.models.numpy_mlp.io import save_model
+from mnist_dvc.models.numpy_mlp.network import init_params
+from mnist_dvc.models.onnx_model import FORMAT as ONNX_FORMAT
+from mnist_dvc.models.onnx_model import META_KEY
+from mnist_dvc.serving.command import main
 
 GOOD_META = {"layer_sizes": [784, 16, 10], "activation": "relu", "normalization": {"mean": 0.13, "std": 0.31}}
 

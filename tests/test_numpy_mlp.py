@@ -7,9 +7,9 @@ import sys
 import numpy as np
 import pytest
 
-from mnist_dvc.families import trainer_params
-from mnist_dvc.numpy_mlp.io import ModelFileError, load_model, save_model
-from mnist_dvc.numpy_mlp.network import (
+from mnist_dvc.models.families import trainer_params
+from mnist_dvc.models.numpy_mlp.io import ModelFileError, load_model, save_model
+from mnist_dvc.models.numpy_mlp.network import (
     forward,
     init_params,
     input_gradient,
@@ -17,7 +17,7 @@ from mnist_dvc.numpy_mlp.network import (
     loss_and_gradients,
     predict_log_proba,
 )
-from mnist_dvc.numpy_mlp.train import train
+from mnist_dvc.models.numpy_mlp.train import train
 from mnist_dvc.params import ParamsError
 from tests.fixtures import PROJECT_ROOT, tiny_data
 
@@ -250,8 +250,8 @@ def test_numpy_path_never_imports_torch(tmp_path):
     code = (
         "import sys, json\n"
         "from tests.fixtures import tiny_data\n"
-        "from mnist_dvc.families import trainer_params\n"
-        "from mnist_dvc.numpy_mlp.train import train\n"
+        "from mnist_dvc.models.families import trainer_params\n"
+        "from mnist_dvc.models.numpy_mlp.train import train\n"
         "train(trainer_params('numpy_mlp', hidden=[8], epochs=1), tiny_data(), live_dir=None)\n"
         "from stages import train_numpy\n"
         "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] == 'torch')))\n"
@@ -265,7 +265,7 @@ def test_numpy_path_never_imports_torch(tmp_path):
 @pytest.mark.parametrize("name", ["sgd", "momentum", "adam"])
 def test_optimizers_match_torch(name):
     torch = pytest.importorskip("torch")
-    from mnist_dvc.numpy_mlp.optim import make_optimizer
+    from mnist_dvc.models.numpy_mlp.optim import make_optimizer
 
     rng = np.random.default_rng(3)
     params = [rng.normal(size=(5, 4)).astype(np.float32), rng.normal(size=4).astype(np.float32)]
@@ -300,7 +300,7 @@ def test_model_file_bytes_do_not_depend_on_the_clock(tmp_path, monkeypatch):
 
 
 def test_weight_average_follows_the_ema_formula():
-    from mnist_dvc.numpy_mlp.train import WeightAverage
+    from mnist_dvc.models.numpy_mlp.train import WeightAverage
 
     average = WeightAverage(0.9)
     steps = [

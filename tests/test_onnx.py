@@ -12,11 +12,11 @@ import pytest
 import torch
 
 from mnist_dvc import PipelineError
-from mnist_dvc.onnx_model import OnnxModelError, load_onnx, twin_of
-from mnist_dvc.torch_nets.architectures import build_model
-from mnist_dvc.torch_nets.checkpoint import save_checkpoint
-from mnist_dvc.torch_nets.onnx_export import export_onnx
-from mnist_dvc.trained_models import load_model
+from mnist_dvc.models.onnx_model import OnnxModelError, load_onnx, twin_of
+from mnist_dvc.models.torch_nets.architectures import build_model
+from mnist_dvc.models.torch_nets.checkpoint import save_checkpoint
+from mnist_dvc.models.torch_nets.onnx_export import export_onnx
+from mnist_dvc.models.trained_models import load_model
 from tests.fixtures import PROJECT_ROOT
 
 ARCHS = {
@@ -65,7 +65,7 @@ def test_the_same_weights_give_the_same_onnx_bytes(tmp_path):
 def test_a_checkpoint_with_its_twin_is_run_without_importing_torch(tmp_path):
     path, _ = checkpoint_with_twin(tmp_path, "modern")
     code = (
-        "import sys, numpy as np; from mnist_dvc.trained_models import load_model; "
+        "import sys, numpy as np; from mnist_dvc.models.trained_models import load_model; "
         f"m = load_model('cnn', {str(path)!r}); "
         "p = m.log_proba_of_unit_images(np.zeros((2, 28, 28), np.float32)); "
         "print(p.shape, 'torch' in sys.modules)"

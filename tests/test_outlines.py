@@ -1,10 +1,10 @@
-"""A box drawn by hand told from digits (mnist_dvc.outlines), on ink given as points."""
+"""A box drawn by hand told from digits (mnist_dvc.reading.outlines), on ink given as points."""
 
 import numpy as np
 from PIL import Image, ImageDraw
 from skimage.morphology import skeletonize
 
-from mnist_dvc.outlines import box_inside, enclosing_rectangle, within
+from mnist_dvc.reading.outlines import box_inside, enclosing_rectangle, within
 
 PEN = 5
 

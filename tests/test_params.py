@@ -1,7 +1,7 @@
 import pytest
 
-from mnist_dvc import dataset, fetch
-from mnist_dvc.families import SCHEMAS as FAMILY_SCHEMAS
+from mnist_dvc.data import dataset, fetch
+from mnist_dvc.models.families import SCHEMAS as FAMILY_SCHEMAS
 from mnist_dvc.params import ParamsError
 from mnist_dvc.validation import load_yaml
 from tests.fixtures import PROJECT_ROOT

@@ -1,11 +1,12 @@
-"""From a photo to MNIST-style digits (mnist_dvc.photo), one step at a time, on constructed pictures."""
+"""From a photo to MNIST-style digits (mnist_dvc.reading.photo), one step at a time, on constructed
+pictures."""
 
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 from skimage.transform import rotate
 
-from mnist_dvc import photo
+from mnist_dvc.reading import photo
 
 PAPER, INK, RULE = 235, 40, 150
 
@@ -254,7 +255,7 @@ def test_a_pencil_digit_on_paper_that_a_dense_grid_covers_is_found_and_the_empty
 def test_a_ruled_page_in_perspective_has_its_converging_rulings_removed():
     from skimage.transform import ProjectiveTransform, warp
 
-    from mnist_dvc.converging import levelling
+    from mnist_dvc.reading.converging import levelling
 
     sheet = page(size=(960, 1280), rules=24, rule=205)
     write_zero(sheet, (600, 400, 680, 560), width=6)

@@ -12,11 +12,11 @@ import pytest
 import torch
 from PIL import Image, ImageDraw
 
-from mnist_dvc.command import main
-from mnist_dvc.digits import picture_digits, read_digits
-from mnist_dvc.idx import encode_idx
-from mnist_dvc.numpy_mlp.io import save_model
-from mnist_dvc.numpy_mlp.network import init_params, predict_log_proba
+from mnist_dvc.data.idx import encode_idx
+from mnist_dvc.models.numpy_mlp.io import save_model
+from mnist_dvc.models.numpy_mlp.network import init_params, predict_log_proba
+from mnist_dvc.reading.digits import picture_digits, read_digits
+from mnist_dvc.serving.command import main
 from tests.fixtures import PROJECT_ROOT
 
 
@@ -344,7 +344,7 @@ def test_outputs_keep_the_users_file_mode_and_are_written_through_a_symlink(tmp_
 
 
 def test_a_picture_over_the_pixel_limit_is_called_too_large(tmp_path, model_file, capsys, monkeypatch):
-    import mnist_dvc.digits as digits
+    import mnist_dvc.reading.digits as digits
 
     monkeypatch.setattr(digits, "MAX_PIXELS", 100 * 100)
     Image.new("L", (200, 150), 255).save(tmp_path / "big.png")
@@ -422,7 +422,7 @@ def test_a_fifo_is_named_as_what_it_is_not_as_missing(tmp_path, capsys):
 
 
 def test_the_judge_that_cuts_touching_digits_apart_is_the_models_that_answer(tmp_path, model_file):
-    from mnist_dvc.trained_models import ensemble_log_proba, judge_of, load_model
+    from mnist_dvc.models.trained_models import ensemble_log_proba, judge_of, load_model
 
     other = tmp_path / "other.npz"
     meta = {"layer_sizes": [784, 16, 10], "activation": "tanh", "normalization": {"mean": 0.13, "std": 0.31}}

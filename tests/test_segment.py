@@ -1,12 +1,12 @@
-"""Touching digits cut apart where a judge reads them best (mnist_dvc.segment), on constructed pictures:
-the judge here knows two shapes, each as the input path draws it alone, and reads anything else as
+"""Touching digits cut apart where a judge reads them best (mnist_dvc.reading.segment), on constructed
+pictures: the judge here knows two shapes, each as the input path draws it alone, and reads anything else as
 nothing in particular."""
 
 import numpy as np
 from PIL import Image, ImageDraw
 from skimage.measure import label as components
 
-from mnist_dvc import photo, segment
+from mnist_dvc.reading import photo, segment
 
 INK = (25, 25, 30)
 JOINED = (("0", 110), ("-", 215), ("7", 250))  # a 0 joined to a 7 by a stroke from its side

@@ -1,4 +1,4 @@
-"""The written-on surface found in a photo (mnist_dvc.surface) and what is not writing, on constructed
+"""The written-on surface found in a photo (mnist_dvc.reading.surface) and what is not writing, on constructed
 pictures: a sheet or a note on a desk, in perspective, a tight crop, boxes, underlines, touching digits."""
 
 import numpy as np
@@ -7,8 +7,8 @@ from PIL import Image, ImageDraw
 from skimage.color import rgb2lab
 from skimage.transform import ProjectiveTransform, warp
 
-from mnist_dvc import photo, surface
-from mnist_dvc.digits import read_digits
+from mnist_dvc.reading import photo, surface
+from mnist_dvc.reading.digits import read_digits
 from tests.test_photo import _is_loop
 
 SHEET = (300, 220)  # height, width of the sheet before it is laid on the desk

@@ -5,13 +5,13 @@ import torch
 from torch import nn
 
 from mnist_dvc import PipelineError
-from mnist_dvc.families import trainer_params
+from mnist_dvc.models.families import trainer_params
+from mnist_dvc.models.torch_nets import train as torch_train
+from mnist_dvc.models.torch_nets.architectures import build_model
+from mnist_dvc.models.torch_nets.augment import random_affine
+from mnist_dvc.models.torch_nets.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from mnist_dvc.models.torch_nets.train import autocast_dtype, hparams_of, make_optimizer, select_device, train
 from mnist_dvc.params import ParamsError, StageParams
-from mnist_dvc.torch_nets import train as torch_train
-from mnist_dvc.torch_nets.architectures import build_model
-from mnist_dvc.torch_nets.augment import random_affine
-from mnist_dvc.torch_nets.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from mnist_dvc.torch_nets.train import autocast_dtype, hparams_of, make_optimizer, select_device, train
 from tests.fixtures import tiny_data
 
 

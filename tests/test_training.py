@@ -3,10 +3,10 @@ import math
 import numpy as np
 import pytest
 
-from mnist_dvc.families import trainer_params
-from mnist_dvc.numpy_mlp.train import train
-from mnist_dvc.schedules import lr_at
-from mnist_dvc.training import DivergenceError, batch_indices, collapsed, fit
+from mnist_dvc.models.families import trainer_params
+from mnist_dvc.models.numpy_mlp.train import train
+from mnist_dvc.models.schedules import lr_at
+from mnist_dvc.models.training import DivergenceError, batch_indices, collapsed, fit
 from tests.fixtures import tiny_data
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from mnist_dvc.registry import models, seeds
+from mnist_dvc.models.registry import models, seeds
 from tests.fixtures import PROJECT_ROOT, stages_ran
 
 TUTORIAL = PROJECT_ROOT / "docs" / "tutorial.md"

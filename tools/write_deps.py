@@ -19,12 +19,17 @@ DEPS = re.compile(
     r"(?P=indent)deps: \[(?P<deps>[^\]]*)\]\n",
     re.M,
 )
-FAMILY_DIRS = ("mnist_dvc/numpy_mlp", "mnist_dvc/torch_nets")  # a family's folder: deps as one path if whole
+
+
+def package_dirs() -> list[str]:
+    """mnist_dvc's sub-packages, the deepest first: a stage that imports all of one names it as one path."""
+    found = [p.parent.relative_to(ROOT) for p in (ROOT / "mnist_dvc").rglob("__init__.py")]
+    return [str(p) for p in sorted(found, key=lambda p: -len(p.parts)) if len(p.parts) > 1]
 
 
 def code_deps(module: str) -> list[str]:
     files = sorted(map(str, closure(module)))
-    for folder in FAMILY_DIRS:
+    for folder in package_dirs():
         inside = sorted(str(p.relative_to(ROOT)) for p in (ROOT / folder).rglob("*.py"))
         if inside and all(f in files for f in inside):
             files = [f for f in files if f not in inside] + [folder]

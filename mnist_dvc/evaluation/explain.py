@@ -1,0 +1,194 @@
+"""What the models learned and where they look: the numbers behind the explain stage's pictures.
+
+* the first layer: an MLP's first weights as 28x28 images (one per hidden unit), a CNN's first filters;
+* a CNN's feature maps: the output of each block (the activation just before each pooling);
+* where a model looks for its answer: attribution of the predicted class's log-probability to the
+  pixels, relative to a blank page. Torch models: integrated gradients (Captum). The NumPy MLP: its own
+  back-propagation carried to the input (`numpy_mlp.network.input_gradient`), times (input - blank);
+* the last hidden layer's features, for an embedding map.
+
+Torch models are read from their checkpoints (not their ONNX twins): the stage needs their layers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from mnist_dvc.data.dataset import TEST_SIZE
+from mnist_dvc.params import ParamsError, StageSchema
+from mnist_dvc.validation import integer, list_of, number
+
+
+def _perplexity_below_images(values: dict, key: str) -> None:
+    # t-SNE needs fewer neighbours than points; otherwise scikit-learn fails after the features are computed.
+    if values["perplexity"] >= values["embedding_images"]:
+        raise ParamsError(
+            f"params.yaml: {key}.perplexity = {values['perplexity']:g} is invalid: expected a number below "
+            f"{key}.embedding_images ({values['embedding_images']})"
+        )
+
+
+SCHEMA = StageSchema(
+    "explain",
+    {
+        # Test-set indices whose feature maps are drawn (an easy digit and a hard one). Where each model
+        # looks is drawn for evaluate.example_indices.
+        "feature_map_indices": list_of(integer(0, TEST_SIZE - 1), min_len=1, unique=True),
+        "embedding_images": integer(10, TEST_SIZE),  # test images in the embedding map, stratified by digit
+        "perplexity": number(1, 100),  # t-SNE's: below embedding_images (best below a third of it)
+        "seed": integer(0, 2**32 - 1),  # picks the images and seeds t-SNE
+        "num_threads": integer(1, 256),
+    },
+    _perplexity_below_images,
+)
+
+IG_STEPS = 32  # integrated gradients: points on the path from the blank page to the image
+
+
+@dataclass
+class Explained:
+    """One trained model, ready to be explained."""
+
+    name: str
+    kind: str  # "numpy" or "torch"
+    model: object  # NumPy params (list of arrays) or a torch nn.Module
+    meta: dict
+
+    def blank(self) -> np.ndarray:
+        """A blank page (pixel 0), normalized as this model's inputs: the attributions' baseline."""
+        norm = self.meta["normalization"]
+        return np.full((1, 1, 28, 28), (0.0 - norm["mean"]) / norm["std"], np.float32)
+
+
+def load_explained(name: str, path: Path) -> Explained:
+    path = Path(path)
+    if path.suffix == ".npz":
+        from mnist_dvc.models.numpy_mlp.io import load_model
+
+        params, meta = load_model(path)
+        return Explained(name, "numpy", params, meta)
+    from mnist_dvc.models.torch_nets.checkpoint import load_checkpoint
+
+    model, meta = load_checkpoint(path)
+    return Explained(name, "torch", model.float().eval(), meta)
+
+
+def first_layer(m: Explained) -> np.ndarray:
+    """(units, 28, 28) for an MLP's first layer, (filters, k, k) for a CNN's first convolution."""
+    if m.kind == "numpy":
+        return m.model[0].T.reshape(-1, 28, 28)
+    from torch import nn
+
+    layer = next(mod for mod in m.model.modules() if isinstance(mod, nn.Linear | nn.Conv2d))
+    weights = layer.weight.detach().numpy()
+    return weights.reshape(-1, 28, 28) if isinstance(layer, nn.Linear) else weights[:, 0]
+
+
+def is_convolutional(first: np.ndarray) -> bool:
+    """Whether a model's first layer (as :func:`first_layer` gives it) is a CNN's filters."""
+    return first.shape[1:] != (28, 28)
+
+
+def strongest_units(weights: np.ndarray, count: int) -> np.ndarray:
+    """The ``count`` units (rows) with the largest weight norm, strongest first."""
+    norms = np.linalg.norm(weights.reshape(len(weights), -1), axis=1)
+    return weights[np.argsort(-norms, kind="stable")[:count]]
+
+
+def feature_maps(m: Explained, x: np.ndarray) -> list[np.ndarray]:
+    """Each block's output for images ``x`` (N, 1, 28, 28): the activation just before each pooling
+    layer, (N, channels, h, w) per block."""
+    import torch
+    from torch import nn
+
+    children = list(m.model.children()) if isinstance(m.model, nn.Sequential) else []
+    pooling = (nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)
+    taps = [children[i - 1] for i, child in enumerate(children) if isinstance(child, pooling) and i > 0]
+    outputs: list[np.ndarray] = []
+    hooks = [t.register_forward_hook(lambda _m, _i, out: outputs.append(out.detach().numpy().copy()))
+             for t in taps]  # fmt: skip
+    try:
+        with torch.no_grad():
+            m.model(torch.from_numpy(x))
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return outputs
+
+
+def log_proba(m: Explained, x: np.ndarray) -> np.ndarray:
+    if m.kind == "numpy":
+        from mnist_dvc.models.numpy_mlp.network import predict_log_proba
+
+        return predict_log_proba(m.model, x, m.meta["activation"])
+    import torch
+
+    with torch.no_grad():
+        return torch.log_softmax(m.model(torch.from_numpy(x)), 1).numpy()
+
+
+def attribution(m: Explained, x: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    """How much each pixel of ``x`` (N, 1, 28, 28) moves the log-probability of ``classes``, against a
+    blank page: (N, 28, 28). Positive: the pixel speaks for the class."""
+    blank = m.blank()
+    if m.kind == "numpy":
+        from mnist_dvc.models.numpy_mlp.network import input_gradient
+
+        flat = x.reshape(len(x), -1).astype(np.float64)
+        params = [p.astype(np.float64) for p in m.model]
+        gradient = input_gradient(params, flat, m.meta["activation"], classes)
+        return (gradient * (flat - blank.reshape(1, -1))).reshape(-1, 28, 28)
+    import torch
+    from captum.attr import IntegratedGradients
+
+    def log_probabilities(images):
+        return torch.log_softmax(m.model(images), 1)
+
+    explainer = IntegratedGradients(log_probabilities)
+    attributions = explainer.attribute(
+        torch.from_numpy(x), baselines=torch.from_numpy(blank).expand_as(torch.from_numpy(x)),
+        target=torch.from_numpy(classes.astype(np.int64)), n_steps=IG_STEPS,
+    )  # fmt: skip
+    return attributions.detach().numpy()[:, 0]
+
+
+def last_hidden(m: Explained, x: np.ndarray) -> np.ndarray:
+    """The features the output layer reads: (N, features)."""
+    if m.kind == "numpy":
+        from mnist_dvc.models.numpy_mlp.network import forward
+
+        features = []
+        for i in range(0, len(x), 1000):
+            _, cache = forward(m.model, x[i : i + 1000].reshape(-1, 784), m.meta["activation"])
+            features.append(cache.layer_inputs[-1])  # no hidden layer (softmax regression): the image
+        return np.concatenate(features)
+    import torch
+    from torch import nn
+
+    head = [mod for mod in m.model.modules() if isinstance(mod, nn.Linear)][-1]
+    captured: list[np.ndarray] = []
+    hook = head.register_forward_hook(lambda _m, inputs, _o: captured.append(inputs[0].detach().numpy()))
+    try:
+        with torch.no_grad():
+            for i in range(0, len(x), 1000):
+                m.model(torch.from_numpy(x[i : i + 1000]))
+    finally:
+        hook.remove()
+    return np.concatenate(captured)
+
+
+def embedding(features: np.ndarray, seed: int, perplexity: float) -> np.ndarray:
+    """A 2-D map of ``features`` (t-SNE, scikit-learn), after PCA to 50 dimensions (the usual first step:
+    faster, and less noise)."""
+    from sklearn.decomposition import PCA
+    from sklearn.manifold import TSNE
+
+    reduced = features
+    dims = min(50, *features.shape)  # PCA can keep no more components than samples or features
+    if features.shape[1] > dims:
+        reduced = PCA(dims, random_state=seed).fit_transform(features)
+    tsne = TSNE(2, perplexity=perplexity, init="pca", random_state=seed, learning_rate="auto")
+    return tsne.fit_transform(reduced.astype(np.float32))

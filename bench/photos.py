@@ -79,7 +79,7 @@ def stroke_mask(digit: np.ndarray, height: int, pen: float) -> np.ndarray:
     from skimage.morphology import dilation, disk
     from skimage.transform import resize
 
-    from mnist_dvc.reading.photo import draw_skeleton, stroke_skeleton
+    from mnist_dvc.reading.mnist_style import draw_skeleton, stroke_skeleton
 
     ink = digit.astype(np.float32) / 255
     rows, cols = np.nonzero(ink > 0.5 * ink.max())

@@ -6,7 +6,7 @@ import pytest
 from PIL import Image, ImageDraw
 from skimage.transform import rotate
 
-from mnist_dvc.reading import photo
+from mnist_dvc.reading import ink, mnist_style, photo, rulings
 
 PAPER, INK, RULE = 235, 40, 150
 
@@ -47,10 +47,12 @@ def gray(image: Image.Image) -> np.ndarray:
 def test_a_ruling_line_across_the_page_is_removed_and_the_stroke_crossing_it_kept():
     picture = page(rules=60)
     write_zero(picture, (270, 150, 370, 330))  # crosses the rulings at y = 180, 240, 300
-    strength, ink = photo.ink_strength(photo.working_copy(gray(picture)))
-    mask = photo.ink_mask(strength)
-    assert ink == "dark" and mask[240, 20:200].mean() > 0.9  # the ruling is ink-dark: it passes the threshold
-    cleaned, _, _ = photo.remove_rules(mask, strength)
+    strength, polarity = ink.ink_strength(ink.working_copy(gray(picture)))
+    mask = ink.ink_mask(strength)
+    assert (
+        polarity == "dark" and mask[240, 20:200].mean() > 0.9
+    )  # the ruling is ink-dark: it passes the threshold
+    cleaned, _, _ = rulings.remove_rules(mask, strength)
     assert cleaned[230:250, :250].sum() == 0 and cleaned[230:250, 400:].sum() == 0  # the line is gone...
     rows = np.flatnonzero(cleaned.any(axis=1))
     assert rows.min() <= 155 and rows.max() >= 325  # ...the loop is whole, rulings crossing it or not
@@ -64,8 +66,8 @@ def test_a_stroke_written_along_a_ruling_line_stays_and_the_rest_of_the_line_goe
     pen = ImageDraw.Draw(picture)
     pen.line([(250, 180), (400, 180)], fill=INK, width=4)  # a "7" whose bar lies on the ruling at y = 180
     pen.line([(400, 180), (330, 390)], fill=INK, width=4)
-    strength, _ = photo.ink_strength(photo.working_copy(gray(picture)))
-    cleaned, _, _ = photo.remove_rules(photo.ink_mask(strength), strength)
+    strength, _ = ink.ink_strength(ink.working_copy(gray(picture)))
+    cleaned, _, _ = rulings.remove_rules(ink.ink_mask(strength), strength)
     assert cleaned[170:191, 255:395].any(axis=0).all()  # the bar, every column of it...
     assert cleaned[170:191, :240].sum() == 0 and cleaned[170:191, 410:].sum() == 0  # ...and none of the line
     found = photo.find_digits(gray(picture)).digits
@@ -154,7 +156,7 @@ def test_every_pen_is_redrawn_with_mnists_pen_fitted_into_20x20_and_centred(widt
     cx = (digit.sum(axis=0) * np.arange(28)).sum() / total
     assert abs(cy - 13.5) <= 1 and abs(cx - 13.5) <= 1  # centre of mass at the centre, as MNIST
     # MNIST's ink mass per pixel of stroke (2.85): a hairline and a marker alike.
-    skeleton_px = photo.stroke_skeleton(digit > 0.5).sum()
+    skeleton_px = mnist_style.stroke_skeleton(digit > 0.5).sum()
     assert 2.2 <= total / skeleton_px <= 3.4
 
 
@@ -170,7 +172,7 @@ def test_the_skeleton_of_a_fat_stroke_has_no_spurs():
     bar[10:70, 30:50] = True
     bar[38:44, 50:56] = True  # a bump on its side: plain skeletonize grows a branch into it
     assert ends(skeletonize(bar)) == 3
-    skeleton = photo.stroke_skeleton(bar)
+    skeleton = mnist_style.stroke_skeleton(bar)
     rows, cols = np.nonzero(skeleton)
     assert ends(skeleton) == 2 and np.ptp(rows) >= 35 and np.ptp(cols) <= 3  # one straight centre line
 

@@ -7,7 +7,7 @@ from PIL import Image, ImageDraw
 from skimage.color import rgb2lab
 from skimage.transform import ProjectiveTransform, warp
 
-from mnist_dvc.reading import photo, surface
+from mnist_dvc.reading import mnist_style, photo, surface
 from mnist_dvc.reading.digits import read_digits
 from tests.test_photo import _is_loop
 
@@ -201,9 +201,9 @@ def test_a_blurred_small_scan_is_read_from_all_of_its_shades(tmp_path):
     ink[ink < photo.SCAN_HALO] = 0
     rows, cols = np.nonzero(ink)
     ink = ink[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
-    size = tuple(round(side * photo.BOX / max(ink.shape)) for side in ink.shape[::-1])
+    size = tuple(round(side * mnist_style.BOX / max(ink.shape)) for side in ink.shape[::-1])
     fitted = np.clip(np.asarray(Image.fromarray(ink).resize(size, Image.Resampling.LANCZOS)), 0, 1)
-    expected = photo.centre_by_mass(fitted)
+    expected = mnist_style.centre_by_mass(fitted)
     assert np.abs(found - expected).max() < 0.1  # the loop's middle too, not only its rim
 
 

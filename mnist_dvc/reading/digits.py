@@ -244,7 +244,7 @@ def _reduced(picture):
     """A phone's 12-Mpixel photo, decoded at a fraction of its size where the format can (JPEG scales
     while decoding) and shrunk by whole pixels to about the photo path's working size: the same picture
     for the path, at a fraction of the cost."""
-    from mnist_dvc.reading.photo import WORK_LONG_SIDE
+    from mnist_dvc.reading.ink import WORK_LONG_SIDE
 
     if max(picture.size) < 2 * WORK_LONG_SIDE:
         return picture

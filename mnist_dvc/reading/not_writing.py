@@ -1,0 +1,206 @@
+"""What is ink but not writing: boxes drawn around digits, ruled and straight lines, marks at the picture's
+edge; and the measures of a group of pieces those tests use."""
+
+from __future__ import annotations
+
+import numpy as np
+
+DOT_SHARE, DOT_SIZE = 0.15, 0.2  # a piece beyond a digit's strokes with less ink, and smaller: a dot
+
+LINE_BAND = 0.5  # a straight line's ink spreads across it by at most this many pen widths (std)...
+
+LONG_LINE, ONE_LEAN = 0.6, 60.0  # ...and it is this share of the long side long, or leans this far
+
+LINE_REACH = 0.1  # of the short side: a line whose ends come this near the edges runs across the picture
+
+OUTLINE_FILL, OUTLINE_HOLE = 0.88, 0.6  # filled, a rectangle's outline fills its box; it is mostly hole
+
+BOX_FILL = 0.8  # ...or this much of it, when it is drawn around other writing
+
+MIDDLE = 0.6  # of a box's inner area, about its centre: a box drawn in one stroke leaves it empty
+
+ALONG_BOX, HELD = 0.1, 0.5  # of a piece's ink within a box: at most, a side of it; at least, held in it
+
+TIGHT_CROP = 0.06  # of the short side: a digit this close to the picture's edge was cropped tight
+
+EDGE_MARK = 0.15  # of the short side: smaller marks at the picture's edge are not writing
+
+
+def without_boxes(pieces: list, skeleton: np.ndarray, skeleton_length: np.ndarray) -> list:
+    """The pieces without a box's outline (:mod:`mnist_dvc.reading.outlines`): a piece that is one, drawn in
+    one stroke, and the pieces that together are one, drawn in several, its corners left open; what
+    lies within a box's sides (the digit it holds) stays."""
+    from mnist_dvc.reading.outlines import box_inside, within
+
+    def outline(group: list) -> np.ndarray | None:
+        points = np.concatenate([r.coords for r in group])
+        centre = points[skeleton[points[:, 0], points[:, 1]]].astype(float)
+        return box_inside(points.astype(float), centre, stroke_width(group, skeleton_length))
+
+    def one_box(region) -> bool:  # its own ink along its sides, none across its middle (an "8"'s waist)
+        inner = outline([region])
+        if inner is None:
+            return False
+        middle = inner.mean(axis=0) + MIDDLE * (inner - inner.mean(axis=0))
+        return not within(region.coords[skeleton[tuple(region.coords.T)]], middle).any()
+
+    kept = [r for r in pieces if not one_box(r)]
+    inner = outline(kept) if len(kept) > 1 else None
+    if inner is None:
+        return kept
+    # The box's own strokes lie along its sides, outside the area within them; what it holds lies in
+    # that area. A piece partly in it (a "0" that begins a number) says the pieces are no box.
+    inside = [float(within(r.coords, inner).mean()) for r in kept]
+    if any(ALONG_BOX < share < HELD for share in inside):
+        return kept
+    return [r for r, share in zip(kept, inside, strict=True) if share >= HELD]
+
+
+def union(n: int, pairs: list[tuple[int, int]]) -> list[int]:
+    """Union-find: each of ``n`` items -> the representative of its connected set."""
+    parent = list(range(n))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, j in pairs:
+        parent[find(i)] = find(j)
+    return [find(i) for i in range(n)]
+
+
+def without_stray_dots(group: list) -> list:
+    """The group without dots beyond its strokes: a small, compact piece (under DOT_SHARE of the group's
+    ink, under DOT_SIZE of its height across) whose removal shortens the group by more than a tenth: chalk
+    dust or a speck above or below a digit. A stroke's own broken pieces lie along it and shorten nothing,
+    and a 5's separate bar is long, not compact."""
+    while len(group) > 1:
+        total, full = sum(r.area for r in group), _height(group)
+        rest = {id(r): [q for q in group if q is not r] for r in group}
+        strays = [
+            r for r in group
+            if r.area < DOT_SHARE * total and max(np.ptp(r.coords, axis=0)) < DOT_SIZE * full
+            and _height(rest[id(r)]) < 0.9 * full
+        ]  # fmt: skip
+        if not strays:
+            return group
+        group = rest[id(min(strays, key=lambda r: r.area))]
+    return group
+
+
+def stroke_width(group: list, skeleton_length: np.ndarray) -> float:
+    """Mean stroke width of a group of components: ink area per pixel of centre line."""
+    return sum(r.area for r in group) / max(1, sum(int(skeleton_length[r.label]) for r in group))
+
+
+def ruled_line(group: list, pen: float, frame: tuple[int, int, int, int], tight: bool = False) -> bool:
+    """A straight line that no hand writes as a digit: straight (its ink within a band of LINE_BAND pen
+    widths, or of that share of its length), and either far from upright (a "1" leans less than
+    ONE_LEAN degrees) or running across the picture (LONG_LINE of its long side, both ends near its edges:
+    a table's or a page's edge, a line drawn with a ruler; unless the picture is ``tight`` round it: a "1"
+    cropped tight). A long "1" drawn on a canvas ends inside it."""
+    coords = np.concatenate([r.coords for r in group]).astype(float)
+    centred = coords - coords.mean(axis=0)
+    values, vectors = np.linalg.eigh(np.cov(centred.T))
+    across = np.sqrt(max(float(values[0]), 0.0))
+    length = float(np.ptp(centred @ vectors[:, 1]))
+    if across > max(LINE_BAND * pen, LINE_BAND * length / 10):
+        return False
+    lean = np.degrees(np.arccos(min(1.0, abs(float(vectors[0, 1])))))  # from the vertical (rows axis)
+    if lean > ONE_LEAN:
+        return True
+    # An upright line is a "1" unless it runs across the picture, from near one edge to near the other.
+    ends = coords[np.argsort(centred @ vectors[:, 1])[[0, -1]]]
+    near = LINE_REACH * min(frame[2] - frame[0], frame[3] - frame[1])
+    # Both ends near the edges, and not only near one and the same edge: a "1" written beside a note's
+    # edge, its ends short of the corners, runs along that edge, not across the picture.
+    first, last = (_edges_near((*end, *end), frame, near) for end in ends)
+    across_picture = bool(first and last and first != last)
+    long_side = max(frame[2] - frame[0], frame[3] - frame[1])
+    # From one edge to the opposite one: a crease or an edge across a page, however wide the page.
+    reached = _edges_near((*ends.min(axis=0), *ends.max(axis=0)), frame, near)
+    edge_to_edge = {"top", "bottom"} <= reached or {"left", "right"} <= reached
+    return ((length >= LONG_LINE * long_side and across_picture) or edge_to_edge) and not tight
+
+
+def _edges_near(box: tuple, frame: tuple[int, int, int, int], reach: float) -> set[str]:
+    """Which of the picture's edges (``frame``: top, left, bottom, right) ``box`` (top, left, bottom,
+    right; a point is a box with no size) reaches within ``reach`` pixels of."""
+    top, left, bottom, right = box
+    near = (
+        top <= frame[0] + reach,
+        left <= frame[1] + reach,
+        bottom >= frame[2] - reach,
+        right >= frame[3] - reach,
+    )
+    return {edge for edge, close in zip(("top", "left", "bottom", "right"), near, strict=True) if close}
+
+
+def is_outline(region, pieces: list) -> bool:
+    """A rectangle's outline (a box drawn around a digit, a form's field, a page's or a note's edge): a
+    thin closed line that, filled, is nearly its whole bounding box (OUTLINE_FILL; a written 0 is round
+    and leaves the box's corners out: an ellipse fills 79% of it), or, around another piece of writing,
+    BOX_FILL of it (a box drawn by hand, seen at an angle)."""
+    filled = region.area_filled
+    if region.area > (1 - OUTLINE_HOLE) * filled:
+        return False
+    top, left, bottom, right = region.bbox
+    around = any(
+        top < p.centroid[0] < bottom and left < p.centroid[1] < right for p in pieces if p is not region
+    )
+    return filled >= (BOX_FILL if around else OUTLINE_FILL) * region.area_bbox
+
+
+def frame_of(shape: tuple[int, int], inside: np.ndarray | None) -> tuple[int, int, int, int]:
+    """(top, left, bottom, right) of the picture's own area within the mask (all of it by default)."""
+    if inside is None:
+        return 0, 0, shape[0], shape[1]
+    rows, cols = np.flatnonzero(inside.any(axis=1)), np.flatnonzero(inside.any(axis=0))
+    return int(rows[0]), int(cols[0]), int(rows[-1]) + 1, int(cols[-1]) + 1
+
+
+def _box_at_edge(box: tuple, frame: tuple[int, int, int, int], reach: float) -> bool:
+    """Whether ``box`` (top, left, bottom, right) reaches within ``reach`` pixels of the picture's edge
+    (``frame``: top, left, bottom, right)."""
+    return bool(_edges_near(box, frame, reach))
+
+
+def at_edge(group: list, frame: tuple[int, int, int, int], reach: float = 2) -> bool:
+    """Within ``reach`` pixels of the picture's edge (``frame``: top, left, bottom, right)."""
+    return _box_at_edge(box_of(group), frame, reach)
+
+
+def at_edge_box(where: tuple, frame: tuple[int, int, int, int]) -> bool:
+    """Whether a crop (a pair of slices) reaches within TIGHT_CROP of the picture's edge."""
+    rows, cols = where
+    reach = TIGHT_CROP * min(frame[2] - frame[0], frame[3] - frame[1])
+    return _box_at_edge((rows.start, cols.start, rows.stop, cols.stop), frame, reach)
+
+
+def small_at_edge(group: list, frame: tuple[int, int, int, int]) -> bool:
+    """Touching the picture's edge, and smaller than EDGE_MARK of its short side."""
+    short = min(frame[2] - frame[0], frame[3] - frame[1])
+    return at_edge(group, frame) and long_side_of(group) < EDGE_MARK * short
+
+
+def _height(group: list) -> int:
+    top, _, bottom, _ = box_of(group)
+    return bottom - top
+
+
+def width_of(group: list) -> int:
+    _, left, _, right = box_of(group)
+    return right - left
+
+
+def long_side_of(group: list) -> int:
+    top, left, bottom, right = box_of(group)
+    return max(bottom - top, right - left)
+
+
+def box_of(group: list) -> tuple[int, int, int, int]:
+    """(top, left, bottom, right) around every component of the group."""
+    boxes = np.array([r.bbox for r in group])
+    return int(boxes[:, 0].min()), int(boxes[:, 1].min()), int(boxes[:, 2].max()), int(boxes[:, 3].max())

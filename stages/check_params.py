@@ -9,8 +9,7 @@ alone, without this check: docs/pipeline.md says so. Each schema lives with the 
 """
 
 from mnist_dvc.data import dataset, fetch
-from mnist_dvc.evaluation import explain, robustness
-from mnist_dvc.evaluation import metrics as evaluation
+from mnist_dvc.evaluation import explain, metrics, robustness
 from mnist_dvc.fileio import write_text
 from mnist_dvc.models.families import trainer_params
 from mnist_dvc.models.registry import check_stages, read
@@ -19,7 +18,7 @@ from mnist_dvc.stage_runner import run_stage
 
 STAMP = "params.yaml: every group passed its schema\n"
 # The groups of the stages that are not trainers (each model's trainer group is checked by its family).
-SCHEMAS = (fetch.SCHEMA, dataset.SCHEMA, evaluation.SCHEMA, robustness.SCHEMA, explain.SCHEMA)
+SCHEMAS = (fetch.SCHEMA, dataset.SCHEMA, metrics.SCHEMA, robustness.SCHEMA, explain.SCHEMA)
 
 
 def main() -> None:

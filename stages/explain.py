@@ -5,7 +5,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from mnist_dvc.data.dataset import load_prepared, stratified_subset
-from mnist_dvc.evaluation import metrics as evaluation
+from mnist_dvc.evaluation import metrics
 from mnist_dvc.evaluation.explain import (
     SCHEMA,
     attribution,
@@ -39,7 +39,7 @@ UNITS, MAPS_PER_BLOCK = 64, 8
 
 def main() -> None:
     p = SCHEMA.load()
-    examples = evaluation.SCHEMA.load().example_indices
+    examples = metrics.SCHEMA.load().example_indices  # evaluate's group
     data = load_prepared(PREPARED_DIR, ("test",))
     images, labels, pixels = data.images["test"], data.labels["test"], data.unit_images("test")
     for key, indices in (("explain.feature_map_indices", p.feature_map_indices),

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -58,6 +59,12 @@ def write_fake_mnist(directory: Path, n_train: int = 300, n_test: int = 100, see
     for name, data in contents.items():
         (directory / name).write_bytes(data)
     return {name: hashlib.sha256(contents[name]).hexdigest() for name in MNIST_FILES}
+
+
+def default_sigint() -> None:
+    """A child's ``preexec_fn`` for tests that press Ctrl-C on it: a background job of a non-interactive
+    shell starts with SIGINT ignored, and children inherit that; give it the handler a terminal would."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def free_port() -> int:

@@ -21,7 +21,7 @@ from mnist_dvc.models.trained_models import load_model
 from mnist_dvc.reading.digits import picture_digits, picture_to_rgb
 from mnist_dvc.serving.app import Answerer, close, digits_from_canvas, start
 from mnist_dvc.serving.command import main as command
-from tests.fixtures import free_port
+from tests.fixtures import default_sigint, free_port
 
 CANVAS = 280  # the sketchpad's size in pixels
 
@@ -216,6 +216,7 @@ def test_the_app_removes_its_uploads_when_it_stops(model_file, tmp_path):
         [sys.executable, "-m", "mnist_dvc.serving.command", "app", "--model-file", str(model_file),
          "--port", str(free_port())],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env, start_new_session=True,
+        preexec_fn=default_sigint,  # Ctrl-C below must reach it as a terminal's would
     )  # fmt: skip
     try:
         url = app.stdout.readline().split("serving ")[1].split()[0]

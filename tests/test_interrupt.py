@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from tests.fixtures import make_project
+from tests.fixtures import default_sigint, make_project
 
 pytestmark = pytest.mark.e2e
 
@@ -18,12 +18,6 @@ def project(tmp_path_factory):
     project = make_project(tmp_path_factory.mktemp("interrupt"))
     project.dvc("repro", "prepare")
     return project
-
-
-def _default_sigint():
-    # A background job of a non-interactive shell starts with SIGINT ignored, and children inherit that:
-    # give the stage Python's ordinary handler, as a terminal would.
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 @pytest.mark.parametrize(
@@ -49,7 +43,7 @@ def test_ctrl_c_prints_one_line_exits_130_and_keeps_the_old_model(
         env=project.env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        preexec_fn=_default_sigint,
+        preexec_fn=default_sigint,
         process_group=0,
     )
     try:

@@ -9,7 +9,6 @@ from mnist_dvc.data.dataset import load_prepared
 from mnist_dvc.evaluation.metrics import (
     SCHEMA,
     calibration_metrics,
-    check_normalization,
     confusion,
     most_confident_errors,
     per_class_rows,
@@ -20,6 +19,7 @@ from mnist_dvc.fileio import write_csv, write_json, write_text
 from mnist_dvc.models.calibration import reliability_rows, risk_coverage_rows
 from mnist_dvc.models.trained_models import (
     ENSEMBLE,
+    check_normalization,
     committee_log_proba,
     ensemble_log_proba,
     load_pipeline_models,

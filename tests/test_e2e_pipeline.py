@@ -284,8 +284,10 @@ def test_a_model_added_in_params_yaml_and_a_stage_is_trained_evaluated_and_predi
         ("mnist_dvc/models/numpy_mlp/params.py", {"check_params", "train_numpy_mlp@42"}),
         ("mnist_dvc/evaluation/explain.py", {"check_params", "explain"}),
         ("mnist_dvc/data/fetch.py", {"check_params", "fetch_data"}),
+        # explain reads evaluate's example_indices; robustness is not among them
+        ("mnist_dvc/evaluation/metrics.py", {"check_params", "evaluate", "explain"}),
     ],
-    ids=["torch", "numpy", "explain", "fetch_data"],
+    ids=["torch", "numpy", "explain", "fetch_data", "evaluate"],
 )
 def test_editing_one_stages_schema_changes_that_stage_only(pipeline, schema_file, changed):
     # Each schema lives with its stage's code: `dvc status` names the stages whose code changed (the

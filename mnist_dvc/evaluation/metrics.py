@@ -7,10 +7,9 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import accuracy_score, classification_report, confusion_matrix, f1_score, log_loss
 
-from mnist_dvc import PipelineError
-from mnist_dvc.data.dataset import TEST_SIZE, Normalization
+from mnist_dvc.data.dataset import TEST_SIZE
 from mnist_dvc.models.calibration import expected_calibration_error
-from mnist_dvc.models.trained_models import LoadedModel, probabilities
+from mnist_dvc.models.trained_models import probabilities
 from mnist_dvc.params import StageSchema
 from mnist_dvc.validation import integer, list_of
 
@@ -24,17 +23,6 @@ SCHEMA = StageSchema(
 )
 
 CLASSES = list(range(10))
-
-
-def check_normalization(model: LoadedModel, data_norm: Normalization) -> None:
-    """A model trained on differently scaled inputs would be evaluated on garbage: refuse it."""
-    norm = model.meta.get("normalization", {})
-    if norm.get("mean") != data_norm.mean or norm.get("std") != data_norm.std:
-        raise PipelineError(
-            f"{model.path}: trained with normalization {norm}, but data/prepared uses "
-            f"{{'method': {data_norm.method!r}, 'mean': {data_norm.mean}, 'std': {data_norm.std}}}; "
-            "retrain it (dvc repro)"
-        )
 
 
 def score(labels: np.ndarray, log_probs: np.ndarray) -> dict:

@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -21,6 +22,9 @@ from mnist_dvc.models import registry
 from mnist_dvc.models.calibration import log_softmax
 from mnist_dvc.params import PARAMS_FILE
 from mnist_dvc.paths import project_root
+
+if TYPE_CHECKING:  # a type only: loading a model needs no data set
+    from mnist_dvc.data.dataset import Normalization
 
 ENSEMBLE = "ensemble"
 
@@ -215,6 +219,17 @@ def each_model_log_proba(
     if ensemble and len(log_probs) > 1:
         log_probs[ENSEMBLE] = ensemble_log_proba(list(log_probs.values()))
     return log_probs
+
+
+def check_normalization(model: LoadedModel, data_norm: Normalization) -> None:
+    """A model trained on differently scaled inputs would be evaluated on garbage: refuse it."""
+    norm = model.meta.get("normalization", {})
+    if norm.get("mean") != data_norm.mean or norm.get("std") != data_norm.std:
+        raise PipelineError(
+            f"{model.path}: trained with normalization {norm}, but data/prepared uses "
+            f"{{'method': {data_norm.method!r}, 'mean': {data_norm.mean}, 'std': {data_norm.std}}}; "
+            "retrain it (dvc repro)"
+        )
 
 
 def judge_of(models: dict[str, LoadedModel]) -> Callable[[np.ndarray], np.ndarray]:

@@ -10,9 +10,9 @@ from threadpoolctl import threadpool_limits
 from mnist_dvc.data.dataset import load_prepared
 from mnist_dvc.models.numpy_mlp.io import INPUT_SIZE, NUM_CLASSES, save_model
 from mnist_dvc.models.numpy_mlp.network import predict_log_proba
-from mnist_dvc.models.numpy_mlp.params import trainer_params
+from mnist_dvc.models.numpy_mlp.params import SCHEMAS
 from mnist_dvc.models.numpy_mlp.train import train
-from mnist_dvc.models.registry import trainee
+from mnist_dvc.models.registry import trainee, trainer_params
 from mnist_dvc.models.training import images_per_second, report, run_metadata
 from mnist_dvc.paths import PREPARED_DIR, training_dir
 from mnist_dvc.stage_runner import run_stage
@@ -21,7 +21,7 @@ from mnist_dvc.timing import write_timing
 
 def main() -> None:
     entry, seed = trainee("numpy", sys.argv[1:])
-    p = trainer_params(entry, seed)
+    p = trainer_params(entry, SCHEMAS, seed)
     data = load_prepared(PREPARED_DIR, ("train", "val"))
     params, result = train(p, data, training_dir(entry.name, seed))
     with threadpool_limits(p.num_threads):

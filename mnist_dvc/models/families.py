@@ -1,6 +1,7 @@
 """Every model family's trainer params, for what handles any model: check_params, the benchmarks, the tests.
 
-A trainer stage imports its own family's ``params.py`` only, so that editing one family's schema reruns
+A trainer stage imports its own family's ``params.py`` only (and passes its SCHEMAS to
+:func:`mnist_dvc.models.registry.trainer_params`), so that editing one family's schema reruns
 that family's models and what follows them, not the other family's.
 """
 

@@ -3,11 +3,8 @@ apart from the network's code so that check_params reads it without NumPy's trai
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from mnist_dvc.models import registry
 from mnist_dvc.models.training import AVERAGING_AND_AUGMENTATION, OPTIMIZATION
-from mnist_dvc.params import PARAMS_FILE, StageParams, StageSchema
+from mnist_dvc.params import StageSchema
 from mnist_dvc.validation import choice, integer, list_of, number
 
 SCHEMAS = {
@@ -28,13 +25,3 @@ SCHEMAS = {
         },
     )
 }
-
-
-def trainer_params(
-    model: registry.ModelEntry | str = "numpy_mlp",
-    seed: int | None = None,
-    path: Path = PARAMS_FILE,
-    **overrides,
-) -> StageParams:
-    """:func:`mnist_dvc.models.registry.trainer_params` for a model of this family."""
-    return registry.trainer_params(model, SCHEMAS, seed, path, **overrides)

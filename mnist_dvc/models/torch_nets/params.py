@@ -3,11 +3,8 @@ to params.yaml), apart from the networks' code so that check_params reads them w
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from mnist_dvc.models import registry
 from mnist_dvc.models.training import AVERAGING_AND_AUGMENTATION, OPTIMIZATION
-from mnist_dvc.params import PARAMS_FILE, StageParams, StageSchema
+from mnist_dvc.params import StageSchema
 from mnist_dvc.validation import Validator, choice, integer, list_of, number
 
 # What both torch models accept; each adds its own architectures and shape params.
@@ -50,10 +47,3 @@ SCHEMAS = {
         },
     ),
 }
-
-
-def trainer_params(
-    model: registry.ModelEntry | str, seed: int | None = None, path: Path = PARAMS_FILE, **overrides
-) -> StageParams:
-    """:func:`mnist_dvc.models.registry.trainer_params` for a model of this family."""
-    return registry.trainer_params(model, SCHEMAS, seed, path, **overrides)

@@ -7,11 +7,11 @@ import torch
 
 from mnist_dvc.data.dataset import load_prepared
 from mnist_dvc.models.onnx_model import twin_of
-from mnist_dvc.models.registry import ModelEntry
+from mnist_dvc.models.registry import ModelEntry, trainer_params
 from mnist_dvc.models.torch_nets.checkpoint import save_checkpoint
 from mnist_dvc.models.torch_nets.inference import predict_logits
 from mnist_dvc.models.torch_nets.onnx_export import export_onnx
-from mnist_dvc.models.torch_nets.params import trainer_params
+from mnist_dvc.models.torch_nets.params import SCHEMAS
 from mnist_dvc.models.torch_nets.train import autocast_dtype, hparams_of, select_device, train
 from mnist_dvc.models.training import images_per_second, report, run_metadata
 from mnist_dvc.paths import PREPARED_DIR, training_dir
@@ -20,7 +20,7 @@ from mnist_dvc.timing import write_timing
 
 def run(entry: ModelEntry, seed: int) -> None:
     """Train the registry's model ``entry`` with ``seed``, by its params group ``train_<name>``."""
-    p = trainer_params(entry, seed)
+    p = trainer_params(entry, SCHEMAS, seed)
     data = load_prepared(PREPARED_DIR, ("train", "val"))
     net, result = train(p, data, training_dir(entry.name, seed))
     # Reported for the CPU: the pipeline must run on one, whatever trained the model.

@@ -285,6 +285,35 @@ def test_a_digit_in_a_box_of_separate_strokes_is_read_without_the_box():
     assert found[:3].max() < 0.1 and found[:, :3].max() < 0.1  # no side of the box in it
 
 
+def test_a_digit_written_touching_its_box_is_read_without_the_box():
+    touching = photo.find_digits(page_with(lambda pen: (
+        pen.rectangle((240, 110, 400, 360), outline=40, width=5),
+        pen.ellipse((246, 150, 330, 330), outline=40, width=6),  # a "0" touching the box's left side
+    ))).digits  # fmt: skip
+    assert len(touching) == 1 and _is_loop(touching[0])
+    assert touching[0][:3].max() < 0.1 and touching[0][:, :3].max() < 0.1  # no corner of the box in it
+
+
+def test_a_margin_line_passing_close_to_a_digit_is_not_part_of_it():
+    beside = photo.find_digits(page_with(lambda pen: (
+        pen.line([(200, 2), (300, 478)], fill=40, width=4),  # from the top edge to the bottom one, leaning
+        pen.ellipse((269, 160, 339, 300), outline=40, width=6),  # the line's x overlaps the loop's
+    ))).digits  # fmt: skip
+    assert len(beside) == 1 and _is_loop(beside[0])
+    rows, _ = np.nonzero(beside[0] > 0.3)
+    assert np.ptp(rows) >= 17  # the loop fills the height: the line did not shrink it
+
+
+def test_a_square_eight_is_no_box_around_its_waist():
+    eight = photo.find_digits(page_with(lambda pen: (
+        pen.line([(262, 230), (270, 112), (372, 108), (378, 228), (262, 230)], fill=40, width=5),
+        pen.line([(262, 230), (252, 352), (386, 348), (378, 228)], fill=40, width=5),
+    ))).digits  # fmt: skip
+    from skimage.measure import label
+
+    assert len(eight) == 1 and label(eight[0] < 0.3, connectivity=1).max() == 3  # two loops and the outside
+
+
 def test_digits_of_a_slanted_number_whose_boxes_overlap_in_x_are_read_apart():
     slanted = photo.find_digits(page_with(lambda pen: (
         pen.line([(120, 330), (190, 150), (250, 150), (175, 330), (120, 330)], fill=40, width=6),  # a "0"

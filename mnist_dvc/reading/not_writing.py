@@ -21,6 +21,10 @@ MIDDLE = 0.6  # of a box's inner area, about its centre: a box drawn in one stro
 
 ALONG_BOX, HELD = 0.1, 0.5  # of a piece's ink within a box: at most, a side of it; at least, held in it
 
+SIDE_CUT = 1.5  # pen widths either side of a box's side: its ink, cut from a digit that touches it
+
+HELD_SPAN = 0.5  # of the area within a box's sides: a digit written in it, touching it, spans this much
+
 TIGHT_CROP = 0.06  # of the short side: a digit this close to the picture's edge was cropped tight
 
 EDGE_MARK = 0.15  # of the short side: smaller marks at the picture's edge are not writing
@@ -54,6 +58,39 @@ def without_boxes(pieces: list, skeleton: np.ndarray, skeleton_length: np.ndarra
     if any(ALONG_BOX < share < HELD for share in inside):
         return kept
     return [r for r, share in zip(kept, inside, strict=True) if share >= HELD]
+
+
+def box_sides(region, skeleton: np.ndarray, skeleton_length: np.ndarray) -> np.ndarray | None:
+    """A box and the digit written in it touching its sides, one piece of ink: which of the piece's pixels
+    (``region.coords``) are not the digit (the box's sides, and what is left of them within), to be taken
+    out; None for any other piece. The digit is the ink within the sides that reaches into the box's
+    middle (MIDDLE of its area), and it spans HELD_SPAN of the box's height, as a digit written in a box
+    does: the waist of a square "8" is no digit of its own, and an empty box is :func:`without_boxes`'."""
+    from skimage.measure import label
+
+    from mnist_dvc.reading.outlines import box_inside, within
+
+    coords = region.coords
+    centre, pen = coords[skeleton[tuple(coords.T)]].astype(float), stroke_width([region], skeleton_length)
+    inner = box_inside(coords.astype(float), centre, pen)
+    if inner is None:
+        return None
+    middle = within(coords, inner.mean(axis=0) + MIDDLE * (inner - inner.mean(axis=0)))
+    # The sides are cut away SIDE_CUT pen widths either side of their centre lines: a "0" written against
+    # a side keeps its loop.
+    held = within(coords, box_inside(coords.astype(float), centre, pen, inset=SIDE_CUT * pen))
+    if not (held & middle).any():
+        return None
+    # The held ink's own pieces, once the sides are gone; those that reach the middle are the digit.
+    top, left = coords.min(axis=0)
+    pieces = np.zeros(tuple(coords.max(axis=0) - (top, left) + 1), bool)
+    pieces[tuple((coords[held] - (top, left)).T)] = True
+    labels = label(pieces, connectivity=2)[tuple((coords - (top, left)).T)]
+    digit = held & np.isin(labels, np.unique(labels[held & middle]))
+    upright = max((inner[1] - inner[0], inner[3] - inner[0]), key=lambda side: abs(side[0]))
+    length = float(np.linalg.norm(upright))
+    span = float(np.ptp(coords[digit] @ (upright / length))) / max(length, 1.0)
+    return ~digit if span >= HELD_SPAN else None
 
 
 def union(n: int, pairs: list[tuple[int, int]]) -> list[int]:
@@ -98,21 +135,36 @@ def stroke_width(group: list, skeleton_length: np.ndarray) -> float:
 def ruled_line(group: list, pen: float, frame: tuple[int, int, int, int], tight: bool = False) -> bool:
     """A straight line that no hand writes as a digit: straight (its ink within a band of LINE_BAND pen
     widths, or of that share of its length), and either far from upright (a "1" leans less than
-    ONE_LEAN degrees) or running across the picture (LONG_LINE of its long side, both ends near its edges:
-    a table's or a page's edge, a line drawn with a ruler; unless the picture is ``tight`` round it: a "1"
-    cropped tight). A long "1" drawn on a canvas ends inside it."""
+    ONE_LEAN degrees) or running across the picture (:func:`line_across`). A long "1" drawn on a canvas
+    ends inside it."""
+    line = _straight(group, pen)
+    return line is not None and (line[0] > ONE_LEAN or _across(*line[1:], frame, tight))
+
+
+def line_across(group: list, pen: float, frame: tuple[int, int, int, int], tight: bool = False) -> bool:
+    """A straight line across the picture: LONG_LINE of its long side, both ends near its edges (a
+    table's or a page's edge, a line drawn with a ruler), or from one edge to the opposite one (a crease,
+    a margin line), however it leans; unless the picture is ``tight`` round it (a "1" cropped tight).
+    Such a piece is dropped before the pieces are grouped, so that it cannot join the digit it passes."""
+    line = _straight(group, pen)
+    return line is not None and _across(*line[1:], frame, tight)
+
+
+def _straight(group: list, pen: float) -> tuple[float, np.ndarray, float] | None:
+    """A straight group's lean from upright (degrees), its two ends and its length; None if it is not
+    straight (its ink within a band of LINE_BAND pen widths, or of that share of its length)."""
     coords = np.concatenate([r.coords for r in group]).astype(float)
     centred = coords - coords.mean(axis=0)
     values, vectors = np.linalg.eigh(np.cov(centred.T))
     across = np.sqrt(max(float(values[0]), 0.0))
     length = float(np.ptp(centred @ vectors[:, 1]))
     if across > max(LINE_BAND * pen, LINE_BAND * length / 10):
-        return False
+        return None
     lean = np.degrees(np.arccos(min(1.0, abs(float(vectors[0, 1])))))  # from the vertical (rows axis)
-    if lean > ONE_LEAN:
-        return True
-    # An upright line is a "1" unless it runs across the picture, from near one edge to near the other.
-    ends = coords[np.argsort(centred @ vectors[:, 1])[[0, -1]]]
+    return lean, coords[np.argsort(centred @ vectors[:, 1])[[0, -1]]], length
+
+
+def _across(ends: np.ndarray, length: float, frame: tuple[int, int, int, int], tight: bool) -> bool:
     near = LINE_REACH * min(frame[2] - frame[0], frame[3] - frame[1])
     # Both ends near the edges, and not only near one and the same edge: a "1" written beside a note's
     # edge, its ends short of the corners, runs along that edge, not across the picture.

@@ -21,9 +21,12 @@ THIN_PENS = 10.0  # if both sides are at least this many pen widths long
 MIN_SIDE_PENS = 4.0  # both sides at least this many pen widths: thinner is a stroke, not a box
 
 
-def box_inside(points: np.ndarray, centre: np.ndarray, pen: float) -> np.ndarray | None:
+def box_inside(
+    points: np.ndarray, centre: np.ndarray, pen: float, inset: float | None = None
+) -> np.ndarray | None:
     """Where ink at ``points`` ((N, 2) row, column; ``centre``: its skeleton's), drawn ``pen`` pixels
-    wide, runs round a box: the corners (4, 2) of the area within its sides; None where it does not."""
+    wide, runs round a box: the corners (4, 2) of the area within its sides, ``inset`` pixels in from
+    their centre lines (by default, past the band in which a side's ink runs); None where it does not."""
     corners = enclosing_rectangle(points) if len(points) >= 8 and len(centre) >= 8 else None
     if corners is None:
         return None
@@ -53,7 +56,8 @@ def box_inside(points: np.ndarray, centre: np.ndarray, pen: float) -> np.ndarray
     one_open = cover >= FULL_SIDE and min(length, width) >= THIN_PENS * pen
     if sum((a & b).any() for a in near_u for b in near_v) < (3 if one_open else 4):
         return None
-    (a0, a1), (b0, b1) = (u0 + band, u1 - band), (v0 + band, v1 - band)
+    inset = band if inset is None else inset
+    (a0, a1), (b0, b1) = (u0 + inset, u1 - inset), (v0 + inset, v1 - inset)
     return np.array([a * first + b * second for a, b in ((a0, b0), (a1, b0), (a1, b1), (a0, b1))])
 
 

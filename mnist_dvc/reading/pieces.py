@@ -11,8 +11,10 @@ from mnist_dvc.reading.not_writing import (
     TIGHT_CROP,
     at_edge,
     box_of,
+    box_sides,
     frame_of,
     is_outline,
+    line_across,
     long_side_of,
     ruled_line,
     small_at_edge,
@@ -98,7 +100,19 @@ def digit_boxes(
         r for r in regions
         if r.area >= max(4, SPECK * largest.area) and (cropped_tight or not small_at_edge([r], frame))
     ]  # fmt: skip
+    # A digit written touching the box drawn round it is one piece with it: the box's sides are taken
+    # out, and what it held read again.
+    sides = [(r, s) for r in pieces if (s := box_sides(r, skeleton, skeleton_length)) is not None]
+    if sides:
+        opened = mask.copy()
+        for region, side in sides:
+            opened[tuple(region.coords[side].T)] = False
+        return digit_boxes(opened, inside, split, scan)
     pieces = [r for r in pieces if not is_outline(r, pieces)]
+    # A line across the picture (a margin line, a page's edge) may pass a digit close enough to join it.
+    pieces = [
+        r for r in pieces if not line_across([r], stroke_width([r], skeleton_length), frame, cropped_tight)
+    ]  # fmt: skip
     if not (cropped_tight and at_edge([largest], frame)):
         # Writing cut off by the picture's edge has straight sides there, box or not; a box near the
         # edge that it does not reach is still a box.

@@ -9,6 +9,7 @@ from skimage.transform import ProjectiveTransform, warp
 
 from mnist_dvc.reading import mnist_style, photo, surface
 from mnist_dvc.reading.digits import read_digits
+from mnist_dvc.reading.flatten import flatten
 from tests.test_photo import _is_loop
 
 SHEET = (300, 220)  # height, width of the sheet before it is laid on the desk
@@ -84,7 +85,7 @@ def test_a_page_in_perspective_is_found_at_its_corners_and_warped_flat():
     found = surface.find_surface(picture)
     assert found is not None and found.corners is not None
     assert np.abs(found.corners - TILTED).max() <= 3.0  # pixels, clockwise from the top left
-    flat, inside = surface.flatten(picture, found)
+    flat, inside = flatten(picture, found)
     # Flat: the written "0" (a circle's box on the sheet, 80x120) keeps its proportions.
     rows, cols = np.nonzero((flat.mean(axis=2) < 120) & inside)
     assert 1.3 < np.ptp(rows) / np.ptp(cols) < 1.7

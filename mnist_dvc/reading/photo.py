@@ -52,7 +52,8 @@ def find_digits(picture: np.ndarray, ink: str = "auto", judge: Judge | None = No
     """A picture (H, W) gray or (H, W, 3) colour on 0-255 -> the handwritten digits in it, MNIST-style.
     With a ``judge`` (the models' log-probabilities for digits), touching digits are cut apart where
     it reads them best (:mod:`mnist_dvc.reading.segment`); without one, at the deepest valley of their ink."""
-    from mnist_dvc.reading.surface import MIN_PHOTO_SIDE, as_rgb, border_colour, find_surface, flatten, pad
+    from mnist_dvc.reading.flatten import flatten, pad
+    from mnist_dvc.reading.surface import MIN_PHOTO_SIDE, as_rgb, border_colour, find_surface
 
     if ink not in INKS:
         raise ValueError(f"ink must be one of {INKS}, got {ink!r}")

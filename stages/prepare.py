@@ -2,15 +2,9 @@
 
 import numpy as np
 
-from mnist_dvc.data.dataset import (
-    SCHEMA,
-    class_counts,
-    fit_normalization,
-    stratified_split,
-    stratified_subset,
-    write_prepared,
-)
+from mnist_dvc.data.dataset import SCHEMA, class_counts, stratified_split, stratified_subset, write_prepared
 from mnist_dvc.data.idx import TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS, read_pair
+from mnist_dvc.data.normalization import FORMULA, fit_normalization
 from mnist_dvc.fileio import write_csv
 from mnist_dvc.paths import METRICS_DIR, PREPARED_DIR, RAW_DIR
 from mnist_dvc.pictures import digit_grid, save_png
@@ -41,8 +35,8 @@ def main() -> None:
     norm = fit_normalization(p.normalize, raw["train"][0])
     splits = {split: (norm.apply(x)[:, None], y) for split, (x, y) in raw.items()}
     meta = {
-        "normalization": {"method": norm.method, "mean": norm.mean, "std": norm.std},
-        "formula": "x = (pixel / 255 - mean) / std",
+        "normalization": norm.as_meta(),
+        "formula": FORMULA,
         "sizes": {split: len(y) for split, (_, y) in splits.items()},
         "class_counts": {split: class_counts(y) for split, (_, y) in splits.items()},
         "params": p.values,

@@ -16,8 +16,9 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from mnist_dvc.data.dataset import Normalization, PreparedData
+from mnist_dvc.data.dataset import PreparedData
 from mnist_dvc.data.idx import MNIST_FILES, TEST_IMAGES, TEST_LABELS, TRAIN_IMAGES, TRAIN_LABELS, encode_idx
+from mnist_dvc.data.normalization import Normalization
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 

@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from mnist_dvc.data.dataset import Normalization, PreparedData
+from mnist_dvc.data.dataset import PreparedData
+from mnist_dvc.data.normalization import Normalization
 from mnist_dvc.models.families import trainer_params
 from mnist_dvc.models.numpy_mlp.io import save_model
 from mnist_dvc.models.numpy_mlp.train import train

@@ -1,15 +1,17 @@
+import json
+
 import numpy as np
 import pytest
 
 from mnist_dvc import PipelineError
 from mnist_dvc.data.dataset import (
     class_counts,
-    fit_normalization,
     load_prepared,
     stratified_split,
     stratified_subset,
     write_prepared,
 )
+from mnist_dvc.data.normalization import Normalization, fit_normalization
 
 
 def test_standard_normalization_uses_training_pixels():
@@ -100,3 +102,11 @@ def test_prepared_wrong_shape_is_rejected(tmp_path):
     (tmp_path / "meta.json").unlink()
     with pytest.raises(PipelineError, match=r"meta\.json: not found"):
         load_prepared(tmp_path)
+
+
+def test_a_normalization_is_the_same_read_back_from_metadata_and_undoes_itself():
+    images = np.array([[[0, 51, 255]]], np.uint8)
+    norm = fit_normalization("standard", images)
+    assert Normalization.from_meta(json.loads(json.dumps(norm.as_meta()))) == norm
+    np.testing.assert_allclose(norm.to_unit(norm.apply(images)), images / 255, atol=1e-6)
+    assert norm.apply(np.zeros((1, 1), np.uint8))[0, 0] == pytest.approx(norm.blank, rel=1e-6)

@@ -4,7 +4,7 @@ Format of ``data/prepared/`` (plain .npy, readable by NumPy without torch):
 
 * ``{train,val,test}_images.npy`` - float32, shape (N, 1, 28, 28), normalized;
 * ``{train,val,test}_labels.npy`` - int64, shape (N,);
-* ``meta.json`` - normalization constants (``x = (pixel / 255 - mean) / std``), per-class counts.
+* ``meta.json`` - normalization constants (:mod:`mnist_dvc.data.normalization`), per-class counts.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import numpy as np
 
 from mnist_dvc import PipelineError
 from mnist_dvc.data.idx import NUM_CLASSES
+from mnist_dvc.data.normalization import Normalization
 from mnist_dvc.fileio import save_npy, write_json
 from mnist_dvc.params import StageSchema
 from mnist_dvc.validation import choice, integer, number
@@ -37,47 +38,6 @@ SCHEMA = StageSchema(
 
 SPLITS = ("train", "val", "test")
 META_FILE = "meta.json"
-
-
-@dataclass(frozen=True)
-class Normalization:
-    """``x = (pixel / 255 - mean) / std``; stored with every model so inputs are scaled alike."""
-
-    method: str
-    mean: float
-    std: float
-
-    @property
-    def blank(self) -> float:
-        """The value of a blank (paper) pixel after normalization: what a warp fills uncovered areas with."""
-        return (0.0 - self.mean) / self.std
-
-    def to_unit(self, x: np.ndarray) -> np.ndarray:
-        """Normalized images -> pixels in [0, 1] (what the corruptions work on)."""
-        return x * np.float32(self.std) + np.float32(self.mean)
-
-    def from_unit(self, unit: np.ndarray) -> np.ndarray:
-        return (unit - np.float32(self.mean)) / np.float32(self.std)
-
-    def apply(self, images_uint8: np.ndarray) -> np.ndarray:
-        scaled = images_uint8.astype(np.float32) / np.float32(255.0)
-        return (scaled - np.float32(self.mean)) / np.float32(self.std)
-
-
-def fit_normalization(method: str, train_images_uint8: np.ndarray) -> Normalization:
-    """``standard``: the training split's own mean/std; ``minmax``: [0, 1]; ``notebook``: [-1, 1] as in
-    the notebook this project grew from."""
-    if method == "standard":
-        scaled = train_images_uint8.astype(np.float64) / 255.0
-        std = float(scaled.std())
-        if std < 1e-8:
-            raise PipelineError("prepare: the training images are all one colour; cannot standardize")
-        return Normalization(method, float(scaled.mean()), std)
-    if method == "minmax":
-        return Normalization(method, 0.0, 1.0)
-    if method == "notebook":
-        return Normalization(method, 0.5, 0.5)
-    raise ValueError(f"unknown normalization {method!r}")
 
 
 def stratified_split(labels: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -154,5 +114,4 @@ def load_prepared(data_dir: str | Path, splits: tuple[str, ...] = SPLITS) -> Pre
         if class_counts(y) != meta["class_counts"][split]:
             raise PipelineError(f"{data_dir}: the {split} split does not match {meta_path}; rerun prepare")
         images[split], labels[split] = x, y
-    norm = meta["normalization"]
-    return PreparedData(images, labels, Normalization(norm["method"], norm["mean"], norm["std"]), meta)
+    return PreparedData(images, labels, Normalization.from_meta(meta["normalization"]), meta)

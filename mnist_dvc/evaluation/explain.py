@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from mnist_dvc.data.dataset import TEST_SIZE
+from mnist_dvc.data.normalization import Normalization
 from mnist_dvc.params import ParamsError, StageSchema
 from mnist_dvc.validation import integer, list_of, number
 
@@ -59,8 +60,7 @@ class Explained:
 
     def blank(self) -> np.ndarray:
         """A blank page (pixel 0), normalized as this model's inputs: the attributions' baseline."""
-        norm = self.meta["normalization"]
-        return np.full((1, 1, 28, 28), (0.0 - norm["mean"]) / norm["std"], np.float32)
+        return np.full((1, 1, 28, 28), Normalization.from_meta(self.meta["normalization"]).blank, np.float32)
 
 
 def load_explained(name: str, path: Path) -> Explained:

@@ -13,18 +13,15 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from mnist_dvc import PipelineError, refusal
+from mnist_dvc.data.normalization import Normalization
 from mnist_dvc.models import registry
 from mnist_dvc.models.calibration import log_softmax
 from mnist_dvc.params import PARAMS_FILE
 from mnist_dvc.paths import project_root
-
-if TYPE_CHECKING:  # a type only: loading a model needs no data set
-    from mnist_dvc.data.dataset import Normalization
 
 ENSEMBLE = "ensemble"
 
@@ -47,10 +44,14 @@ class LoadedModel:
         """Temperature-scaled log-probabilities: the same ranking (so the same predictions), honest sizes."""
         return log_softmax(log_probs / np.float32(self.temperature))
 
+    @property
+    def normalization(self) -> Normalization:
+        """How this model's inputs were scaled in training (checked finite, std > 0, when loaded)."""
+        return Normalization.from_meta(self.meta["normalization"])
+
     def normalize(self, unit_images: np.ndarray) -> np.ndarray:
         """Images with pixels in [0, 1] (N, 28, 28) -> what this model was trained on (N, 1, 28, 28)."""
-        norm = self.meta["normalization"]
-        x = (unit_images.astype(np.float32) - np.float32(norm["mean"])) / np.float32(norm["std"])
+        x = self.normalization.from_unit(unit_images.astype(np.float32))
         return x.reshape(len(x), 1, 28, 28)
 
     def calibrated_log_proba(self, x: np.ndarray) -> np.ndarray:
@@ -74,6 +75,10 @@ class Committee:
     @property
     def meta(self) -> dict:
         return self.members[0].meta  # the normalization, the same for every seed (evaluate checks)
+
+    @property
+    def normalization(self) -> Normalization:
+        return self.members[0].normalization
 
     @property
     def param_count(self) -> int:
@@ -223,12 +228,11 @@ def each_model_log_proba(
 
 def check_normalization(model: LoadedModel, data_norm: Normalization) -> None:
     """A model trained on differently scaled inputs would be evaluated on garbage: refuse it."""
-    norm = model.meta.get("normalization", {})
-    if norm.get("mean") != data_norm.mean or norm.get("std") != data_norm.std:
+    norm = model.normalization
+    if (norm.mean, norm.std) != (data_norm.mean, data_norm.std):
         raise PipelineError(
-            f"{model.path}: trained with normalization {norm}, but data/prepared uses "
-            f"{{'method': {data_norm.method!r}, 'mean': {data_norm.mean}, 'std': {data_norm.std}}}; "
-            "retrain it (dvc repro)"
+            f"{model.path}: trained with normalization {model.meta['normalization']}, but data/prepared "
+            f"uses {data_norm.as_meta()}; retrain it (dvc repro)"
         )
 
 

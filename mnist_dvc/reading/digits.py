@@ -17,6 +17,7 @@ import numpy as np
 
 from mnist_dvc import PipelineError, refusal
 from mnist_dvc.data.idx import GZIP_MAGIC, IMAGE_MAGIC, read_images
+from mnist_dvc.data.normalization import NOTEBOOK, Normalization
 from mnist_dvc.reading.segment import Judge
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
@@ -87,12 +88,12 @@ def expand(paths: list[str | Path]) -> tuple[list[Path], list[str]]:
 def read_digits(
     path: Path,
     scale: str = "auto",
-    standard: tuple[float, float] | None = None,
+    standard: Normalization | None = None,
     ink: str = "auto",
     judge: Judge | None = None,
 ) -> Digits:
     """Read one file; ``scale`` says how tensor/.npy values map to pixels (see :data:`SCALE_RULE`).
-    ``standard`` is the (mean, std) of the model for ``scale='standard'``; ``ink`` (auto, dark, light)
+    ``standard`` is the model's normalization for ``scale='standard'``; ``ink`` (auto, dark, light)
     the polarity of a picture's writing; ``judge`` the models' reading, which cuts a picture's touching
     digits apart (:mod:`mnist_dvc.reading.segment`)."""
     kind = _kind(path)
@@ -190,7 +191,7 @@ def detect_scale(array: np.ndarray, path: Path) -> str:
     )
 
 
-def to_unit(array: np.ndarray, scale: str, path: Path, standard: tuple[float, float] | None) -> np.ndarray:
+def to_unit(array: np.ndarray, scale: str, path: Path, standard: Normalization | None) -> np.ndarray:
     """Values in ``scale`` -> pixels in [0, 1], float32."""
     if scale == "auto":
         scale = detect_scale(array, path)
@@ -198,10 +199,9 @@ def to_unit(array: np.ndarray, scale: str, path: Path, standard: tuple[float, fl
     if scale == "pixels":
         x = x / 255
     elif scale == "notebook":
-        x = x * 0.5 + 0.5
+        x = NOTEBOOK.to_unit(x)
     elif scale == "standard":
-        mean, std = standard
-        x = x * np.float32(std) + np.float32(mean)
+        x = standard.to_unit(x)
     elif scale != "unit":
         raise ValueError(f"unknown scale {scale!r}")
     lo, hi = float(x.min()), float(x.max())

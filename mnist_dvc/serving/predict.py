@@ -251,9 +251,8 @@ def run(args: argparse.Namespace) -> None:
         print(f"mnist-dvc predict: {reason}", file=sys.stderr)
     models = select_models(args.model, args.model_file)
     first = next(iter(models.values()))
-    standard = (first.meta["normalization"]["mean"], first.meta["normalization"]["std"])
     judge = judge_of(models)
-    digits = [read_digits(f, args.input_scale, standard, args.ink, judge) for f in files]
+    digits = [read_digits(f, args.input_scale, first.normalization, args.ink, judge) for f in files]
     prediction = predict_digits(models, digits)
     lines = output_lines(digits, prediction)
     label = args.model_file or args.model

@@ -314,7 +314,7 @@ def test_rev_loads_the_cnn_of_two_revisions_and_names_one_that_is_missing(pipeli
 def test_why_shows_where_each_model_looked_with_the_explain_stages_attribution(model_file):
     """The "why" view: the stage's attribution (mnist_dvc.evaluation.explain) on the digit the model received,
     drawn beside it; nothing for an empty canvas or a number."""
-    from mnist_dvc.evaluation.explain import attribution, load_explained
+    from mnist_dvc.evaluation.explain import attribution
 
     answerer = Answerer({"strokes": load_model("strokes", model_file)})
     canvas = np.asarray(draw("7", np.random.default_rng(5)))
@@ -324,8 +324,7 @@ def test_why_shows_where_each_model_looked_with_the_explain_stages_attribution(m
     assert red.sum() > 20  # pixels that speak for its answer, drawn in red
     digit = digits_from_canvas({"composite": canvas})
     model = answerer.models["strokes"]
-    explained = load_explained("strokes", model_file)
-    maps = attribution(explained, model.normalize(digit), model.log_proba_of_unit_images(digit).argmax(1))
+    maps = attribution(model, model.normalize(digit), model.log_proba_of_unit_images(digit).argmax(1))
     assert np.abs(maps).max() > 0 and np.abs(maps[0][digit[0] == 0]).max() == 0  # ink only, vs a blank page
     empty = np.zeros((CANVAS, CANVAS, 4), np.uint8)
     assert answerer.why(lambda: digits_from_canvas({"composite": empty})) is None

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
 
 from mnist_dvc.evaluation.explain import (
-    Explained,
     attribution,
     embedding,
     feature_maps,
@@ -19,18 +20,24 @@ from mnist_dvc.evaluation.explain import (
 )
 from mnist_dvc.models.numpy_mlp.network import init_params
 from mnist_dvc.models.torch_nets.architectures import build_model
+from mnist_dvc.models.trained_models import LoadedModel
 
 NORMALIZATION = {"method": "standard", "mean": 0.1307, "std": 0.3081}
 
 
-def torch_model(arch: str, hparams: dict) -> Explained:
+def explained(name: str, kind: str, network, meta: dict) -> LoadedModel:
+    """A model as the explain stage gets it, its network given (no file; it is not asked to predict)."""
+    return LoadedModel(name, Path(name), meta, 0, None, kind=kind, loaded_network=network)
+
+
+def torch_model(arch: str, hparams: dict) -> LoadedModel:
     torch.manual_seed(0)
-    return Explained(arch, "torch", build_model(arch, hparams).eval(), {"normalization": NORMALIZATION})
+    return explained(arch, "torch", build_model(arch, hparams).eval(), {"normalization": NORMALIZATION})
 
 
-def numpy_model(hidden: list[int]) -> Explained:
+def numpy_model(hidden: list[int]) -> LoadedModel:
     params = init_params([784, *hidden, 10], "he", np.random.default_rng(0))
-    return Explained("numpy_mlp", "numpy", params, {"normalization": NORMALIZATION, "activation": "relu"})
+    return explained("numpy_mlp", "numpy", params, {"normalization": NORMALIZATION, "activation": "relu"})
 
 
 def images(n: int, seed: int = 0) -> np.ndarray:
@@ -63,7 +70,7 @@ def test_last_hidden_is_what_the_output_layer_reads():
     cnn = torch_model("modern", {"width": 4, "dropout": 0.1})
     x = images(3)
     features = last_hidden(cnn, x)
-    head = cnn.model[-1]
+    head = cnn.network()[-1]
     with torch.no_grad():
         from_features = torch.log_softmax(head(torch.from_numpy(features)), 1).numpy()
     np.testing.assert_allclose(from_features, log_proba(cnn, x), atol=1e-5)

@@ -75,6 +75,23 @@ def test_a_checkpoint_with_its_twin_is_run_without_importing_torch(tmp_path):
     assert proc.stdout.strip() == "(2, 10) False" and proc.stderr == ""
 
 
+def test_a_model_predicts_through_its_twin_and_is_explained_through_its_checkpoints_network(tmp_path):
+    from mnist_dvc.evaluation.explain import log_proba
+
+    path, model = checkpoint_with_twin(tmp_path, "modern")
+    loaded = load_model("cnn", path)
+    x = np.random.default_rng(4).standard_normal((6, 1, 28, 28)).astype(np.float32)
+    with torch.no_grad():
+        expected = torch.log_softmax(model(torch.from_numpy(x)), 1).numpy()
+    np.testing.assert_array_equal(log_proba(loaded, x), expected)  # the checkpoint's own layers
+    np.testing.assert_allclose(loaded.predict_log_proba(x), expected, atol=1e-5)  # the twin's
+    alone = load_model("cnn", twin_of(path))
+    with pytest.raises(
+        PipelineError, match=r"modern\.onnx: an ONNX file holds no network to explain; give its \.pt"
+    ):
+        alone.network()
+
+
 def test_a_checkpoint_without_a_twin_runs_through_torch_with_a_note(tmp_path, capsys):
     path, model = checkpoint_with_twin(tmp_path, "mlp")
     twin_of(path).unlink()

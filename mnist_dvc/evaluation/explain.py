@@ -7,20 +7,22 @@
   back-propagation carried to the input (`numpy_mlp.network.input_gradient`), times (input - blank);
 * the last hidden layer's features, for an embedding map.
 
-Torch models are read from their checkpoints (not their ONNX twins): the stage needs their layers.
+Each model is a :class:`mnist_dvc.models.trained_models.LoadedModel`; a torch model's layers come from its
+checkpoint (:meth:`~mnist_dvc.models.trained_models.LoadedModel.network`), not its ONNX twin.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from mnist_dvc.data.dataset import TEST_SIZE
-from mnist_dvc.data.normalization import Normalization
 from mnist_dvc.params import ParamsError, StageSchema
 from mnist_dvc.validation import integer, list_of, number
+
+if TYPE_CHECKING:  # a type only: check_params reads this module's schema, and loads no model
+    from mnist_dvc.models.trained_models import LoadedModel
 
 
 def _perplexity_below_images(values: dict, key: str) -> None:
@@ -49,40 +51,13 @@ SCHEMA = StageSchema(
 IG_STEPS = 32  # integrated gradients: points on the path from the blank page to the image
 
 
-@dataclass
-class Explained:
-    """One trained model, ready to be explained."""
-
-    name: str
-    kind: str  # "numpy" or "torch"
-    model: object  # NumPy params (list of arrays) or a torch nn.Module
-    meta: dict
-
-    def blank(self) -> np.ndarray:
-        """A blank page (pixel 0), normalized as this model's inputs: the attributions' baseline."""
-        return np.full((1, 1, 28, 28), Normalization.from_meta(self.meta["normalization"]).blank, np.float32)
-
-
-def load_explained(name: str, path: Path) -> Explained:
-    path = Path(path)
-    if path.suffix == ".npz":
-        from mnist_dvc.models.numpy_mlp.io import load_model
-
-        params, meta = load_model(path)
-        return Explained(name, "numpy", params, meta)
-    from mnist_dvc.models.torch_nets.checkpoint import load_checkpoint
-
-    model, meta = load_checkpoint(path)
-    return Explained(name, "torch", model.float().eval(), meta)
-
-
-def first_layer(m: Explained) -> np.ndarray:
+def first_layer(m: LoadedModel) -> np.ndarray:
     """(units, 28, 28) for an MLP's first layer, (filters, k, k) for a CNN's first convolution."""
     if m.kind == "numpy":
-        return m.model[0].T.reshape(-1, 28, 28)
+        return m.network()[0].T.reshape(-1, 28, 28)
     from torch import nn
 
-    layer = next(mod for mod in m.model.modules() if isinstance(mod, nn.Linear | nn.Conv2d))
+    layer = next(mod for mod in m.network().modules() if isinstance(mod, nn.Linear | nn.Conv2d))
     weights = layer.weight.detach().numpy()
     return weights.reshape(-1, 28, 28) if isinstance(layer, nn.Linear) else weights[:, 0]
 
@@ -98,13 +73,14 @@ def strongest_units(weights: np.ndarray, count: int) -> np.ndarray:
     return weights[np.argsort(-norms, kind="stable")[:count]]
 
 
-def feature_maps(m: Explained, x: np.ndarray) -> list[np.ndarray]:
+def feature_maps(m: LoadedModel, x: np.ndarray) -> list[np.ndarray]:
     """Each block's output for images ``x`` (N, 1, 28, 28): the activation just before each pooling
     layer, (N, channels, h, w) per block."""
     import torch
     from torch import nn
 
-    children = list(m.model.children()) if isinstance(m.model, nn.Sequential) else []
+    network = m.network()
+    children = list(network.children()) if isinstance(network, nn.Sequential) else []
     pooling = (nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)
     taps = [children[i - 1] for i, child in enumerate(children) if isinstance(child, pooling) and i > 0]
     outputs: list[np.ndarray] = []
@@ -112,25 +88,25 @@ def feature_maps(m: Explained, x: np.ndarray) -> list[np.ndarray]:
              for t in taps]  # fmt: skip
     try:
         with torch.no_grad():
-            m.model(torch.from_numpy(x))
+            network(torch.from_numpy(x))
     finally:
         for hook in hooks:
             hook.remove()
     return outputs
 
 
-def log_proba(m: Explained, x: np.ndarray) -> np.ndarray:
+def log_proba(m: LoadedModel, x: np.ndarray) -> np.ndarray:
     if m.kind == "numpy":
         from mnist_dvc.models.numpy_mlp.network import predict_log_proba
 
-        return predict_log_proba(m.model, x, m.meta["activation"])
+        return predict_log_proba(m.network(), x, m.meta["activation"])
     import torch
 
     with torch.no_grad():
-        return torch.log_softmax(m.model(torch.from_numpy(x)), 1).numpy()
+        return torch.log_softmax(m.network()(torch.from_numpy(x)), 1).numpy()
 
 
-def attribution(m: Explained, x: np.ndarray, classes: np.ndarray) -> np.ndarray:
+def attribution(m: LoadedModel, x: np.ndarray, classes: np.ndarray) -> np.ndarray:
     """How much each pixel of ``x`` (N, 1, 28, 28) moves the log-probability of ``classes``, against a
     blank page: (N, 28, 28). Positive: the pixel speaks for the class."""
     blank = m.blank()
@@ -138,14 +114,14 @@ def attribution(m: Explained, x: np.ndarray, classes: np.ndarray) -> np.ndarray:
         from mnist_dvc.models.numpy_mlp.network import input_gradient
 
         flat = x.reshape(len(x), -1).astype(np.float64)
-        params = [p.astype(np.float64) for p in m.model]
+        params = [p.astype(np.float64) for p in m.network()]
         gradient = input_gradient(params, flat, m.meta["activation"], classes)
         return (gradient * (flat - blank.reshape(1, -1))).reshape(-1, 28, 28)
     import torch
     from captum.attr import IntegratedGradients
 
     def log_probabilities(images):
-        return torch.log_softmax(m.model(images), 1)
+        return torch.log_softmax(m.network()(images), 1)
 
     explainer = IntegratedGradients(log_probabilities)
     attributions = explainer.attribute(
@@ -155,26 +131,26 @@ def attribution(m: Explained, x: np.ndarray, classes: np.ndarray) -> np.ndarray:
     return attributions.detach().numpy()[:, 0]
 
 
-def last_hidden(m: Explained, x: np.ndarray) -> np.ndarray:
+def last_hidden(m: LoadedModel, x: np.ndarray) -> np.ndarray:
     """The features the output layer reads: (N, features)."""
     if m.kind == "numpy":
         from mnist_dvc.models.numpy_mlp.network import forward
 
         features = []
         for i in range(0, len(x), 1000):
-            _, cache = forward(m.model, x[i : i + 1000].reshape(-1, 784), m.meta["activation"])
+            _, cache = forward(m.network(), x[i : i + 1000].reshape(-1, 784), m.meta["activation"])
             features.append(cache.layer_inputs[-1])  # no hidden layer (softmax regression): the image
         return np.concatenate(features)
     import torch
     from torch import nn
 
-    head = [mod for mod in m.model.modules() if isinstance(mod, nn.Linear)][-1]
+    head = [mod for mod in m.network().modules() if isinstance(mod, nn.Linear)][-1]
     captured: list[np.ndarray] = []
     hook = head.register_forward_hook(lambda _m, inputs, _o: captured.append(inputs[0].detach().numpy()))
     try:
         with torch.no_grad():
             for i in range(0, len(x), 1000):
-                m.model(torch.from_numpy(x[i : i + 1000]))
+                m.network()(torch.from_numpy(x[i : i + 1000]))
     finally:
         hook.remove()
     return np.concatenate(captured)

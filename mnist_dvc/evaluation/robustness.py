@@ -9,7 +9,7 @@ import numpy as np
 from mnist_dvc.data.dataset import TEST_SIZE
 from mnist_dvc.evaluation.corruptions import CORRUPTIONS
 from mnist_dvc.models.corruption_names import SEVERITIES
-from mnist_dvc.models.trained_models import LoadedModel, each_model_log_proba
+from mnist_dvc.models.trained_models import TrainedModel, each_model_log_proba
 from mnist_dvc.params import StageSchema
 from mnist_dvc.validation import choice, integer, list_of
 
@@ -26,7 +26,7 @@ SCHEMA = StageSchema(
 
 
 def accuracy_table(
-    models: dict[str, LoadedModel], unit_images: np.ndarray, labels: np.ndarray, corruptions: list[str]
+    models: dict[str, TrainedModel], unit_images: np.ndarray, labels: np.ndarray, corruptions: list[str]
 ) -> dict[str, dict[str, list[float]]]:
     """{model (and ensemble): {corruption: [accuracy at severity 0, 1, ..., 5]}}; severity 0 is clean."""
 

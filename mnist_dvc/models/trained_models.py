@@ -28,12 +28,38 @@ ENSEMBLE = "ensemble"
 
 @dataclass
 class LoadedModel:
+    """One trained model file: what it predicts, and the network itself for explanations."""
+
     name: str
     path: Path
     meta: dict
     param_count: int
     # float32 images (N, 1, 28, 28), normalized as the model was trained -> log-probabilities (N, 10)
     predict_log_proba: Callable[[np.ndarray], np.ndarray]
+    kind: str = "torch"  # the network's family: "numpy" (an .npz of arrays) or "torch" (a checkpoint)
+    loaded_network: object | None = None  # see network()
+
+    @property
+    def members(self) -> list[LoadedModel]:
+        """A model file alone is a committee of one (see :class:`Committee`)."""
+        return [self]
+
+    def network(self) -> object:
+        """The trained network itself, as explanations need its layers: the NumPy MLP's arrays, or the
+        torch module (float32, eval mode) read from the checkpoint on first use; predictions run
+        through the ONNX twin instead, without torch. An ONNX file alone holds no such network."""
+        if self.loaded_network is None:
+            if self.path.suffix.lower() != ".pt":
+                raise PipelineError(f"{self.path}: an ONNX file holds no network to explain; give its .pt")
+            from mnist_dvc.models.torch_nets.checkpoint import load_checkpoint
+
+            module, _ = load_checkpoint(self.path)
+            self.loaded_network = module.float().eval()
+        return self.loaded_network
+
+    def blank(self) -> np.ndarray:
+        """A blank page (pixel 0) as this model's input (1, 1, 28, 28): the attributions' baseline."""
+        return np.full((1, 1, 28, 28), self.normalization.blank, np.float32)
 
     @property
     def temperature(self) -> float:
@@ -102,6 +128,10 @@ class Committee:
         return self.calibrated_log_proba(self.normalize(unit_images))
 
 
+# A pipeline model (the committee of its seeds) or a model file alone: both answer alike.
+TrainedModel = LoadedModel | Committee
+
+
 def committee_log_proba(log_probs: list[np.ndarray]) -> np.ndarray:
     """A committee's log-probabilities: the mean of its seeds' probabilities (one seed: its own)."""
     return log_probs[0] if len(log_probs) == 1 else ensemble_log_proba(log_probs)
@@ -152,6 +182,8 @@ def _load(name: str, path: Path) -> LoadedModel:
             meta,
             sum(p.size for p in params),
             lambda x: predict_log_proba(params, x, meta["activation"]),
+            kind="numpy",
+            loaded_network=params,
         )
     if path.suffix.lower() in (".pt", ".onnx"):
         from mnist_dvc.models.onnx_model import OnnxModelError, load_onnx, twin_of
@@ -216,7 +248,7 @@ def _relative_to_cwd(path: Path) -> Path:
 
 
 def each_model_log_proba(
-    models: dict[str, LoadedModel], images: np.ndarray, ensemble: bool = True
+    models: dict[str, TrainedModel], images: np.ndarray, ensemble: bool = True
 ) -> dict[str, np.ndarray]:
     """Each model's log-probabilities for ``images`` (N, 28, 28) in [0, 1]; each model gets the images
     normalized as it was trained. With several models and ``ensemble``, their ensemble is added."""
@@ -236,7 +268,7 @@ def check_normalization(model: LoadedModel, data_norm: Normalization) -> None:
         )
 
 
-def judge_of(models: dict[str, LoadedModel]) -> Callable[[np.ndarray], np.ndarray]:
+def judge_of(models: dict[str, TrainedModel]) -> Callable[[np.ndarray], np.ndarray]:
     """What cuts a picture's touching digits apart (:mod:`mnist_dvc.reading.segment`): the models' ensemble's
     log-probabilities, or the one model's, so that the models that answer also decide the cut."""
 

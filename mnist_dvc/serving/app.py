@@ -26,7 +26,7 @@ import numpy as np
 from mnist_dvc import PipelineError
 from mnist_dvc.models import registry
 from mnist_dvc.models.trained_models import (
-    LoadedModel,
+    TrainedModel,
     each_model_log_proba,
     judge_of,
     load_model,
@@ -152,17 +152,17 @@ def _digest(array: np.ndarray) -> str:
 class Answerer:
     """Every model's top classes for one digit, and what it took; and, on request, where each looked."""
 
-    def __init__(self, models: dict[str, LoadedModel], ensemble: bool = True):
+    def __init__(self, models: dict[str, TrainedModel], ensemble: bool = True):
         self.models, self.ensemble = models, ensemble
         blank = np.zeros((1, 28, 28), np.float32)
         self.names = list(each_model_log_proba(models, blank, ensemble))  # the models, then the ensemble
-        self._explained: dict | None = None  # loaded at the first "why" (it imports torch), not at start
+        self._explained: dict | None = None  # chosen at the first "why", whose networks load then (torch)
 
     def why(self, make_digits) -> np.ndarray | None:
         """Where each model looked for its answer on a single digit, as a picture (RGB): the explain
         stage's attribution (mnist_dvc.evaluation.explain) on the digit the models received. None for no
         digit, a number, or models whose files cannot be explained (an ONNX file alone)."""
-        from mnist_dvc.evaluation.explain import attribution, load_explained
+        from mnist_dvc.evaluation.explain import attribution
         from mnist_dvc.evaluation.explain_pictures import HOW, attribution_row
         from mnist_dvc.pictures import png_bytes
 
@@ -172,12 +172,10 @@ class Answerer:
             return None
         if len(digits) != 1:
             return None
-        if self._explained is None:
-            files = {name: getattr(m, "members", [m])[0].path for name, m in self.models.items()}
+        if self._explained is None:  # each model's first file, whose network can be explained
+            firsts = {name: m.members[0] for name, m in self.models.items()}
             self._explained = {
-                name: load_explained(name, path)
-                for name, path in files.items()
-                if path.suffix in (".npz", ".pt")
+                name: first for name, first in firsts.items() if first.path.suffix.lower() in (".npz", ".pt")
             }
         maps, answers = {}, {}
         for name, explained in self._explained.items():
@@ -301,7 +299,7 @@ def build(answerer: Answerer, title: str):
     return demo
 
 
-def models_at_revisions(revs: list[str], model: str, workdir: Path) -> dict[str, LoadedModel]:
+def models_at_revisions(revs: list[str], model: str, workdir: Path) -> dict[str, TrainedModel]:
     """``model`` as committed at each git revision, read through DVC (local cache or the remote) into
     ``workdir``, where the "why" view reads them again."""
     import dvc.api

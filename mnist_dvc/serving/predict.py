@@ -19,7 +19,7 @@ from mnist_dvc.fileio import csv_text, write_together
 from mnist_dvc.models import registry
 from mnist_dvc.models.trained_models import (
     ENSEMBLE,
-    LoadedModel,
+    TrainedModel,
     each_model_log_proba,
     judge_of,
     load_model,
@@ -65,7 +65,7 @@ class Line:
         return "".join(map(str, self.digits))
 
 
-def select_models(model: str, model_file: str | None) -> dict[str, LoadedModel]:
+def select_models(model: str, model_file: str | None) -> dict[str, TrainedModel]:
     if model_file is not None:
         return {Path(model_file).stem: load_model(Path(model_file).stem, Path(model_file))}
     names = pipeline_model_names()
@@ -83,7 +83,7 @@ def pipeline_model_names() -> list[str]:
         return []
 
 
-def predict_digits(models: dict[str, LoadedModel], digits: list[Digits]) -> Prediction:
+def predict_digits(models: dict[str, TrainedModel], digits: list[Digits]) -> Prediction:
     """The one model's, or the ensemble's, probabilities for every digit image of ``digits``."""
     images = np.concatenate([d.images for d in digits] + [np.zeros((0, 28, 28), np.float32)])
     if len(images) == 0:

@@ -234,7 +234,8 @@ def test_an_experiment_adding_a_seed_trains_only_that_seed_and_reports_the_commi
 
 def test_a_model_added_in_params_yaml_and_a_stage_is_trained_evaluated_and_predicted(pipeline):
     # A toy model of the NumPy family: softmax regression (no hidden layer). params.yaml gets its entry and
-    # group, dvc.yaml its three-line stage (docs/development.md); check_params refuses the first alone.
+    # group, dvc.yaml its three-line stage and its artifact (docs/development.md); check_params refuses
+    # the first alone.
     params = pipeline.params()
     params["models"]["numpy"]["softmax"] = {"desc": "softmax regression in NumPy", "labels": ["linear"]}
     params["train_softmax"] = dict(params["train_numpy_mlp"], hidden=[])
@@ -246,8 +247,9 @@ def test_a_model_added_in_params_yaml_and_a_stage_is_trained_evaluated_and_predi
         missing = "no stage train_softmax for params.yaml's models.numpy.softmax"
         assert missing in refused.stderr, refused.stderr
         stage = "  train_softmax:\n    vars: [{model: softmax}]\n    <<: *numpy_trainer\n\n"
-        text = pipeline_file.read_text()
-        pipeline_file.write_text(text.replace("  train_torch_mlp:\n", stage + "  train_torch_mlp:\n", 1))
+        artifact = "  softmax: {path: data/models/softmax, type: model, labels: [linear]}\n"
+        text = pipeline_file.read_text().replace("  train_torch_mlp:\n", stage + "  train_torch_mlp:\n", 1)
+        pipeline_file.write_text(text.replace("\nartifacts:\n", "\nartifacts:\n" + artifact, 1))
         assert stages_ran(pipeline.dvc("repro").stdout) == {
             "check_params",
             "train_softmax@42",

@@ -142,15 +142,22 @@ def test_overrides_are_validated_like_the_file():
         load_stage_params("prepare", PROJECT_ROOT / "params.yaml", val_fractio=0.1)
 
 
-def _project_params(tmp_path, edit, pipeline_text: str = "") -> None:
-    """The project's params.yaml, edited, and its dvc.yaml with ``pipeline_text`` appended (more stages),
-    written to tmp_path (the working directory of the test)."""
+BIG_STAGE = "  train_big:\n    vars: [{model: big}]\n    <<: *torch_trainer\n"
+BIG_ARTIFACT = "  big: {path: data/models/big, type: model, labels: []}\n"
+
+
+def _project_params(tmp_path, edit, pipeline_text: str = "", artifact: str = "") -> None:
+    """The project's params.yaml, edited, and its dvc.yaml with ``pipeline_text`` appended (more stages)
+    and ``artifact`` added to its artifacts, written to tmp_path (the working directory of the test)."""
     import yaml
 
     document = load_yaml(PROJECT_ROOT / "params.yaml")
     edit(document)
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
-    (tmp_path / "dvc.yaml").write_text((PROJECT_ROOT / "dvc.yaml").read_text() + pipeline_text)
+    pipeline = (
+        (PROJECT_ROOT / "dvc.yaml").read_text().replace("\nartifacts:\n", "\nartifacts:\n" + artifact, 1)
+    )
+    (tmp_path / "dvc.yaml").write_text(pipeline + pipeline_text)
 
 
 def _add_model(p, name="big", family="torch"):
@@ -159,34 +166,57 @@ def _add_model(p, name="big", family="torch"):
 
 
 @pytest.mark.parametrize(
-    ("edit", "stage", "message"),
+    ("edit", "stage", "artifact", "message"),
     [
         (
             _add_model,
             "",
+            BIG_ARTIFACT,
             r"dvc.yaml: no stage train_big for params.yaml's models.torch.big: add one with "
             r"vars: \[\{model: big\}\] that runs stages.train_torch",
         ),
         (
             _add_model,
             "  train_big:\n    vars: [{model: big}]\n    <<: *numpy_trainer\n",
+            BIG_ARTIFACT,
             r"dvc.yaml: stage train_big runs 'python -m stages.train_numpy \$\{model\} \$\{item.seed\}', "
             r"not its family's stages.train_torch",
         ),
         (
             lambda p: None,
-            "  train_big:\n    vars: [{model: big}]\n    <<: *torch_trainer\n",
+            BIG_STAGE,
+            "",
             r"dvc.yaml: stage train_big trains 'big', which params.yaml's models lack \(models: numpy_mlp, ",
         ),
+        (
+            _add_model,
+            BIG_STAGE,
+            "",
+            r"dvc.yaml: artifacts.big must be \{path: data/models/big, type: model, labels: \[\]\}, as "
+            r"params.yaml's models.torch.big says \(found: nothing\)",
+        ),
+        (
+            _add_model,
+            BIG_STAGE,
+            "  big: {path: data/models/big, type: model, labels: [cnn]}\n",
+            r"dvc.yaml: artifacts.big must be .* "
+            r"\(found: \{path: data/models/big, type: model, labels: \[cnn\]\}\)",
+        ),
+        (
+            lambda p: None,
+            "",
+            BIG_ARTIFACT,
+            r"dvc.yaml: artifacts.big is no model of params.yaml's \(models: numpy_mlp, torch_mlp, cnn\)",
+        ),
     ],
-    ids=["no-stage", "wrong-family", "no-model"],
+    ids=["no-stage", "wrong-family", "no-model", "no-artifact", "other-labels", "no-model-for-artifact"],
 )
-def test_check_params_names_a_model_whose_stage_is_missing_or_wrong(
-    tmp_path, monkeypatch, edit, stage, message
+def test_check_params_names_a_model_whose_stage_or_artifact_is_missing_or_wrong(
+    tmp_path, monkeypatch, edit, stage, artifact, message
 ):
     from stages import check_params
 
-    _project_params(tmp_path, edit, stage)
+    _project_params(tmp_path, edit, stage, artifact)
     monkeypatch.chdir(tmp_path)
     with pytest.raises(ParamsError, match=message):
         check_params.main()
@@ -196,7 +226,7 @@ def test_check_params_names_a_model_whose_stage_is_missing_or_wrong(
 def test_a_model_with_its_params_group_and_stage_passes_check_params(tmp_path, monkeypatch):
     from stages import check_params
 
-    _project_params(tmp_path, _add_model, "  train_big:\n    vars: [{model: big}]\n    <<: *torch_trainer\n")
+    _project_params(tmp_path, _add_model, BIG_STAGE, BIG_ARTIFACT)
     monkeypatch.chdir(tmp_path)
     check_params.main()
     assert (tmp_path / "data/params_checked").read_text() == check_params.STAMP

@@ -7,7 +7,7 @@ app read the list here. Each model is a committee of its seeds: the mean of thei
 A family is the code that trains a kind of model: ``numpy`` (mnist_dvc/models/numpy_mlp,
 stages/train_numpy.py) and ``torch`` (mnist_dvc/models/torch_nets, stages/train_torch.py). Adding a model
 of a family takes its code (an architecture), one entry under its family in ``models``, its params group
-``train_<name>`` and its stage in dvc.yaml; :func:`check_stages` names whichever is missing.
+``train_<name>``, and its stage and artifact in dvc.yaml; :func:`check_stages` names whichever is missing.
 """
 
 from __future__ import annotations
@@ -55,6 +55,11 @@ class ModelEntry:
     def directory(self) -> Path:
         """Its files, one per seed: what `dvc artifacts get` fetches."""
         return MODELS_DIR / self.name
+
+    @property
+    def artifact(self) -> dict:
+        """Its entry in dvc.yaml's ``artifacts``, by its name."""
+        return {"path": self.directory.as_posix(), "type": "model", "labels": list(self.labels)}
 
 
 def _document(path: Path) -> dict:
@@ -117,8 +122,10 @@ def _models_in(document: dict, path: Path) -> dict[str, ModelEntry]:
 
 def check_stages(entries: dict[str, ModelEntry], path: Path = PIPELINE_FILE) -> None:
     """Each model has its stage in dvc.yaml (``train_<name>``, ``vars: [{model: <name>}]``, running its
-    family's trainer) and each such stage a model: else one line naming what to add or remove."""
-    stages = load_yaml(path).get("stages") or {}
+    family's trainer) and its artifact (:meth:`ModelEntry.artifact`), and each such stage and artifact a
+    model: else one line naming what to add or remove."""
+    document = load_yaml(path)
+    stages = document.get("stages") or {}
     trained = {name: stage for name, stage in stages.items() if _model_of(stage) is not None}
     for entry in entries.values():
         stage = trained.get(entry.stage)
@@ -138,6 +145,28 @@ def check_stages(entries: dict[str, ModelEntry], path: Path = PIPELINE_FILE) -> 
                 f"{path}: stage {name} trains {_model_of(stage)!r}, which params.yaml's models lack "
                 f"(models: {', '.join(entries)})"
             )
+    # dvc.yaml's artifacts cannot be templated from params.yaml: each is written out, and checked here.
+    artifacts = document.get("artifacts") or {}
+    for entry in entries.values():
+        if artifacts.get(entry.name) != entry.artifact:
+            raise ParamsError(
+                f"{path}: artifacts.{entry.name} must be {_flow(entry.artifact)}, as params.yaml's "
+                f"models.{entry.family}.{entry.name} says (found: {_flow(artifacts.get(entry.name))})"
+            )
+    for name in artifacts:
+        if name not in entries:
+            raise ParamsError(
+                f"{path}: artifacts.{name} is no model of params.yaml's (models: {', '.join(entries)})"
+            )
+
+
+def _flow(value) -> str:
+    """A value as dvc.yaml writes it on one line (YAML's flow style)."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{key}: {_flow(item)}" for key, item in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(map(_flow, value)) + "]"
+    return "nothing" if value is None else str(value)
 
 
 def _model_of(stage) -> str | None:

@@ -20,7 +20,8 @@ from mnist_dvc.models.numpy_mlp.io import save_model
 from mnist_dvc.models.numpy_mlp.train import train
 from mnist_dvc.models.trained_models import load_model
 from mnist_dvc.reading.digits import picture_digits, picture_to_rgb
-from mnist_dvc.serving.app import Answerer, close, digits_from_canvas, start
+from mnist_dvc.serving.answers import Answerer, digits_from_canvas
+from mnist_dvc.serving.app import close, start
 from mnist_dvc.serving.command import main as command
 from tests.fixtures import default_sigint, free_port
 
@@ -346,14 +347,16 @@ def test_api_answers_why_after_the_labels(server, tmp_path):
 def test_an_upload_or_a_drawing_is_read_once_for_the_answers_and_the_why(model_file, tmp_path, monkeypatch):
     import os
 
-    from mnist_dvc.serving import app
+    from mnist_dvc.serving import answers
 
     read, drawn = [], []
-    real_read, real_canvas = app.read_digits, app.digits_from_canvas
-    monkeypatch.setattr(app, "read_digits", lambda *a, **k: read.append(a[0]) or real_read(*a, **k))
-    monkeypatch.setattr(app, "digits_from_canvas", lambda *a, **k: drawn.append(1) or real_canvas(*a, **k))
+    real_read, real_canvas = answers.read_digits, answers.digits_from_canvas
+    monkeypatch.setattr(answers, "read_digits", lambda *a, **k: read.append(a[0]) or real_read(*a, **k))
+    monkeypatch.setattr(
+        answers, "digits_from_canvas", lambda *a, **k: drawn.append(1) or real_canvas(*a, **k)
+    )
     answerer = Answerer({"strokes": load_model("strokes", model_file)})
-    inputs = app.Inputs(judge=None)
+    inputs = answers.Inputs(judge=None)
 
     path = tmp_path / "digit.png"
     draw("1", mode="RGB").save(path)

@@ -74,6 +74,15 @@ def test_a_page_that_fills_the_frame_but_for_a_strip_of_desk_gives_its_digit():
     assert len(found) == 1 and _is_loop(found[0])
 
 
+def test_a_sheet_with_a_digit_in_a_fat_marker_gives_its_digit():
+    # Bold enough to be a region of its own in the colour segmentation, the writing is no page that the
+    # sheet lies around: the sheet is still the surface, and its edges are not read.
+    page = sheet(write=False)
+    ImageDraw.Draw(page).ellipse((30, 50, 190, 250), outline=(20, 20, 25), width=40)
+    found = photo.find_digits(on_desk(page, desk=(150, 152, 156))).digits
+    assert len(found) == 1 and _is_loop(found[0])
+
+
 def test_a_yellow_note_with_blue_ink_gives_its_digit():
     note = sheet(colour=(250, 226, 95), ink=(35, 55, 165))
     found = photo.find_digits(on_desk(note, desk=(120, 122, 128))).digits

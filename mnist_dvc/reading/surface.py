@@ -42,6 +42,7 @@ MIN_THICKNESS = 0.15  # of the frame's short side: a surface is at least this wi
 FILLS_FRAME = 0.85  # a surface covering this share of the frame is the whole picture
 MIN_SOLIDITY = 0.85  # of its outline, holes filled, against its convex hull
 ENCLOSED = 0.1  # of a surface's area: no more than this of another material lies within it
+WRITING_HOLES = 0.3  # of a narrow material's filled shape: a loop in a fat marker holds this much
 HOLES = 0.02  # of a surface's area: holes larger than this must not be of the material around it
 
 
@@ -80,7 +81,7 @@ def regions(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
 def find_surface(rgb: np.ndarray) -> Surface | None:
     """The written-on surface in a picture (H, W, 3), or None when the surface fills the frame (a page
     photographed close, a scan, a drawing) or none stands out."""
-    from scipy.ndimage import binary_fill_holes, distance_transform_edt
+    from scipy.ndimage import binary_fill_holes
     from skimage.color import rgb2lab
     from skimage.morphology import convex_hull_image
 
@@ -95,19 +96,19 @@ def find_surface(rgb: np.ndarray) -> Surface | None:
     materials = _materials(labels, lab)
     candidates = []
     hulls = [convex_hull_image(material) for material, _ in materials]
+    # Writing in a bold marker can be a material of its own: it is no page that a desk lies around, and
+    # a page holding it is not rejected for that below.
+    writing = [_writing(material) for material, _ in materials]
     for (material, _), hull in zip(materials, hulls, strict=True):
         filled = binary_fill_holes(material)
+        others = [o for (o, _), w in zip(materials, writing, strict=True) if not w and o is not material]
         # A region around another material, or wrapped round it (a desk around a page, or around a note
         # in a corner of the frame), is never the surface. The paper inside a written loop is the page's
         # own material, and part of it.
-        if any(hull[other].mean() > 0.5 for other, _ in materials if other is not material):
+        if any(hull[other].mean() > 0.5 for other in others):
             continue
         # Nor is a shape that holds what also lies around it: a thick written loop round the paper.
-        if any(
-            (filled & other).sum() > ENCLOSED * filled.sum()
-            for other, _ in materials
-            if other is not material
-        ):
+        if any((filled & other).sum() > ENCLOSED * filled.sum() for other in others):
             continue
         holes = filled & ~material
         if holes.sum() > HOLES * filled.sum():
@@ -122,7 +123,7 @@ def find_surface(rgb: np.ndarray) -> Surface | None:
         border = np.concatenate([filled[0], filled[-1], filled[:, 0], filled[:, -1]])
         if share < FILLS_FRAME and border.mean() > 1 - MIN_BACKGROUND_BORDER:
             continue  # what lies around it hardly reaches the frame's edge: not a desk around a page
-        if 2 * distance_transform_edt(filled).max() < MIN_THICKNESS * min(filled.shape):
+        if not _wide(filled):
             continue  # too narrow to write on: a thick stroke, a strip of shadow
         solidity = filled.sum() / max(1, hull.sum())
         if solidity < MIN_SOLIDITY:
@@ -147,6 +148,26 @@ def find_surface(rgb: np.ndarray) -> Surface | None:
         turn = edge_turn(filled) if corners is None else 0.0
     mask = _upscale(filled, rgb.shape[:2])
     return Surface(mask, np.median(rgb[mask], axis=0), corners, turn)
+
+
+def _writing(material: np.ndarray) -> bool:
+    """Whether a material is writing in a fat marker: too narrow to write on, and either holding nothing
+    or, a loop, holding WRITING_HOLES of its filled shape. A small note is narrow only where the digit on
+    it is, and that digit's strokes are a small part of it."""
+    from scipy.ndimage import binary_fill_holes
+
+    if _wide(material):
+        return False
+    filled = binary_fill_holes(material)
+    holes = (filled & ~material).sum()
+    return holes == 0 or holes >= WRITING_HOLES * filled.sum()
+
+
+def _wide(filled: np.ndarray) -> bool:
+    """Whether a shape is wide enough to write on somewhere inside (MIN_THICKNESS of the short side)."""
+    from scipy.ndimage import distance_transform_edt
+
+    return 2 * distance_transform_edt(filled).max() >= MIN_THICKNESS * min(filled.shape)
 
 
 def _materials(labels: np.ndarray, lab: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:

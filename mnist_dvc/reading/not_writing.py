@@ -1,9 +1,11 @@
 """What is ink but not writing: boxes drawn around digits, ruled and straight lines, marks at the picture's
-edge; and the measures of a group of pieces those tests use."""
+edge."""
 
 from __future__ import annotations
 
 import numpy as np
+
+from mnist_dvc.reading.measures import Box, box_of, height_of, long_side_of, stroke_width
 
 DOT_SHARE, DOT_SIZE = 0.15, 0.2  # a piece beyond a digit's strokes with less ink, and smaller: a dot
 
@@ -93,33 +95,18 @@ def box_sides(region, skeleton: np.ndarray, skeleton_length: np.ndarray) -> np.n
     return ~digit if span >= HELD_SPAN else None
 
 
-def union(n: int, pairs: list[tuple[int, int]]) -> list[int]:
-    """Union-find: each of ``n`` items -> the representative of its connected set."""
-    parent = list(range(n))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for i, j in pairs:
-        parent[find(i)] = find(j)
-    return [find(i) for i in range(n)]
-
-
 def without_stray_dots(group: list) -> list:
     """The group without dots beyond its strokes: a small, compact piece (under DOT_SHARE of the group's
     ink, under DOT_SIZE of its height across) whose removal shortens the group by more than a tenth: chalk
     dust or a speck above or below a digit. A stroke's own broken pieces lie along it and shorten nothing,
     and a 5's separate bar is long, not compact."""
     while len(group) > 1:
-        total, full = sum(r.area for r in group), _height(group)
+        total, full = sum(r.area for r in group), height_of(group)
         rest = {id(r): [q for q in group if q is not r] for r in group}
         strays = [
             r for r in group
             if r.area < DOT_SHARE * total and max(np.ptp(r.coords, axis=0)) < DOT_SIZE * full
-            and _height(rest[id(r)]) < 0.9 * full
+            and height_of(rest[id(r)]) < 0.9 * full
         ]  # fmt: skip
         if not strays:
             return group
@@ -127,12 +114,7 @@ def without_stray_dots(group: list) -> list:
     return group
 
 
-def stroke_width(group: list, skeleton_length: np.ndarray) -> float:
-    """Mean stroke width of a group of components: ink area per pixel of centre line."""
-    return sum(r.area for r in group) / max(1, sum(int(skeleton_length[r.label]) for r in group))
-
-
-def ruled_line(group: list, pen: float, frame: tuple[int, int, int, int], tight: bool = False) -> bool:
+def ruled_line(group: list, pen: float, frame: Box, tight: bool = False) -> bool:
     """A straight line that no hand writes as a digit: straight (its ink within a band of LINE_BAND pen
     widths, or of that share of its length), and either far from upright (a "1" leans less than
     ONE_LEAN degrees) or running across the picture (:func:`line_across`). A long "1" drawn on a canvas
@@ -141,7 +123,7 @@ def ruled_line(group: list, pen: float, frame: tuple[int, int, int, int], tight:
     return line is not None and (line[0] > ONE_LEAN or _across(*line[1:], frame, tight))
 
 
-def line_across(group: list, pen: float, frame: tuple[int, int, int, int], tight: bool = False) -> bool:
+def line_across(group: list, pen: float, frame: Box, tight: bool = False) -> bool:
     """A straight line across the picture: LONG_LINE of its long side, both ends near its edges (a
     table's or a page's edge, a line drawn with a ruler), or from one edge to the opposite one (a crease,
     a margin line), however it leans; unless the picture is ``tight`` round it (a "1" cropped tight).
@@ -164,28 +146,27 @@ def _straight(group: list, pen: float) -> tuple[float, np.ndarray, float] | None
     return lean, coords[np.argsort(centred @ vectors[:, 1])[[0, -1]]], length
 
 
-def _across(ends: np.ndarray, length: float, frame: tuple[int, int, int, int], tight: bool) -> bool:
-    near = LINE_REACH * min(frame[2] - frame[0], frame[3] - frame[1])
+def _across(ends: np.ndarray, length: float, frame: Box, tight: bool) -> bool:
+    near = LINE_REACH * frame.short_side
     # Both ends near the edges, and not only near one and the same edge: a "1" written beside a note's
     # edge, its ends short of the corners, runs along that edge, not across the picture.
     first, last = (_edges_near((*end, *end), frame, near) for end in ends)
     across_picture = bool(first and last and first != last)
-    long_side = max(frame[2] - frame[0], frame[3] - frame[1])
     # From one edge to the opposite one: a crease or an edge across a page, however wide the page.
     reached = _edges_near((*ends.min(axis=0), *ends.max(axis=0)), frame, near)
     edge_to_edge = {"top", "bottom"} <= reached or {"left", "right"} <= reached
-    return ((length >= LONG_LINE * long_side and across_picture) or edge_to_edge) and not tight
+    return ((length >= LONG_LINE * frame.long_side and across_picture) or edge_to_edge) and not tight
 
 
-def _edges_near(box: tuple, frame: tuple[int, int, int, int], reach: float) -> set[str]:
+def _edges_near(box: tuple, frame: Box, reach: float) -> set[str]:
     """Which of the picture's edges (``frame``: top, left, bottom, right) ``box`` (top, left, bottom,
     right; a point is a box with no size) reaches within ``reach`` pixels of."""
     top, left, bottom, right = box
     near = (
-        top <= frame[0] + reach,
-        left <= frame[1] + reach,
-        bottom >= frame[2] - reach,
-        right >= frame[3] - reach,
+        top <= frame.top + reach,
+        left <= frame.left + reach,
+        bottom >= frame.bottom - reach,
+        right >= frame.right - reach,
     )
     return {edge for edge, close in zip(("top", "left", "bottom", "right"), near, strict=True) if close}
 
@@ -205,54 +186,24 @@ def is_outline(region, pieces: list) -> bool:
     return filled >= (BOX_FILL if around else OUTLINE_FILL) * region.area_bbox
 
 
-def frame_of(shape: tuple[int, int], inside: np.ndarray | None) -> tuple[int, int, int, int]:
-    """(top, left, bottom, right) of the picture's own area within the mask (all of it by default)."""
-    if inside is None:
-        return 0, 0, shape[0], shape[1]
-    rows, cols = np.flatnonzero(inside.any(axis=1)), np.flatnonzero(inside.any(axis=0))
-    return int(rows[0]), int(cols[0]), int(rows[-1]) + 1, int(cols[-1]) + 1
-
-
-def _box_at_edge(box: tuple, frame: tuple[int, int, int, int], reach: float) -> bool:
+def _box_at_edge(box: tuple, frame: Box, reach: float) -> bool:
     """Whether ``box`` (top, left, bottom, right) reaches within ``reach`` pixels of the picture's edge
     (``frame``: top, left, bottom, right)."""
     return bool(_edges_near(box, frame, reach))
 
 
-def at_edge(group: list, frame: tuple[int, int, int, int], reach: float = 2) -> bool:
+def at_edge(group: list, frame: Box, reach: float = 2) -> bool:
     """Within ``reach`` pixels of the picture's edge (``frame``: top, left, bottom, right)."""
     return _box_at_edge(box_of(group), frame, reach)
 
 
-def at_edge_box(where: tuple, frame: tuple[int, int, int, int]) -> bool:
+def at_edge_box(where: tuple, frame: Box) -> bool:
     """Whether a crop (a pair of slices) reaches within TIGHT_CROP of the picture's edge."""
     rows, cols = where
-    reach = TIGHT_CROP * min(frame[2] - frame[0], frame[3] - frame[1])
-    return _box_at_edge((rows.start, cols.start, rows.stop, cols.stop), frame, reach)
+    reach = TIGHT_CROP * frame.short_side
+    return _box_at_edge(Box(rows.start, cols.start, rows.stop, cols.stop), frame, reach)
 
 
-def small_at_edge(group: list, frame: tuple[int, int, int, int]) -> bool:
+def small_at_edge(group: list, frame: Box) -> bool:
     """Touching the picture's edge, and smaller than EDGE_MARK of its short side."""
-    short = min(frame[2] - frame[0], frame[3] - frame[1])
-    return at_edge(group, frame) and long_side_of(group) < EDGE_MARK * short
-
-
-def _height(group: list) -> int:
-    top, _, bottom, _ = box_of(group)
-    return bottom - top
-
-
-def width_of(group: list) -> int:
-    _, left, _, right = box_of(group)
-    return right - left
-
-
-def long_side_of(group: list) -> int:
-    top, left, bottom, right = box_of(group)
-    return max(bottom - top, right - left)
-
-
-def box_of(group: list) -> tuple[int, int, int, int]:
-    """(top, left, bottom, right) around every component of the group."""
-    boxes = np.array([r.bbox for r in group])
-    return int(boxes[:, 0].min()), int(boxes[:, 1].min()), int(boxes[:, 2].max()), int(boxes[:, 3].max())
+    return at_edge(group, frame) and long_side_of(group) < EDGE_MARK * frame.short_side

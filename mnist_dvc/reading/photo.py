@@ -29,8 +29,9 @@ from functools import partial
 import numpy as np
 
 from mnist_dvc.reading.ink import ink_gray, ink_mask, ink_strength, noise_floor, stands_out, working_copy
+from mnist_dvc.reading.measures import frame_of
 from mnist_dvc.reading.mnist_style import KEEP_PEN, SCAN_FLOOR, SIDE, mnist_digit, pen_share, scan_digit
-from mnist_dvc.reading.not_writing import at_edge_box, frame_of
+from mnist_dvc.reading.not_writing import at_edge_box
 from mnist_dvc.reading.pieces import digit_boxes, read_apart
 from mnist_dvc.reading.rulings import remove_rules
 from mnist_dvc.reading.segment import Judge

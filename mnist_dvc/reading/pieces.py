@@ -6,21 +6,16 @@ from collections.abc import Callable
 
 import numpy as np
 
+from mnist_dvc.reading.measures import Box, box_of, frame_of, long_side_of, stroke_width, union, width_of
 from mnist_dvc.reading.mnist_style import mnist_digit
 from mnist_dvc.reading.not_writing import (
     TIGHT_CROP,
     at_edge,
-    box_of,
     box_sides,
-    frame_of,
     is_outline,
     line_across,
-    long_side_of,
     ruled_line,
     small_at_edge,
-    stroke_width,
-    union,
-    width_of,
     without_boxes,
     without_stray_dots,
 )
@@ -88,7 +83,7 @@ def digit_boxes(
     # dropped before grouping, so that they cannot join a digit above them, and again as groups below.
     # Unless the writing itself runs into the edge (a digit cropped tight, as large as the picture's
     # short side by TIGHT_SHARE): then they are its strokes.
-    short = min(frame[2] - frame[0], frame[3] - frame[1])
+    short = frame.short_side
     skeleton = skeletonize(mask)
     skeleton_length = np.bincount(labels[skeleton], minlength=labels.max() + 1)
     cropped_tight = (
@@ -131,33 +126,29 @@ def digit_boxes(
     # Touching digits of a number are wide too, but tall against their stroke width.
     shaped = [
         i for i in range(len(groups))
-        if width_of(groups[i]) <= MAX_ASPECT * (boxes[i][2] - boxes[i][0])
-        or boxes[i][2] - boxes[i][0] >= NUMBER_STROKES * stroke_width(groups[i], skeleton_length)
+        if width_of(groups[i]) <= MAX_ASPECT * boxes[i].height
+        or boxes[i].height >= NUMBER_STROKES * stroke_width(groups[i], skeleton_length)
     ]  # fmt: skip
     if not shaped:
         return []
     main = max(shaped, key=lambda i: sum(r.area for r in groups[i]))
-    top, bottom = boxes[main][0], boxes[main][2]
-    height = bottom - top
-    if height < max(
-        6, MIN_DIGIT_HEIGHT * max(frame[2] - frame[0], frame[3] - frame[1])
-    ):  # the largest writing too small: no digit
+    top, bottom, height = boxes[main].top, boxes[main].bottom, boxes[main].height
+    if height < max(6, MIN_DIGIT_HEIGHT * frame.long_side):  # the largest writing too small: no digit
         return []
 
-    def on_the_row(box: tuple) -> bool:
-        t, b = box[0], box[2]
-        overlap = min(b, bottom) - max(t, top)
+    def on_the_row(box: Box) -> bool:
+        overlap = min(box.bottom, bottom) - max(box.top, top)
         return (
-            MIN_HEIGHT_SHARE * height <= b - t <= MAX_HEIGHT * height
-            and overlap >= SAME_ROW * min(b - t, height)
+            MIN_HEIGHT_SHARE * height <= box.height <= MAX_HEIGHT * height
+            and overlap >= SAME_ROW * min(box.height, height)
         )  # fmt: skip
 
-    row = sorted((i for i in shaped if on_the_row(boxes[i])), key=lambda i: boxes[i][1])
+    row = sorted((i for i in shaped if on_the_row(boxes[i])), key=lambda i: boxes[i].left)
     # The run of digits around the main one whose gaps stay small: farther writing is something else.
     start = stop = row.index(main)
-    while start > 0 and boxes[row[start]][1] - boxes[row[start - 1]][3] <= MAX_GAP * height:
+    while start > 0 and boxes[row[start]].left - boxes[row[start - 1]].right <= MAX_GAP * height:
         start -= 1
-    while stop < len(row) - 1 and boxes[row[stop + 1]][1] - boxes[row[stop]][3] <= MAX_GAP * height:
+    while stop < len(row) - 1 and boxes[row[stop + 1]].left - boxes[row[stop]].right <= MAX_GAP * height:
         stop += 1
     crops = []
     for i in row[start : stop + 1]:
@@ -240,23 +231,23 @@ def _group(regions: list) -> list[list]:
         groups = list(merged.values())
 
 
-def _same_digit(a: tuple, b: tuple) -> bool:
-    """Boxes (top, left, bottom, right) that overlap in x, or nearly (SAME_DIGIT_GAP of the taller one's
+def _same_digit(a: Box, b: Box) -> bool:
+    """Boxes that overlap in x, or nearly (SAME_DIGIT_GAP of the taller one's
     height: a stroke lifted and set down again), less than half a height apart vertically; a flat piece
     (a 5's or a 7's bar, written apart) up to BAR_GAP of a height, above the digit's middle. Pieces side
     by side (overlapping vertically, of similar heights) must overlap in x by SIDE_OVERLAP of the
     narrower one."""
-    height = max(a[2] - a[0], b[2] - b[0])
-    overlap_x = min(a[3], b[3]) - max(a[1], b[1])
-    flats = [box for box in (a, b) if box[3] - box[1] >= 2 * (box[2] - box[0])]
+    height = max(a.height, b.height)
+    overlap_x = min(a.right, b.right) - max(a.left, b.left)
+    flats = [box for box in (a, b) if box.width >= 2 * box.height]
     if len(flats) == 1:
         line, other = flats[0], (b if flats[0] is a else a)
-        if line[0] >= (other[0] + other[2]) / 2 and line[3] - line[1] >= UNDERLINE * (line[2] - line[0]):
+        if line.top >= (other.top + other.bottom) / 2 and line.width >= UNDERLINE * line.height:
             return False  # a straight line below a digit is an underline, not its bar
-    gap = max(a[0], b[0]) - min(a[2], b[2])
-    low, high = sorted((a[2] - a[0], b[2] - b[0]))
+    gap = max(a.top, b.top) - min(a.bottom, b.bottom)
+    low, high = sorted((a.height, b.height))
     side_by_side = -gap >= 0.5 * low and low >= SIDE_HEIGHT * high  # two digits of a number
     if side_by_side and not flats:
         # Neighbours in a slanted number overlap a little in x; a digit's own strokes overlap a lot.
-        return overlap_x >= SIDE_OVERLAP * min(a[3] - a[1], b[3] - b[1])
+        return overlap_x >= SIDE_OVERLAP * min(a.width, b.width)
     return overlap_x > -SAME_DIGIT_GAP * height and gap <= (BAR_GAP if flats else 0.5) * height

@@ -162,11 +162,11 @@ def check_stages(entries: dict[str, ModelEntry], path: Path = PIPELINE_FILE) -> 
 
 def _flow(value) -> str:
     """A value as dvc.yaml writes it on one line (YAML's flow style)."""
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{key}: {_flow(item)}" for key, item in value.items()) + "}"
-    if isinstance(value, list):
-        return "[" + ", ".join(map(_flow, value)) + "]"
-    return "nothing" if value is None else str(value)
+    import yaml
+
+    if value is None:
+        return "nothing"
+    return yaml.safe_dump(value, default_flow_style=True, sort_keys=False, width=10**6).strip()
 
 
 def _model_of(stage) -> str | None:

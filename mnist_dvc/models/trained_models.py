@@ -44,12 +44,17 @@ class LoadedModel:
         """A model file alone is a committee of one (see :class:`Committee`)."""
         return [self]
 
+    @property
+    def explainable(self) -> bool:
+        """Whether :meth:`network` has a network to give: not for an ONNX file alone."""
+        return self.loaded_network is not None or self.path.suffix.lower() == ".pt"
+
     def network(self) -> object:
         """The trained network itself, as explanations need its layers: the NumPy MLP's arrays, or the
         torch module (float32, eval mode) read from the checkpoint on first use; predictions run
         through the ONNX twin instead, without torch. An ONNX file alone holds no such network."""
         if self.loaded_network is None:
-            if self.path.suffix.lower() != ".pt":
+            if not self.explainable:
                 raise PipelineError(f"{self.path}: an ONNX file holds no network to explain; give its .pt")
             from mnist_dvc.models.torch_nets.checkpoint import load_checkpoint
 

@@ -44,10 +44,6 @@ def height_of(group: list) -> int:
     return box_of(group).height
 
 
-def width_of(group: list) -> int:
-    return box_of(group).width
-
-
 def long_side_of(group: list) -> int:
     return box_of(group).long_side
 

@@ -70,17 +70,18 @@ def box_sides(region, skeleton: np.ndarray, skeleton_length: np.ndarray) -> np.n
     does: the waist of a square "8" is no digit of its own, and an empty box is :func:`without_boxes`'."""
     from skimage.measure import label
 
-    from mnist_dvc.reading.outlines import box_inside, within
+    from mnist_dvc.reading.outlines import box_insides, within
 
     coords = region.coords
     centre, pen = coords[skeleton[tuple(coords.T)]].astype(float), stroke_width([region], skeleton_length)
-    inner = box_inside(coords.astype(float), centre, pen)
-    if inner is None:
+    # The sides are cut away SIDE_CUT pen widths either side of their centre lines (a "0" written against
+    # a side keeps its loop); the box's middle is measured in the area past their band.
+    areas = box_insides(coords.astype(float), centre, pen, (None, SIDE_CUT * pen))
+    if areas is None:
         return None
+    inner, cut = areas
     middle = within(coords, inner.mean(axis=0) + MIDDLE * (inner - inner.mean(axis=0)))
-    # The sides are cut away SIDE_CUT pen widths either side of their centre lines: a "0" written against
-    # a side keeps its loop.
-    held = within(coords, box_inside(coords.astype(float), centre, pen, inset=SIDE_CUT * pen))
+    held = within(coords, cut)
     if not (held & middle).any():
         return None
     # The held ink's own pieces, once the sides are gone; those that reach the middle are the digit.

@@ -27,6 +27,14 @@ def box_inside(
     """Where ink at ``points`` ((N, 2) row, column; ``centre``: its skeleton's), drawn ``pen`` pixels
     wide, runs round a box: the corners (4, 2) of the area within its sides, ``inset`` pixels in from
     their centre lines (by default, past the band in which a side's ink runs); None where it does not."""
+    areas = box_insides(points, centre, pen, (inset,))
+    return None if areas is None else areas[0]
+
+
+def box_insides(
+    points: np.ndarray, centre: np.ndarray, pen: float, insets: tuple[float | None, ...]
+) -> list[np.ndarray] | None:
+    """:func:`box_inside`'s area for each of ``insets``, from one fit of the box."""
     corners = enclosing_rectangle(points) if len(points) >= 8 and len(centre) >= 8 else None
     if corners is None:
         return None
@@ -56,9 +64,11 @@ def box_inside(
     one_open = cover >= FULL_SIDE and min(length, width) >= THIN_PENS * pen
     if sum((a & b).any() for a in near_u for b in near_v) < (3 if one_open else 4):
         return None
-    inset = band if inset is None else inset
-    (a0, a1), (b0, b1) = (u0 + inset, u1 - inset), (v0 + inset, v1 - inset)
-    return np.array([a * first + b * second for a, b in ((a0, b0), (a1, b0), (a1, b1), (a0, b1))])
+    areas = []
+    for inset in (band if inset is None else inset for inset in insets):
+        (a0, a1), (b0, b1) = (u0 + inset, u1 - inset), (v0 + inset, v1 - inset)
+        areas.append(np.array([a * first + b * second for a, b in ((a0, b0), (a1, b0), (a1, b1), (a0, b1))]))
+    return areas
 
 
 def within(points: np.ndarray, corners: np.ndarray) -> np.ndarray:

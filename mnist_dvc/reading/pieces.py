@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from mnist_dvc.reading.measures import Box, box_of, frame_of, long_side_of, stroke_width, union, width_of
+from mnist_dvc.reading.measures import Box, box_of, frame_of, long_side_of, stroke_width, union
 from mnist_dvc.reading.mnist_style import mnist_digit
 from mnist_dvc.reading.not_writing import (
     TIGHT_CROP,
@@ -126,7 +126,7 @@ def digit_boxes(
     # Touching digits of a number are wide too, but tall against their stroke width.
     shaped = [
         i for i in range(len(groups))
-        if width_of(groups[i]) <= MAX_ASPECT * boxes[i].height
+        if boxes[i].width <= MAX_ASPECT * boxes[i].height
         or boxes[i].height >= NUMBER_STROKES * stroke_width(groups[i], skeleton_length)
     ]  # fmt: skip
     if not shaped:

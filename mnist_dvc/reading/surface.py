@@ -98,9 +98,9 @@ def find_surface(rgb: np.ndarray) -> Surface | None:
     hulls = [convex_hull_image(material) for material, _ in materials]
     # Writing in a bold marker can be a material of its own: it is no page that a desk lies around, and
     # a page holding it is not rejected for that below.
-    writing = [_writing(material) for material, _ in materials]
-    for (material, _), hull in zip(materials, hulls, strict=True):
-        filled = binary_fill_holes(material)
+    filleds = [binary_fill_holes(material) for material, _ in materials]
+    writing = [_writing(material, filled) for (material, _), filled in zip(materials, filleds, strict=True)]
+    for (material, _), hull, filled in zip(materials, hulls, filleds, strict=True):
         others = [o for (o, _), w in zip(materials, writing, strict=True) if not w and o is not material]
         # A region around another material, or wrapped round it (a desk around a page, or around a note
         # in a corner of the frame), is never the surface. The paper inside a written loop is the page's
@@ -150,15 +150,12 @@ def find_surface(rgb: np.ndarray) -> Surface | None:
     return Surface(mask, np.median(rgb[mask], axis=0), corners, turn)
 
 
-def _writing(material: np.ndarray) -> bool:
-    """Whether a material is writing in a fat marker: too narrow to write on, and either holding nothing
-    or, a loop, holding WRITING_HOLES of its filled shape. A small note is narrow only where the digit on
-    it is, and that digit's strokes are a small part of it."""
-    from scipy.ndimage import binary_fill_holes
-
+def _writing(material: np.ndarray, filled: np.ndarray) -> bool:
+    """Whether a material (``filled``: with its holes filled) is writing in a fat marker: too narrow to
+    write on, and either holding nothing or, a loop, holding WRITING_HOLES of its filled shape. A small
+    note is narrow only where the digit on it is, and that digit's strokes are a small part of it."""
     if _wide(material):
         return False
-    filled = binary_fill_holes(material)
     holes = (filled & ~material).sum()
     return holes == 0 or holes >= WRITING_HOLES * filled.sum()
 

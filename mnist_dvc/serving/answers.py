@@ -101,7 +101,6 @@ class Answerer:
         self.models, self.ensemble = models, ensemble
         blank = np.zeros((1, 28, 28), np.float32)
         self.names = list(each_model_log_proba(models, blank, ensemble))  # the models, then the ensemble
-        self._explained: dict | None = None  # chosen at the first "why", whose networks load then (torch)
 
     def why(self, make_digits) -> np.ndarray | None:
         """Where each model looked for its answer on a single digit, as a picture (RGB): the explain
@@ -117,23 +116,21 @@ class Answerer:
             return None
         if len(digits) != 1:
             return None
-        if self._explained is None:  # each model's first file, whose network can be explained
-            firsts = {name: m.members[0] for name, m in self.models.items()}
-            self._explained = {
-                name: first for name, first in firsts.items() if first.path.suffix.lower() in (".npz", ".pt")
-            }
+        # Each model's first file, whose network (loaded at its first "why": torch) is explained.
+        firsts = {name: m.members[0] for name, m in self.models.items()}
+        explained = {name: first for name, first in firsts.items() if first.explainable}
         maps, answers = {}, {}
-        for name, explained in self._explained.items():
+        for name, first in explained.items():
             x = self.models[name].normalize(digits)
             answer = self.models[name].log_proba_of_unit_images(digits).argmax(1)
-            maps[name], answers[name] = attribution(explained, x, answer)[0], int(answer[0])
+            maps[name], answers[name] = attribution(first, x, answer)[0], int(answer[0])
         if not maps:
             return None
         from io import BytesIO
 
         from PIL import Image
 
-        how = {name: HOW[e.kind] for name, e in self._explained.items()}
+        how = {name: HOW[first.kind] for name, first in explained.items()}
         figure = attribution_row(digits[0], maps, answers, how)
         return np.asarray(Image.open(BytesIO(png_bytes(figure))).convert("RGB"))
 

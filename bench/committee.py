@@ -22,8 +22,9 @@ import numpy as np
 from bench.common import RESULTS_DIR, matmul_gflops, save
 from bench.seeds import EXPERIMENT, SEEDS, experiment_rev, train_seconds
 from mnist_dvc.data.dataset import load_prepared
+from mnist_dvc.models.model_file import read_model_file
 from mnist_dvc.models.registry import models
-from mnist_dvc.models.trained_models import committee_log_proba, load_model
+from mnist_dvc.models.trained_models import committee_log_proba
 from mnist_dvc.paths import PREPARED_DIR
 from mnist_dvc.pictures import _pyplot, save_png
 
@@ -48,8 +49,8 @@ def member_log_probs(rev: str, data) -> dict[int, dict[str, np.ndarray]]:
             path = Path(tmp) / entry.file(seed).name
             with dvc.api.open(str(entry.file(seed)), rev=rev, mode="rb") as src:
                 path.write_bytes(src.read())
-            model = load_model(MODEL, path)
-            out[seed] = {split: model.calibrated_log_proba(data.images[split]) for split in ("val", "test")}
+            model = read_model_file(path)
+            out[seed] = {split: model.log_proba(data.images[split]) for split in ("val", "test")}
     return out
 
 

@@ -68,8 +68,9 @@ def wall_seconds(args: list[str]) -> float:
 
 def onnx_against_torch(images: np.ndarray) -> dict:
     """The torch models through their ONNX twins and through torch, on the same images."""
+    from mnist_dvc.models.model_file import read_through_torch
     from mnist_dvc.models.registry import read
-    from mnist_dvc.models.trained_models import load_model, load_through_torch
+    from mnist_dvc.models.trained_models import TrainedModel, load_model
 
     out = {}
     entries, seeds = read()
@@ -77,7 +78,7 @@ def onnx_against_torch(images: np.ndarray) -> dict:
         if entry.family != "torch":
             continue
         path = entry.file(seeds[0])
-        onnx, torch_ = load_model(entry.name, path), load_through_torch(entry.name, path)
+        onnx, torch_ = load_model(entry.name, path), TrainedModel(entry.name, [read_through_torch(path)])
         p_onnx = np.exp(onnx.log_proba_of_unit_images(images))
         p_torch = np.exp(torch_.log_proba_of_unit_images(images))
         out[entry.name] = {

@@ -20,14 +20,15 @@ from mnist_dvc.data.dataset import load_prepared, stratified_subset
 from mnist_dvc.evaluation import robustness
 from mnist_dvc.evaluation.robustness import accuracy_table, summary
 from mnist_dvc.models.families import trainer_params
+from mnist_dvc.models.model_file import ModelFile
 from mnist_dvc.models.registry import models
-from mnist_dvc.models.trained_models import LoadedModel
+from mnist_dvc.models.trained_models import TrainedModel
 from mnist_dvc.validation import StageParams, Yaml12Loader
 
 VAL_IMAGES = 2000
 
 
-def train(stage: str, p: StageParams, data) -> tuple[LoadedModel, object]:
+def train(stage: str, p: StageParams, data) -> tuple[TrainedModel, object]:
     """Train; return the kept model, ready to predict like a loaded model file, and the run's result."""
     meta = {"normalization": data.meta["normalization"]}
     if models()[stage.removeprefix("train_")].family == "numpy":
@@ -35,9 +36,8 @@ def train(stage: str, p: StageParams, data) -> tuple[LoadedModel, object]:
         from mnist_dvc.models.numpy_mlp.train import train as train_numpy
 
         params, result = train_numpy(p, data, live_dir=None)
-        return LoadedModel(
-            stage, Path(stage), meta, 0, lambda x: predict_log_proba(params, x, p.activation)
-        ), result
+        kept = ModelFile(Path(stage), meta, 0, lambda x: predict_log_proba(params, x, p.activation))
+        return TrainedModel(stage, [kept]), result
     import torch
 
     from mnist_dvc.models.torch_nets.inference import predict_logits
@@ -48,10 +48,10 @@ def train(stage: str, p: StageParams, data) -> tuple[LoadedModel, object]:
     def log_proba(x):
         return torch.log_softmax(predict_logits(net, torch.from_numpy(x), torch.device("cpu")), 1).numpy()
 
-    return LoadedModel(stage, Path(stage), meta, 0, log_proba), result
+    return TrainedModel(stage, [ModelFile(Path(stage), meta, 0, log_proba)]), result
 
 
-def validation_robustness(model: LoadedModel, data) -> dict:
+def validation_robustness(model: TrainedModel, data) -> dict:
     """The robustness stage's corruptions on VAL_IMAGES stratified validation images."""
     corruptions = robustness.SCHEMA.load().corruptions
     chosen = stratified_subset(data.labels["val"], VAL_IMAGES, 0)

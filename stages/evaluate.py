@@ -52,9 +52,8 @@ def main() -> None:
         )
     # Load (and so validate) every model before writing anything.
     models = load_pipeline_models()
-    for committee in models.values():
-        for member in committee.members:
-            check_normalization(member, data.normalization)
+    for model in models.values():
+        check_normalization(model, data.normalization)
     timings = {name: committee_timing(name, c.seeds) for name, c in models.items()}
 
     import torch
@@ -62,9 +61,9 @@ def main() -> None:
     torch.set_num_threads(p.num_threads)
     with threadpool_limits(p.num_threads):
         # Each seed's raw (temperature 1) and calibrated log-probabilities.
-        raw_seeds = {name: [m.predict_log_proba(images) for m in c.members] for name, c in models.items()}
+        raw_seeds = {name: m.member_log_probas(images, calibrated=False) for name, m in models.items()}
     calibrated_seeds = {
-        name: [m.calibrate(lp) for m, lp in zip(models[name].members, lps, strict=True)]
+        name: [member.calibrate(lp) for member, lp in zip(models[name].members, lps, strict=True)]
         for name, lps in raw_seeds.items()
     }
     # What predict and the app show: each committee's mean of its seeds' calibrated probabilities, and the

@@ -26,7 +26,7 @@ from mnist_dvc.evaluation.explain_pictures import (
 )
 from mnist_dvc.fileio import write_text
 from mnist_dvc.models import registry
-from mnist_dvc.models.trained_models import load_model
+from mnist_dvc.models.model_file import read_model_file
 from mnist_dvc.params import ParamsError
 from mnist_dvc.paths import METRICS_DIR, PREPARED_DIR
 from mnist_dvc.pictures import save_png
@@ -52,7 +52,7 @@ def main() -> None:
             f"{len(labels)} test images that prepare.limit keeps"
         )
     entries, seeds = registry.read()
-    models = {name: load_model(name, e.file(seeds[0])) for name, e in entries.items()}
+    models = {name: read_model_file(e.file(seeds[0])) for name, e in entries.items()}
 
     import torch
 

@@ -11,7 +11,7 @@ from mnist_dvc.data.dataset import load_prepared, stratified_subset
 from mnist_dvc.evaluation.corruptions import CORRUPTIONS
 from mnist_dvc.evaluation.robustness import SCHEMA, accuracy_table, curve_rows, summary
 from mnist_dvc.fileio import write_csv, write_json
-from mnist_dvc.models.corruption_names import SEVERITIES
+from mnist_dvc.models.photo_effects import SEVERITIES
 from mnist_dvc.models.trained_models import check_normalization, load_pipeline_models
 from mnist_dvc.paths import METRICS_DIR, PREPARED_DIR
 from mnist_dvc.pictures import digit_grid, robustness_figure, save_png

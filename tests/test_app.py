@@ -325,7 +325,8 @@ def test_why_shows_where_each_model_looked_with_the_explain_stages_attribution(m
     assert red.sum() > 20  # pixels that speak for its answer, drawn in red
     digit = digits_from_canvas({"composite": canvas})
     model = answerer.models["strokes"]
-    maps = attribution(model, model.normalize(digit), model.log_proba_of_unit_images(digit).argmax(1))
+    answer = model.log_proba_of_unit_images(digit).argmax(1)
+    maps = attribution(model.members[0], model.normalize(digit), answer)
     assert np.abs(maps).max() > 0 and np.abs(maps[0][digit[0] == 0]).max() == 0  # ink only, vs a blank page
     empty = np.zeros((CANVAS, CANVAS, 4), np.uint8)
     assert answerer.why(lambda: digits_from_canvas({"composite": empty})) is None

@@ -15,8 +15,7 @@ from mnist_dvc.models.affine import (
     warp,
     warp_all,
 )
-from mnist_dvc.models.corruption_names import SEVERITIES
-from mnist_dvc.models.photo_effects import random_corruptions
+from mnist_dvc.models.photo_effects import SEVERITIES, random_corruptions
 from tests.fixtures import synthetic_digits
 
 

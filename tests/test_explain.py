@@ -18,24 +18,24 @@ from mnist_dvc.evaluation.explain import (
     log_proba,
     strongest_units,
 )
+from mnist_dvc.models.model_file import ModelFile
 from mnist_dvc.models.numpy_mlp.network import init_params
 from mnist_dvc.models.torch_nets.architectures import build_model
-from mnist_dvc.models.trained_models import LoadedModel
 
 NORMALIZATION = {"method": "standard", "mean": 0.1307, "std": 0.3081}
 
 
-def explained(name: str, kind: str, network, meta: dict) -> LoadedModel:
+def explained(name: str, kind: str, network, meta: dict) -> ModelFile:
     """A model as the explain stage gets it, its network given (no file; it is not asked to predict)."""
-    return LoadedModel(name, Path(name), meta, 0, None, kind=kind, loaded_network=network)
+    return ModelFile(Path(name), meta, 0, None, kind=kind, loaded_network=network)
 
 
-def torch_model(arch: str, hparams: dict) -> LoadedModel:
+def torch_model(arch: str, hparams: dict) -> ModelFile:
     torch.manual_seed(0)
     return explained(arch, "torch", build_model(arch, hparams).eval(), {"normalization": NORMALIZATION})
 
 
-def numpy_model(hidden: list[int]) -> LoadedModel:
+def numpy_model(hidden: list[int]) -> ModelFile:
     params = init_params([784, *hidden, 10], "he", np.random.default_rng(0))
     return explained("numpy_mlp", "numpy", params, {"normalization": NORMALIZATION, "activation": "relu"})
 

@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from mnist_dvc import PipelineError
+from mnist_dvc.models.model_file import read_model_file
 from mnist_dvc.models.onnx_model import OnnxModelError, load_onnx, twin_of
 from mnist_dvc.models.torch_nets.architectures import build_model
 from mnist_dvc.models.torch_nets.checkpoint import save_checkpoint
@@ -79,13 +80,13 @@ def test_a_model_predicts_through_its_twin_and_is_explained_through_its_checkpoi
     from mnist_dvc.evaluation.explain import log_proba
 
     path, model = checkpoint_with_twin(tmp_path, "modern")
-    loaded = load_model("cnn", path)
+    loaded = read_model_file(path)
     x = np.random.default_rng(4).standard_normal((6, 1, 28, 28)).astype(np.float32)
     with torch.no_grad():
         expected = torch.log_softmax(model(torch.from_numpy(x)), 1).numpy()
     np.testing.assert_array_equal(log_proba(loaded, x), expected)  # the checkpoint's own layers
     np.testing.assert_allclose(loaded.predict_log_proba(x), expected, atol=1e-5)  # the twin's
-    alone = load_model("cnn", twin_of(path))
+    alone = read_model_file(twin_of(path))
     with pytest.raises(
         PipelineError, match=r"modern\.onnx: an ONNX file holds no network to explain; give its \.pt"
     ):
@@ -95,7 +96,7 @@ def test_a_model_predicts_through_its_twin_and_is_explained_through_its_checkpoi
 def test_a_checkpoint_without_a_twin_runs_through_torch_with_a_note(tmp_path, capsys):
     path, model = checkpoint_with_twin(tmp_path, "mlp")
     twin_of(path).unlink()
-    loaded = load_model("torch_mlp", path)
+    loaded = read_model_file(path)
     assert f"note: {path} has no ONNX twin (mlp.onnx); running it through torch" in capsys.readouterr().err
     x = np.random.default_rng(2).standard_normal((5, 1, 28, 28)).astype(np.float32)
     with torch.no_grad():
@@ -107,7 +108,7 @@ def test_a_stale_twin_is_refused_and_the_checkpoint_runs_through_torch(tmp_path,
     path, model = checkpoint_with_twin(tmp_path, "modern", seed=0)
     _, _ = checkpoint_with_twin(tmp_path / "other", "modern", seed=1)
     (tmp_path / "other" / "modern.onnx").replace(twin_of(path))  # the twin of another training
-    loaded = load_model("cnn", path)
+    loaded = read_model_file(path)
     err = capsys.readouterr().err
     stale = f"{twin_of(path)}: exported from another checkpoint than {path}"
     assert f"note: {stale}; running {path} through torch" in err

@@ -20,7 +20,6 @@ from collections.abc import Callable
 import numpy as np
 
 from mnist_dvc.models.affine import Transforms, warp
-from mnist_dvc.models.corruption_names import CORRUPTIONS as NAMES
 from mnist_dvc.models.photo_effects import EFFECTS, fraction
 
 MAX_SHIFT_PX = 6  # severity 5; integer shifts 1, 2, 4, 5, 6 pixels, so no interpolation blur
@@ -79,7 +78,9 @@ def inversion(images: np.ndarray, severity: int) -> np.ndarray:
     return (1 - a) * images + a * (1 - images)
 
 
-_OWN = {"shift": shift, "rotation": rotation, "scale": scale, "occlusion": occlusion, "inversion": inversion}
+# Everything the robustness stage can measure, in the order of its tables and pictures.
 CORRUPTIONS: dict[str, Callable[[np.ndarray, int], np.ndarray]] = {
-    name: _OWN.get(name) or EFFECTS[name] for name in NAMES
-}
+    "shift": shift, "rotation": rotation, "scale": scale,
+    **{name: EFFECTS[name] for name in ("noise", "blur", "thicker", "thinner")},
+    "occlusion": occlusion, "inversion": inversion, "contrast": EFFECTS["contrast"],
+}  # fmt: skip

@@ -7,8 +7,8 @@
   back-propagation carried to the input (`numpy_mlp.network.input_gradient`), times (input - blank);
 * the last hidden layer's features, for an embedding map.
 
-Each model is a :class:`mnist_dvc.models.trained_models.LoadedModel`; a torch model's layers come from its
-checkpoint (:meth:`~mnist_dvc.models.trained_models.LoadedModel.network`), not its ONNX twin.
+Each model is one file, a :class:`mnist_dvc.models.model_file.ModelFile`; a torch model's layers come from
+its checkpoint (:meth:`~mnist_dvc.models.model_file.ModelFile.network`), not its ONNX twin.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from mnist_dvc.params import ParamsError, StageSchema
 from mnist_dvc.validation import integer, list_of, number
 
 if TYPE_CHECKING:  # a type only: check_params reads this module's schema, and loads no model
-    from mnist_dvc.models.trained_models import LoadedModel
+    from mnist_dvc.models.model_file import ModelFile
 
 
 def _perplexity_below_images(values: dict, key: str) -> None:
@@ -51,7 +51,7 @@ SCHEMA = StageSchema(
 IG_STEPS = 32  # integrated gradients: points on the path from the blank page to the image
 
 
-def first_layer(m: LoadedModel) -> np.ndarray:
+def first_layer(m: ModelFile) -> np.ndarray:
     """(units, 28, 28) for an MLP's first layer, (filters, k, k) for a CNN's first convolution."""
     if m.kind == "numpy":
         return m.network()[0].T.reshape(-1, 28, 28)
@@ -73,7 +73,7 @@ def strongest_units(weights: np.ndarray, count: int) -> np.ndarray:
     return weights[np.argsort(-norms, kind="stable")[:count]]
 
 
-def feature_maps(m: LoadedModel, x: np.ndarray) -> list[np.ndarray]:
+def feature_maps(m: ModelFile, x: np.ndarray) -> list[np.ndarray]:
     """Each block's output for images ``x`` (N, 1, 28, 28): the activation just before each pooling
     layer, (N, channels, h, w) per block."""
     import torch
@@ -95,7 +95,7 @@ def feature_maps(m: LoadedModel, x: np.ndarray) -> list[np.ndarray]:
     return outputs
 
 
-def log_proba(m: LoadedModel, x: np.ndarray) -> np.ndarray:
+def log_proba(m: ModelFile, x: np.ndarray) -> np.ndarray:
     if m.kind == "numpy":
         from mnist_dvc.models.numpy_mlp.network import predict_log_proba
 
@@ -106,7 +106,7 @@ def log_proba(m: LoadedModel, x: np.ndarray) -> np.ndarray:
         return torch.log_softmax(m.network()(torch.from_numpy(x)), 1).numpy()
 
 
-def attribution(m: LoadedModel, x: np.ndarray, classes: np.ndarray) -> np.ndarray:
+def attribution(m: ModelFile, x: np.ndarray, classes: np.ndarray) -> np.ndarray:
     """How much each pixel of ``x`` (N, 1, 28, 28) moves the log-probability of ``classes``, against a
     blank page: (N, 28, 28). Positive: the pixel speaks for the class."""
     blank = m.blank()
@@ -131,7 +131,7 @@ def attribution(m: LoadedModel, x: np.ndarray, classes: np.ndarray) -> np.ndarra
     return attributions.detach().numpy()[:, 0]
 
 
-def last_hidden(m: LoadedModel, x: np.ndarray) -> np.ndarray:
+def last_hidden(m: ModelFile, x: np.ndarray) -> np.ndarray:
     """The features the output layer reads: (N, features)."""
     if m.kind == "numpy":
         from mnist_dvc.models.numpy_mlp.network import forward

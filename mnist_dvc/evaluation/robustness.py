@@ -8,7 +8,7 @@ import numpy as np
 
 from mnist_dvc.data.dataset import TEST_SIZE
 from mnist_dvc.evaluation.corruptions import CORRUPTIONS
-from mnist_dvc.models.corruption_names import SEVERITIES
+from mnist_dvc.models.photo_effects import SEVERITIES
 from mnist_dvc.models.trained_models import TrainedModel, each_model_log_proba
 from mnist_dvc.params import StageSchema
 from mnist_dvc.validation import choice, integer, list_of

@@ -12,8 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from mnist_dvc.models.corruption_names import PHOTO_EFFECTS, SEVERITIES
-
+SEVERITIES = 5  # each corruption has severities 1 to 5 (0 leaves the images unchanged)
 MAX_NOISE_STD = 0.4  # of the [0, 1] pixel range
 MAX_BLUR_SIGMA = 2.0  # pixels
 MAX_THICKER_STEPS = 2.5  # grey dilations with a 3x3 cross (one pixel each way per step)
@@ -95,7 +94,7 @@ EFFECTS: dict[str, Callable[..., np.ndarray]] = {
     "thinner": thinner,
     "contrast": contrast,
 }
-assert tuple(EFFECTS) == PHOTO_EFFECTS, "mnist_dvc/models/corruption_names.py names the photo effects"
+PHOTO_EFFECTS = tuple(EFFECTS)  # what params.yaml's `corrupt` may name
 
 
 def random_corruptions(

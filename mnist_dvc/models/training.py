@@ -21,8 +21,7 @@ from tqdm import tqdm
 
 from mnist_dvc import PipelineError
 from mnist_dvc.models.calibration import fit_temperature
-from mnist_dvc.models.corruption_names import PHOTO_EFFECTS, SEVERITIES
-from mnist_dvc.models.photo_effects import random_corruptions
+from mnist_dvc.models.photo_effects import PHOTO_EFFECTS, SEVERITIES, random_corruptions
 from mnist_dvc.models.schedules import StepSchedule
 from mnist_dvc.validation import Validator, boolean, choice, group, integer, number
 

@@ -19,7 +19,7 @@ from mnist_dvc.models.families import trainer_params
 from mnist_dvc.models.numpy_mlp.io import save_model
 from mnist_dvc.models.numpy_mlp.train import train
 from mnist_dvc.models.trained_models import load_model
-from mnist_dvc.reading.digits import picture_digits, picture_to_rgb
+from mnist_dvc.reading.picture_files import picture_digits, picture_to_rgb
 from mnist_dvc.serving.answers import Answerer, digits_from_canvas
 from mnist_dvc.serving.app import close, start
 from mnist_dvc.serving.command import main as command

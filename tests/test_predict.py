@@ -15,7 +15,8 @@ from PIL import Image, ImageDraw
 from mnist_dvc.data.idx import encode_idx
 from mnist_dvc.models.numpy_mlp.io import save_model
 from mnist_dvc.models.numpy_mlp.network import init_params, predict_log_proba
-from mnist_dvc.reading.digits import picture_digits, read_digits
+from mnist_dvc.reading.digits import read_digits
+from mnist_dvc.reading.picture_files import picture_digits
 from mnist_dvc.serving.command import main
 from tests.fixtures import PROJECT_ROOT
 
@@ -344,9 +345,9 @@ def test_outputs_keep_the_users_file_mode_and_are_written_through_a_symlink(tmp_
 
 
 def test_a_picture_over_the_pixel_limit_is_called_too_large(tmp_path, model_file, capsys, monkeypatch):
-    import mnist_dvc.reading.digits as digits
+    import mnist_dvc.reading.picture_files as picture_files
 
-    monkeypatch.setattr(digits, "MAX_PIXELS", 100 * 100)
+    monkeypatch.setattr(picture_files, "MAX_PIXELS", 100 * 100)
     Image.new("L", (200, 150), 255).save(tmp_path / "big.png")
     code, _ = _predict(tmp_path, tmp_path / "big.png", "--model-file", model_file)
     err = capsys.readouterr().err

@@ -24,20 +24,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mnist_dvc.reading.materials import SAME_COLOUR, materials_of
+
 SMALL_SIDE = 192  # the surface is looked for in a copy this long, so a 12-Mpixel photo costs no more
 INK_FILTER = 7  # pixels of that copy: a median this wide removes strokes, keeps a page's edge
 SEGMENT_SCALE = 300  # Felzenszwalb's scale: larger, fewer and larger regions
 MIN_SEGMENT = 100  # pixels of the small copy: smaller regions join a neighbour
-SAME_COLOUR = 12.0  # CIELAB distance: regions closer in mean colour are the same material
-SEAMLESS = 4.0  # CIELAB distance: regions this close in colour where they meet are one material...
-SEAM_WIDTH = 3  # ...pixels of the small copy: "where they meet" is this far to twice this far from the other
-MIN_SEAM = 20  # ...pixels of each, at least: a corner's touch is no seam
-FOLD_SHADE = 0.8  # CIELAB lightness: the darker half of a folded page has at least this share of the other's
-FOLD_CHROMA = 4.0  # CIELAB distance in hue and saturation (a, b) between the two halves, at most
-MIN_PAPER_L = 60.0  # CIELAB lightness: only paper this light is taken for folded (a dark desk is not)
 MIN_PHOTO_SIDE = 200  # pixels: a smaller picture is a scan or a crop of the page, not a photo of a desk
 MIN_BACKGROUND_BORDER = 0.4  # of the frame's edge: at least this much of it lies outside the surface
-MIN_SHARE = 0.04  # of the frame: smaller regions are not a surface
 MIN_THICKNESS = 0.15  # of the frame's short side: a surface is at least this wide somewhere inside
 FILLS_FRAME = 0.85  # a surface covering this share of the frame is the whole picture
 MIN_SOLIDITY = 0.85  # of its outline, holes filled, against its convex hull
@@ -93,7 +87,7 @@ def find_surface(rgb: np.ndarray) -> Surface | None:
     frame = labels.size
     lab = rgb2lab(np.clip(small, 0, 1))
     texture = _texture(rgb, labels.shape)
-    materials = _materials(labels, lab)
+    materials = materials_of(labels, lab)
     candidates = []
     hulls = [convex_hull_image(material) for material, _ in materials]
     # Writing in a bold marker can be a material of its own: it is no page that a desk lies around, and
@@ -165,97 +159,6 @@ def _wide(filled: np.ndarray) -> bool:
     from scipy.ndimage import distance_transform_edt
 
     return 2 * distance_transform_edt(filled).max() >= MIN_THICKNESS * min(filled.shape)
-
-
-def _materials(labels: np.ndarray, lab: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-    """The regions of at least MIN_SHARE of the frame, joined into materials, each as (mask, colour):
-    touching regions of one colour where they meet (within SEAMLESS: a page cut in two by a ruling line
-    where its light fades), the two halves of a folded page, and regions of one colour (within
-    SAME_COLOUR in CIELAB). The strongest evidence joins first, and a join by colour or by a fold is
-    refused where it would put together two regions that are neither of one colour nor one paper's two
-    shades: otherwise a page's shaded half, a little like a grey or beige desk, chains page and desk
-    into one material."""
-    from scipy.ndimage import binary_closing, binary_dilation
-
-    sizes = np.bincount(labels.ravel())
-    large = list(np.flatnonzero(sizes >= MIN_SHARE * labels.size))
-    masks = [labels == label for label in large]
-    colours = [lab[mask].mean(axis=0) for mask in masks]
-    # Each region's neighbourhood from SEAM_WIDTH to twice that: the colours where two regions meet, past
-    # the blur and the shadow of an edge, which would make any edge look seamless.
-    close = [binary_dilation(mask, iterations=SEAM_WIDTH) for mask in masks]
-    near = [binary_dilation(c, iterations=SEAM_WIDTH) & ~c for c in close]
-    links = []  # (strength: 0 seamless, 1 folded, 2 of one colour; colour distance; i; j)
-    for i in range(len(large)):
-        for j in range(i):
-            sides = masks[i] & near[j], masks[j] & near[i]
-            distance = float(np.linalg.norm(colours[i] - colours[j]))
-            if _seamless(lab, *sides):
-                links.append((0, distance, i, j))
-            elif _folded(colours[i], colours[j], masks[i], masks[j], *sides):
-                links.append((1, distance, i, j))
-            elif distance <= SAME_COLOUR:
-                links.append((2, distance, i, j))
-    root = list(range(len(large)))
-    for strength, _, i, j in sorted(links):
-        old, new = root[i], root[j]
-        if old == new:
-            continue
-        pairs = [(a, b) for a, r in enumerate(root) if r == old for b, q in enumerate(root) if q == new]
-        if strength > 0 and not all(_one_paper(colours[a], colours[b]) for a, b in pairs):
-            continue
-        root = [new if r == old else r for r in root]
-    out = []
-    for r in sorted(set(root)):
-        parts = [label for label, q in zip(large, root, strict=True) if q == r]
-        mask = np.isin(labels, parts)
-        if len(parts) > 1:  # the crease or the ruling line between the parts is theirs too
-            mask |= binary_closing(mask, iterations=SEAM_WIDTH) & ~np.isin(
-                labels, [p for p in large if p not in parts]
-            )
-        out.append((mask, lab[mask].mean(axis=0)))
-    return out
-
-
-def _one_paper(colour_a: np.ndarray, colour_b: np.ndarray) -> bool:
-    """Whether two colours (CIELAB) may be one material: within SAME_COLOUR, or one light paper's two
-    shades either side of a fold."""
-    return float(np.linalg.norm(colour_a - colour_b)) <= SAME_COLOUR or _fold_shades(colour_a, colour_b)
-
-
-def _fold_shades(colour_a: np.ndarray, colour_b: np.ndarray) -> bool:
-    """Light colours (CIELAB) of the same hue and saturation (FOLD_CHROMA), one only a little darker
-    (FOLD_SHADE), as one paper catches the light either side of a crease."""
-    dark, light = sorted((float(colour_a[0]), float(colour_b[0])))
-    chroma = float(np.linalg.norm(colour_a[1:] - colour_b[1:]))
-    return light >= MIN_PAPER_L and dark >= FOLD_SHADE * light and chroma <= FOLD_CHROMA
-
-
-def _folded(
-    colour_a: np.ndarray,
-    colour_b: np.ndarray,
-    a: np.ndarray,
-    b: np.ndarray,
-    side_a: np.ndarray,
-    side_b: np.ndarray,
-) -> bool:
-    """Whether two touching regions ``a`` and ``b`` are the two halves of one folded page: of one
-    paper's two shades (:func:`_fold_shades`) and side by side: neither wraps round the other, as a
-    desk of a colour like the page's wraps round it."""
-    from skimage.morphology import convex_hull_image
-
-    if side_a.sum() < MIN_SEAM or side_b.sum() < MIN_SEAM or not _fold_shades(colour_a, colour_b):
-        return False
-    return convex_hull_image(a)[b].mean() <= 0.5 and convex_hull_image(b)[a].mean() <= 0.5
-
-
-def _seamless(lab: np.ndarray, side_a: np.ndarray, side_b: np.ndarray) -> bool:
-    """Whether two touching regions have the same colour where they meet (``side_a``, ``side_b``: each
-    one's pixels next to the other): one page whose light fades across it, cut by a ruling line or a
-    fold, not a page's edge on a desk, which is a step in colour."""
-    if side_a.sum() < MIN_SEAM or side_b.sum() < MIN_SEAM:
-        return False
-    return float(np.linalg.norm(np.median(lab[side_a], axis=0) - np.median(lab[side_b], axis=0))) <= SEAMLESS
 
 
 def _texture(rgb: np.ndarray, shape: tuple[int, int]) -> np.ndarray:

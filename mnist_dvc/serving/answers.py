@@ -14,7 +14,9 @@ from pathlib import Path
 import numpy as np
 
 from mnist_dvc.models.trained_models import TrainedModel, each_model_log_proba, probabilities
-from mnist_dvc.reading.digits import InputError, picture_digits, read_digits, working_rgb
+from mnist_dvc.reading import InputError
+from mnist_dvc.reading.digits import read_digits
+from mnist_dvc.reading.picture_files import picture_digits, working_rgb
 from mnist_dvc.reading.segment import Judge
 
 DRAW_FIRST = "Draw a digit first (or drop a picture)."

@@ -21,7 +21,8 @@ from mnist_dvc.models import registry
 from mnist_dvc.models.trained_models import TrainedModel, judge_of, load_model, load_pipeline_models
 from mnist_dvc.params import PARAMS_FILE
 from mnist_dvc.paths import project_root
-from mnist_dvc.reading.digits import IMAGE_SUFFIXES, MAX_PIXELS
+from mnist_dvc.reading.digits import IMAGE_SUFFIXES
+from mnist_dvc.reading.picture_files import MAX_PIXELS
 from mnist_dvc.serving.answers import Answerer, Inputs
 
 MAX_UPLOAD = "10mb"

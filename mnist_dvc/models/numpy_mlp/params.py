@@ -3,7 +3,7 @@ apart from the network's code so that check_params reads it without NumPy's trai
 
 from __future__ import annotations
 
-from mnist_dvc.models.training import AVERAGING_AND_AUGMENTATION, OPTIMIZATION
+from mnist_dvc.models.trainer_schema import AVERAGING_AND_AUGMENTATION, OPTIMIZATION
 from mnist_dvc.params import StageSchema
 from mnist_dvc.validation import choice, integer, list_of, number
 

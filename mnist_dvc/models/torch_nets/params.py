@@ -3,7 +3,7 @@ to params.yaml), apart from the networks' code so that check_params reads them w
 
 from __future__ import annotations
 
-from mnist_dvc.models.training import AVERAGING_AND_AUGMENTATION, OPTIMIZATION
+from mnist_dvc.models.trainer_schema import AVERAGING_AND_AUGMENTATION, OPTIMIZATION
 from mnist_dvc.params import StageSchema
 from mnist_dvc.validation import Validator, choice, integer, list_of, number
 

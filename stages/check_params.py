@@ -15,10 +15,11 @@ from mnist_dvc.models.families import trainer_params
 from mnist_dvc.models.registry import check_stages, read
 from mnist_dvc.paths import PARAMS_CHECKED
 from mnist_dvc.stage_runner import run_stage
+from mnist_dvc.web import params as web
 
 STAMP = "params.yaml: every group passed its schema\n"
 # The groups of the stages that are not trainers (each model's trainer group is checked by its family).
-SCHEMAS = (fetch.SCHEMA, dataset.SCHEMA, metrics.SCHEMA, robustness.SCHEMA, explain.SCHEMA)
+SCHEMAS = (fetch.SCHEMA, dataset.SCHEMA, metrics.SCHEMA, robustness.SCHEMA, explain.SCHEMA, web.SCHEMA)
 
 
 def main() -> None:

@@ -10,8 +10,10 @@ from threadpoolctl import threadpool_limits
 from mnist_dvc.data.dataset import load_prepared
 from mnist_dvc.models.numpy_mlp.io import INPUT_SIZE, NUM_CLASSES, save_model
 from mnist_dvc.models.numpy_mlp.network import predict_log_proba
+from mnist_dvc.models.numpy_mlp.onnx_export import export_numpy_onnx
 from mnist_dvc.models.numpy_mlp.params import SCHEMAS
 from mnist_dvc.models.numpy_mlp.train import train
+from mnist_dvc.models.onnx_model import twin_of
 from mnist_dvc.models.registry import trainee, trainer_params
 from mnist_dvc.models.training import images_per_second, report, run_metadata
 from mnist_dvc.paths import PREPARED_DIR, training_dir
@@ -30,6 +32,7 @@ def main() -> None:
     architecture = {"layer_sizes": [INPUT_SIZE, *p.hidden, NUM_CLASSES], "activation": p.activation}
     meta = run_metadata(p, result, data.meta["normalization"], val_log_probs, data.labels["val"])
     save_model(entry.file(seed), params, {**architecture, **meta})
+    export_numpy_onnx(twin_of(entry.file(seed)), params, {**architecture, **meta}, entry.file(seed))
     write_timing(entry.name, seed, result.train_seconds, speed)
     report(f"{p.stage} (seed {seed})", result, entry.file(seed))
 

@@ -115,7 +115,7 @@ def make_project(tmp_path: Path, *, limit: int | None = None) -> DvcProject:
     root = tmp_path / "project"
     root.mkdir()
     (tmp_path / "home").mkdir(exist_ok=True)
-    for name in ("stages", "mnist_dvc", "tools"):
+    for name in ("stages", "mnist_dvc", "tools", "web"):
         shutil.copytree(PROJECT_ROOT / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
     for name in ("dvc.yaml", "params.yaml", ".gitignore", ".dvcignore"):
         shutil.copy2(PROJECT_ROOT / name, root / name)

@@ -42,6 +42,7 @@ def test_repro_from_scratch_runs_every_stage_then_nothing(pipeline):
         "evaluate",
         "robustness",
         "explain",
+        "web",
     }
     assert stages_ran(pipeline.dvc("repro").stdout) == set()
 
@@ -206,6 +207,7 @@ def test_editing_one_trainers_params_reruns_only_it_evaluate_and_robustness(pipe
             "evaluate",
             "robustness",
             "explain",
+            "web",
         }
     finally:
         _restore(pipeline)
@@ -215,7 +217,7 @@ def test_an_experiment_adding_a_seed_trains_only_that_seed_and_reports_the_commi
     out = pipeline.dvc("exp", "run", "-S", "seeds=[42,1]").stdout
     try:
         seed_1 = {"train_numpy_mlp@1", "train_torch_mlp@1", "train_cnn@1"}
-        assert stages_ran(out) == {"check_params", *seed_1, "evaluate", "robustness", "explain"}
+        assert stages_ran(out) == {"check_params", *seed_1, "evaluate", "robustness", "explain", "web"}
         metrics = json.loads((pipeline.root / "metrics/evaluation.json").read_text())
         for name in MODELS:
             each = [metrics[name]["seeds"][seed]["accuracy"] for seed in ("42", "1")]
@@ -256,6 +258,7 @@ def test_a_model_added_in_params_yaml_and_a_stage_is_trained_evaluated_and_predi
             "evaluate",
             "robustness",
             "explain",
+            "web",
         }
         changed = pipeline.run("git", "status", "--porcelain", "--untracked-files=no").stdout.split("\n")
         assert {line[3:] for line in changed if line and not line[3:].startswith("metrics/")} == {
@@ -288,8 +291,9 @@ def test_a_model_added_in_params_yaml_and_a_stage_is_trained_evaluated_and_predi
         ("mnist_dvc/data/fetch.py", {"check_params", "fetch_data"}),
         # explain reads evaluate's example_indices; robustness is not among them
         ("mnist_dvc/evaluation/metrics.py", {"check_params", "evaluate", "explain"}),
+        ("mnist_dvc/web/params.py", {"check_params", "web"}),
     ],
-    ids=["torch", "numpy", "explain", "fetch_data", "evaluate"],
+    ids=["torch", "numpy", "explain", "fetch_data", "evaluate", "web"],
 )
 def test_editing_one_stages_schema_changes_that_stage_only(pipeline, schema_file, changed):
     # Each schema lives with its stage's code: `dvc status` names the stages whose code changed (the
@@ -322,7 +326,7 @@ def _commit_on_branch(project, branch: str, key: str, value) -> str:
 def test_branch_diffs_show_the_changed_model_only(pipeline):
     try:
         ran = stages_ran(_commit_on_branch(pipeline, "stronger-augmentation", "augment_strength", 2.5))
-        assert ran == {"check_params", "train_torch_mlp@42", "evaluate", "robustness", "explain"}
+        assert ran == {"check_params", "train_torch_mlp@42", "evaluate", "robustness", "explain", "web"}
 
         diff = json.loads(pipeline.dvc("metrics", "diff", "main", "--json").stdout)
         changed = {path: {k for k, v in values.items() if v.get("diff")} for path, values in diff.items()}
@@ -374,7 +378,7 @@ def test_the_pull_request_report_and_plots_diff_show_the_change(pipeline):
 def test_exp_run_with_set_param_and_exp_show(pipeline):
     out = pipeline.dvc("exp", "run", "-S", "train_numpy_mlp.lr=3e-3").stdout
     try:
-        ran = {"check_params", "train_numpy_mlp@42", "evaluate", "robustness", "explain"}
+        ran = {"check_params", "train_numpy_mlp@42", "evaluate", "robustness", "explain", "web"}
         assert stages_ran(out) == ran
         text = json.dumps(json.loads(pipeline.dvc("exp", "show", "--json").stdout))
         assert "train_numpy_mlp" in text and "0.003" in text

@@ -1,5 +1,5 @@
-"""The torch models' ONNX twins: exported by the trainer, run by ONNX Runtime without torch, and equal to
-torch's own answers."""
+"""The models' ONNX twins: exported by the trainers, run by ONNX Runtime without torch or the NumPy network,
+and equal to their own answers."""
 
 from __future__ import annotations
 
@@ -135,3 +135,51 @@ def test_a_foreign_or_broken_onnx_file_is_refused_in_one_line(tmp_path, content,
         load_model("cnn", path)
     assert str(caught.value).startswith(f"{path}: {message}") and "\n" not in str(caught.value)
     assert isinstance(caught.value, PipelineError)
+
+
+@pytest.mark.parametrize("activation", ["relu", "sigmoid", "tanh"])
+def test_the_numpy_mlps_twin_gives_the_numpy_networks_probabilities(tmp_path, activation):
+    """The twin, built with the onnx package from the arrays, against the NumPy forward pass on 2,000
+    digits: the same digit for each, probabilities within 1e-5."""
+    from mnist_dvc.models.numpy_mlp.io import save_model
+    from mnist_dvc.models.numpy_mlp.network import init_params, predict_log_proba
+    from mnist_dvc.models.numpy_mlp.onnx_export import export_numpy_onnx
+    from tests.fixtures import synthetic_digits
+
+    params = init_params([784, 64, 32, 10], "he", np.random.default_rng(1))
+    params = [p * 3 for p in params]  # larger weights: confident answers, and saturated sigmoids/tanhs
+    meta = {"layer_sizes": [784, 64, 32, 10], "activation": activation, "normalization": NORMALIZATION,
+            "temperature": 1.3}  # fmt: skip
+    npz = tmp_path / "seed_0.npz"
+    save_model(npz, params, meta)
+    export_numpy_onnx(twin_of(npz), params, meta, npz)
+    images, _ = synthetic_digits(2000, 5)
+    x = ((images / 255.0 - NORMALIZATION["mean"]) / NORMALIZATION["std"]).astype(np.float32)[:, None]
+    expected = np.exp(predict_log_proba(params, x, activation))
+    twin = read_model_file(twin_of(npz))
+    got = np.exp(twin.predict_log_proba(x))
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+    np.testing.assert_array_equal(got.argmax(1), expected.argmax(1))
+    assert len(set(expected.argmax(1))) > 3  # answers that differ, so the comparison means something
+    assert twin.temperature == 1.3 and twin.param_count == sum(p.size for p in params)
+
+
+def test_the_numpy_mlps_twin_runs_without_the_numpy_network(tmp_path):
+    from mnist_dvc.models.numpy_mlp.io import save_model
+    from mnist_dvc.models.numpy_mlp.network import init_params
+    from mnist_dvc.models.numpy_mlp.onnx_export import export_numpy_onnx
+
+    params = init_params([784, 16, 10], "he", np.random.default_rng(0))
+    meta = {"layer_sizes": [784, 16, 10], "activation": "relu", "normalization": NORMALIZATION}
+    npz = tmp_path / "seed_0.npz"
+    save_model(npz, params, meta)
+    export_numpy_onnx(twin_of(npz), params, meta, npz)
+    code = (
+        "import sys, numpy as np; from mnist_dvc.models.trained_models import load_model; "
+        f"m = load_model('numpy_mlp', {str(twin_of(npz))!r}); "
+        "p = m.log_proba_of_unit_images(np.zeros((2, 28, 28), np.float32)); "
+        "print(p.shape, sorted(k for k in sys.modules if 'numpy_mlp' in k or k == 'torch'))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PROJECT_ROOT)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "(2, 10) []"

@@ -67,7 +67,7 @@ def check_edit(out: str, root: Path) -> None:
 
 
 def check_one_trainer(out: str, root: Path) -> None:
-    ran = {"check_params", "train_numpy_mlp@42", "evaluate", "robustness", "explain"}
+    ran = {"check_params", "train_numpy_mlp@42", "evaluate", "robustness", "explain", "web"}
     assert stages_ran(out) == ran, out
 
 

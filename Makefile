@@ -15,7 +15,7 @@ STAMP := $(VENV)/.installed
 # Stage commands say `python`; it must be the venv's, for dvc and for the end-to-end tests alike.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: help setup repro push pull committee report app test test-fast lint bench clean notebook-numpy notebook-torch-mlp notebook-cnn-simple notebook-cnn-improved
+.PHONY: help setup repro site push pull committee report app test test-fast lint bench clean notebook-numpy notebook-torch-mlp notebook-cnn-simple notebook-cnn-improved
 
 # Every target with a one-line description (the `##` comment on its line).
 help:  ## this list
@@ -35,13 +35,21 @@ $(STAMP): requirements.txt pyproject.toml
 # With a default DVC remote (see README, "Share results"), first take what it already has: data, models
 # and the run-cache of every run pushed there (missing objects are fine), then run only what is still
 # missing. Without a remote, or when it cannot be reached, `dvc repro` trains everything as usual.
-repro: $(STAMP)  ## run the pipeline (dvc repro), pulling first what a default remote already has
-	@if remote=$$($(BIN)/dvc remote default 2>/dev/null) && [ -n "$$remote" ]; then \
-		echo "make repro: pulling what DVC remote '$$remote' already has"; \
+PULL_FIRST = if remote=$$($(BIN)/dvc remote default 2>/dev/null) && [ -n "$$remote" ]; then \
+		echo "make $(1): pulling what DVC remote '$$remote' already has"; \
 		{ $(BIN)/dvc pull --run-cache --allow-missing && $(BIN)/python -m tools.share_run_cache pull; } \
-		|| echo "make repro: could not pull from DVC remote '$$remote'; running the pipeline instead" >&2; \
+		|| echo "make $(1): could not pull from DVC remote '$$remote'; running the pipeline instead" >&2; \
 	fi
+
+repro: $(STAMP)  ## run the pipeline (dvc repro), pulling first what a default remote already has
+	@$(call PULL_FIRST,repro)
 	$(BIN)/dvc repro
+
+# The web stage's page (site/) and what it needs, pulled or run as `make repro` does; then how to open it.
+site: $(STAMP)  ## build site/, the page that runs every model in a browser (docs/using.md)
+	@$(call PULL_FIRST,site)
+	$(BIN)/dvc repro web
+	@echo "make site: open it with  $(BIN)/python -m http.server --directory site --bind 127.0.0.1 8000  then http://127.0.0.1:8000/"
 
 # Data, models and the run-cache (so others restore runs instead of retraining them), to/from the
 # default DVC remote. tools/share_run_cache.py moves what `--run-cache` leaves behind: the objects of the

@@ -69,7 +69,7 @@ def chromium():
 
 @pytest.mark.browser
 @needs_chromium
-def test_the_page_answers_a_drawing_says_draw_a_digit_when_blank_and_asks_only_its_own_origin(
+def test_the_page_answers_offline_says_draw_a_digit_when_blank_and_asks_only_its_own_origin(
     pipeline, chromium
 ):
     from selenium.webdriver.common.by import By
@@ -83,6 +83,8 @@ def test_the_page_answers_a_drawing_says_draw_a_digit_when_blank_and_asks_only_i
         browser.open_page(chromium, url)
         assert browser.page_state(chromium) == "blank"
         assert chromium.find_element(By.ID, "status").text == "draw a digit"
+        # Once loaded it works offline: the network is cut before the first stroke.
+        chromium.set_network_conditions(offline=True, latency=0, download_throughput=0, upload_throughput=0)
         browser.draw_on_pad(chromium, digit_strokes(7, np.random.default_rng(0)))
         last = chromium.execute_script("return window.mnistPage.last")
         rows = chromium.find_elements(By.CSS_SELECTOR, "#answers tbody tr")
@@ -97,6 +99,7 @@ def test_the_page_answers_a_drawing_says_draw_a_digit_when_blank_and_asks_only_i
         assert chromium.find_element(By.ID, "status").text == "draw a digit"
         assert not chromium.find_elements(By.CSS_SELECTOR, "#answers tbody tr")
         requested = browser.requested_urls(chromium)
+        chromium.delete_network_conditions()
     assert requested and all(u.startswith(url) or u.startswith("data:") for u in requested), requested
 
 
@@ -203,3 +206,46 @@ def test_the_page_reads_drawings_as_predict_does(
     page = np.array([a["models"]["drawn"] for a in answers]).argmax(1)
     assert np.mean(page == python["drawn"].argmax(1)) >= 0.98
     assert np.mean(page == np.arange(50) % 10) >= 0.9  # it reads the drawings: the agreement means something
+
+
+def _fake_npm(tmp_path, files: dict[str, bytes]):
+    """A stand-in `npm` whose `npm pack` writes a tarball laid out as onnxruntime-web's."""
+    import io
+    import stat
+    import sys
+    import tarfile
+
+    tarball = tmp_path / "onnxruntime-web.tgz"
+    with tarfile.open(tarball, "w:gz") as archive:
+        for name, data in files.items():
+            info = tarfile.TarInfo(f"package/dist/{name}")
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    script = tmp_path / "npm"
+    script.write_text(
+        f"#!{sys.executable}\nimport shutil, sys, pathlib\n"
+        "dest = pathlib.Path(sys.argv[sys.argv.index('--pack-destination') + 1])\n"
+        f"shutil.copy({str(tarball)!r}, dest / 'onnxruntime-web-1.0.0.tgz')\n"
+    )
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    return script, tarball
+
+
+def test_onnx_runtime_web_is_taken_from_its_tarball_only_when_the_integrity_matches(tmp_path):
+    from mnist_dvc import PipelineError
+    from mnist_dvc.web.runtime import FILES, fetch_runtime, integrity_of
+
+    contents = {name: f"contents of {name}".encode() for name in (*FILES, "ort.webgpu.min.js")}
+    npm, tarball = _fake_npm(tmp_path, contents)
+    dest = tmp_path / "ort"
+    dest.mkdir()
+    wrong = "sha512-" + "A" * 86 + "=="
+    with pytest.raises(PipelineError) as refused:
+        fetch_runtime("1.0.0", wrong, dest, npm=str(npm))
+    assert str(refused.value) == (
+        f"params.yaml: web.onnxruntime_web.integrity is {wrong}, but npm's onnxruntime-web@1.0.0 has "
+        f"{integrity_of(tarball)}"
+    )
+    assert not any(dest.iterdir())  # nothing taken from a tarball that is not the pinned one
+    fetch_runtime("1.0.0", integrity_of(tarball), dest, npm=str(npm))
+    assert {p.name: p.read_bytes() for p in dest.iterdir()} == {n: contents[n] for n in FILES}  # not WebGPU's

@@ -17,11 +17,15 @@ def run(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(args, capture_output=True, text=True, check=False, cwd=PROJECT_ROOT)
 
 
-def test_the_pull_request_report_workflow_exists():
-    assert [w.name for w in WORKFLOWS] == ["report.yml"]
-    text = WORKFLOWS[0].read_text()
+def test_the_pull_request_report_and_the_pages_workflows_exist():
+    assert [w.name for w in WORKFLOWS] == ["pages.yml", "report.yml"]
+    report = (PROJECT_ROOT / ".github" / "workflows" / "report.yml").read_text()
     for step in ("make repro", "make report", "cml comment create"):
-        assert step in text
+        assert step in report
+    pages = (PROJECT_ROOT / ".github" / "workflows" / "pages.yml").read_text()
+    for step in ("branches: [main]", "make site", "actions/upload-pages-artifact@", "path: site/",
+                 "actions/deploy-pages@", "pages: write", "id-token: write"):  # fmt: skip
+        assert step in pages
 
 
 @pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda w: w.name)

@@ -33,8 +33,8 @@ async function load() {
   }
   const files = manifest.models.flatMap((m) => m.members.map((f) => `${m.name} seed ${f.seed} (${f.trained_from})`));
   document.getElementById("revision").textContent =
-    `Models built at revision ${manifest.revision}: ${files.join(", ")}; ${manifest.weights} weights, ` +
-    `ONNX Runtime Web ${manifest.onnxruntime_web}.`;
+    `Built by the web stage at revision ${manifest.revision} from ${files.join(", ")} (the first digits of ` +
+    `each checkpoint's sha256); ${manifest.weights} weights; ONNX Runtime Web ${manifest.onnxruntime_web}.`;
   page.readyAt = performance.now(); // milliseconds since the navigation started
   setState("blank", "draw a digit");
 }

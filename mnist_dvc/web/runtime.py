@@ -24,13 +24,13 @@ def integrity_of(path: Path) -> str:
     return "sha512-" + base64.b64encode(hashlib.sha512(Path(path).read_bytes()).digest()).decode()
 
 
-def fetch_runtime(version: str, integrity: str, dest: Path) -> list[Path]:
+def fetch_runtime(version: str, integrity: str, dest: Path, npm: str = "npm") -> list[Path]:
     """Write :data:`FILES` of onnxruntime-web ``version`` into ``dest``; refuse a tarball whose digest is
     not ``integrity``."""
     package = f"onnxruntime-web@{version}"
     with tempfile.TemporaryDirectory() as scratch:
         try:
-            tarball = npm_pack(package, Path(scratch) / "npm")
+            tarball = npm_pack(package, Path(scratch) / "npm", npm=npm)
         except NpmUnavailable as exc:
             raise PipelineError(f"web: cannot get {package} from npm ({exc})") from None
         got = integrity_of(tarball)

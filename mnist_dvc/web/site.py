@@ -57,14 +57,26 @@ def build_site(
 ) -> dict:
     """Write the site for ``models`` (name -> [(seed, ONNX twin)]) into ``out``, replacing it whole only once
     every file is written; the manifest written as models.json."""
-    from mnist_dvc.reading import mnist_style
-    from mnist_dvc.web.runtime import fetch_runtime
-
     missing = [str(twin) for files in models.values() for _, twin in files if not twin.is_file()]
     if missing:
         raise PipelineError(f"{', '.join(missing)}: not found; run `dvc repro` to train the models")
-    building = out.with_name(out.name + ".building")
+    building = out.with_name(f".{out.name}.building")  # beside it, so that the rename cannot cross disks
     shutil.rmtree(building, ignore_errors=True)
+    try:
+        manifest = _write(models, p, building, page)
+    except BaseException:
+        shutil.rmtree(building, ignore_errors=True)  # nothing half-written left behind
+        raise
+    if out.exists():
+        shutil.rmtree(out)
+    building.rename(out)
+    return manifest
+
+
+def _write(models: dict[str, list[tuple[int, Path]]], p, building: Path, page: Path) -> dict:
+    from mnist_dvc.reading import mnist_style
+    from mnist_dvc.web.runtime import fetch_runtime
+
     shutil.copytree(page, building)
     (building / "ort").mkdir()
     fetch_runtime(p.onnxruntime_web["version"], p.onnxruntime_web["integrity"], building / "ort")
@@ -87,9 +99,6 @@ def build_site(
             members.append({"file": file, "seed": seed, **model_copy(twin, building / file, p.weights)})
         manifest["models"].append({"name": name, "members": members})
     (building / "models.json").write_text(json.dumps(manifest, indent=1) + "\n")
-    if out.exists():
-        shutil.rmtree(out)
-    building.rename(out)
     return manifest
 
 

@@ -23,7 +23,8 @@ class Prediction:
     probs: np.ndarray  # (N, 10)
 
     @property
-    def labels(self) -> np.ndarray:
+    def digits(self) -> np.ndarray:
+        """The digit each image is read as."""
         return self.probs.argmax(axis=1)
 
 
@@ -44,18 +45,18 @@ class Line:
         return "".join(map(str, self.digits))
 
 
-def output_lines(digits: list[Digits], prediction: Prediction) -> list[Line]:
+def output_lines(inputs: list[Digits], prediction: Prediction) -> list[Line]:
     """A line per picture, and per image of a tensor, .npy or IDX file, in input order."""
     lines, k = [], 0
-    for d in digits:
+    for d in inputs:
         n = len(d.images)
-        labels = [int(v) for v in prediction.labels[k : k + n]]
+        digits = [int(v) for v in prediction.digits[k : k + n]]
         confidence = [float(v) for v in prediction.probs[k : k + n].max(axis=1)]
         if d.picture:
-            lines.append(Line(str(d.path), labels, confidence, True))
+            lines.append(Line(str(d.path), digits, confidence, True))
         else:
             lines.extend(
-                Line(s, [v], [c], False) for s, v, c in zip(d.sources(), labels, confidence, strict=True)
+                Line(s, [v], [c], False) for s, v, c in zip(d.sources(), digits, confidence, strict=True)
             )
         k += n
     return lines
@@ -65,8 +66,8 @@ def probs_rows(prediction: Prediction, lines: list[Line]) -> list[dict]:
     """One row per digit image for ``--probs``: its source, the predicted digit, the ten probabilities;
     and a row for each picture with no digit, its digit and probabilities empty."""
     rows = iter(
-        {"source": source, "predicted": int(label), **{f"p{c}": float(v) for c, v in enumerate(p)}}
-        for source, label, p in zip(prediction.sources, prediction.labels, prediction.probs, strict=True)
+        {"source": source, "predicted": int(digit), **{f"p{c}": float(v) for c, v in enumerate(p)}}
+        for source, digit, p in zip(prediction.sources, prediction.digits, prediction.probs, strict=True)
     )
     out = []
     for line in lines:
@@ -104,9 +105,9 @@ def summary(lines: list[Line], files: int, label: str, out: str, number: bool) -
         shares = " ".join(f"{c:.0%}" for c in line.confidence)
         if len(line.digits) == 1:
             return f"{line.source}: {line.digits[0]} ({shares}) -> {out}"
-        read = " ".join(map(str, line.digits))
+        digits = " ".join(map(str, line.digits))
         hint = "" if number else f"; written {SEVERAL}, --number writes them as one number"
-        return f"{line.source}: {len(line.digits)} digits side by side: {read} ({shares}){hint} -> {out}"
+        return f"{line.source}: {len(line.digits)} digits side by side: {digits} ({shares}){hint} -> {out}"
     counts = np.bincount([d for line in lines for d in line.digits], minlength=10)
     blank = [line for line in lines if not line.digits]
     several = [line for line in lines if len(line.digits) > 1]

@@ -60,14 +60,14 @@ def pipeline_model_names() -> list[str]:
         return []
 
 
-def predict_digits(models: dict[str, TrainedModel], digits: list[Digits]) -> Prediction:
-    """The one model's, or the ensemble's, probabilities for every digit image of ``digits``."""
-    images = np.concatenate([d.images for d in digits] + [np.zeros((0, 28, 28), np.float32)])
+def predict_digits(models: dict[str, TrainedModel], inputs: list[Digits]) -> Prediction:
+    """The one model's, or the ensemble's, probabilities for every digit image of ``inputs``."""
+    images = np.concatenate([d.images for d in inputs] + [np.zeros((0, 28, 28), np.float32)])
     if len(images) == 0:
         return Prediction([], images, np.zeros((0, 10)))
     log_probs = each_model_log_proba(models, images)
     combined = log_probs[ENSEMBLE] if len(models) > 1 else next(iter(log_probs.values()))
-    return Prediction([s for d in digits for s in d.sources()], images, probabilities(combined))
+    return Prediction([s for d in inputs for s in d.sources()], images, probabilities(combined))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -149,9 +149,9 @@ def run(args: argparse.Namespace) -> None:
     models = select_models(args.model, args.model_file)
     first = next(iter(models.values()))
     judge = judge_of(models)
-    digits = [read_digits(f, args.input_scale, first.normalization, args.ink, judge) for f in files]
-    prediction = predict_digits(models, digits)
-    lines = output_lines(digits, prediction)
+    inputs = [read_digits(f, args.input_scale, first.normalization, args.ink, judge) for f in files]
+    prediction = predict_digits(models, inputs)
+    lines = output_lines(inputs, prediction)
     label = args.model_file or args.model
     # Render everything first: a failure here leaves no output behind.
     outputs = {args.out: "".join(f"{line.text(args.number)}\n" for line in lines).encode()}

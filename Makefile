@@ -15,7 +15,7 @@ STAMP := $(VENV)/.installed
 # Stage commands say `python`; it must be the venv's, for dvc and for the end-to-end tests alike.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: help setup repro site push pull committee report app test test-fast lint bench clean notebook-numpy notebook-torch-mlp notebook-cnn-simple notebook-cnn-improved
+.PHONY: help setup quick repro site push pull committee report app test test-fast lint bench clean notebook-numpy notebook-torch-mlp notebook-cnn-simple notebook-cnn-improved
 
 # Every target with a one-line description (the `##` comment on its line).
 help:  ## this list
@@ -44,6 +44,13 @@ PULL_FIRST = if remote=$$($(BIN)/dvc remote default 2>/dev/null) && [ -n "$$remo
 repro: $(STAMP)  ## run the pipeline (dvc repro), pulling first what a default remote already has
 	@$(call PULL_FIRST,repro)
 	$(BIN)/dvc repro
+
+# Every stage and model on the real data with bench/quick.yaml's smaller, shorter settings, as a DVC
+# experiment in a temporary copy (--temp): the workspace, its params and its committed results stay as
+# they are; `dvc exp show` lists it, `dvc exp apply` brings it into the workspace.
+quick: $(STAMP)  ## first real results in minutes: the whole pipeline, small, as a DVC experiment (README)
+	flags="$$($(BIN)/python -m bench.quick)" && eval "$(BIN)/dvc exp run --temp $$flags"
+	$(BIN)/python -m tools.quick_summary
 
 # The web stage's page (site/) and what it needs, pulled or run as `make repro` does; then how to open it.
 site: $(STAMP)  ## build site/, the page that runs every model in a browser (docs/using.md)

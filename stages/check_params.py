@@ -8,23 +8,19 @@ a valid edit reruns only the stages whose own params changed. `dvc repro -s <sta
 alone, without this check: docs/pipeline.md says so. Each schema lives with the code of its stage.
 """
 
-from mnist_dvc.data import dataset, fetch
-from mnist_dvc.evaluation import explain, metrics, robustness
 from mnist_dvc.fileio import write_text
 from mnist_dvc.models.families import trainer_params
 from mnist_dvc.models.registry import check_stages, read
 from mnist_dvc.paths import PARAMS_CHECKED
 from mnist_dvc.stage_runner import run_stage
-from mnist_dvc.web import params as web
+from mnist_dvc.stage_schemas import SCHEMAS
 
 STAMP = "params.yaml: every group passed its schema\n"
-# The groups of the stages that are not trainers (each model's trainer group is checked by its family).
-SCHEMAS = (fetch.SCHEMA, dataset.SCHEMA, metrics.SCHEMA, robustness.SCHEMA, explain.SCHEMA, web.SCHEMA)
 
 
 def main() -> None:
     models, seeds = read()
-    for schema in SCHEMAS:
+    for schema in SCHEMAS.values():  # the stages that are not trainers
         schema.load()
     for entry in models.values():
         trainer_params(entry, seeds[0])

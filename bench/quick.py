@@ -1,0 +1,51 @@
+"""The quick profile (bench/quick.yaml), validated, as `dvc exp run -S` flags for `make quick`.
+
+python -m bench.quick     # prints the flags
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+from pathlib import Path
+
+import yaml
+
+from mnist_dvc.models.families import trainer_params
+from mnist_dvc.models.registry import models
+from mnist_dvc.params import ParamsError
+from mnist_dvc.stage_schemas import SCHEMAS
+
+QUICK_FILE = Path(__file__).with_name("quick.yaml")
+
+
+def overrides(path: Path = QUICK_FILE) -> dict[str, dict]:
+    """group -> its overrides; each group checked against its stage's schema with them applied."""
+    document = yaml.safe_load(path.read_text())["overrides"]
+    trainers = {entry.stage: name for name, entry in models().items()}
+    for group, values in document.items():
+        if group in SCHEMAS:
+            SCHEMAS[group].load(**values)
+        elif group in trainers:
+            trainer_params(trainers[group], **values)
+        else:
+            raise ParamsError(f"{path}: {group!r} is no stage's params group (expected one of "
+                              f"{', '.join([*SCHEMAS, *trainers])})")  # fmt: skip
+    return document
+
+
+def exp_flags(path: Path = QUICK_FILE) -> str:
+    """``-S group.key=value`` per override, values in JSON (which YAML 1.2, DVC's reading, shares)."""
+    return " ".join(
+        f"-S {shlex.quote(f'{group}.{key}={json.dumps(value)}')}"
+        for group, values in overrides(path).items()
+        for key, value in values.items()
+    )
+
+
+if __name__ == "__main__":
+    try:
+        print(exp_flags())
+    except ParamsError as exc:
+        sys.exit(f"bench.quick: {exc}")

@@ -9,6 +9,7 @@ bench/results/app.json. Everything stays on 127.0.0.1; the server is stopped by 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -18,6 +19,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -43,19 +45,30 @@ def wait_ready(url: str) -> None:
     raise RuntimeError(f"{url} not ready after {READY_TIMEOUT_S} s")
 
 
+@contextlib.contextmanager
+def running_app() -> Iterator[str]:
+    """`mnist-dvc app` started as a user does, on a free 127.0.0.1 port; its URL once it serves the page.
+    Stopped by its own process group at the end."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    command = [str(Path(sys.executable).with_name("mnist-dvc")), "app", "--port", str(port)]
+    server = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    try:
+        wait_ready(url)
+        yield url
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+
 def main() -> None:
     from gradio_client import Client, handle_file
 
     images, labels = read_images(RAW_DIR / TEST_IMAGES), read_labels(RAW_DIR / TEST_LABELS)
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/"
-    command = [str(Path(sys.executable).with_name("mnist-dvc")), "app", "--port", str(port)]
     started = time.perf_counter()
-    server = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
-    )
-    try:
-        wait_ready(url)
+    with running_app() as url:
         ready_s = time.perf_counter() - started
         with tempfile.TemporaryDirectory() as tmp:
             files = []
@@ -78,9 +91,6 @@ def main() -> None:
             with ThreadPoolExecutor(CLIENTS) as pool:
                 answers = list(pool.map(send, range(REQUESTS)))
             wall = time.perf_counter() - wall
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
     latencies = sorted(a[0] for a in answers)
     server_ms = [a[3] for a in answers]
     save(

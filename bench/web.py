@@ -14,19 +14,15 @@ needs site/ and the models): `python -m bench.web [--drawings 100]` writes bench
 from __future__ import annotations
 
 import argparse
-import os
-import signal
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
-from bench.app import wait_ready
-from bench.common import free_port, matmul_gflops, save
+from bench.app import running_app
+from bench.common import matmul_gflops, save
 from mnist_dvc.models.trained_models import ENSEMBLE, each_model_log_proba, judge_of, load_pipeline_models
 from mnist_dvc.reading.digits import read_digits
 from mnist_dvc.web.site import SITE_DIR, size_of
@@ -72,20 +68,10 @@ def app_first_answer_s(picture: Path) -> float:
     """`mnist-dvc app` as a user starts it, to its first answer (``picture`` sent through its API)."""
     from gradio_client import Client, handle_file
 
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/"
-    command = [str(Path(sys.executable).with_name("mnist-dvc")), "app", "--port", str(port)]
     started = time.perf_counter()
-    server = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
-    )
-    try:
-        wait_ready(url)
+    with running_app() as url:
         Client(url, verbose=False).predict(handle_file(str(picture)), api_name="/predict_upload")
         return time.perf_counter() - started
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
 
 
 def top(answer: dict, name: str) -> int:

@@ -95,7 +95,7 @@ lint: $(STAMP)  ## ruff check and ruff format --check
 
 # Speed and accuracy targets: the trainers on the prepared data (about 10 minutes on 2 cores), then
 # `mnist-dvc predict`, reading photos (bench.photos, docs/photos.md) and the app with the pipeline's models
-# (about 12 minutes), then every model beside its peers in one run (bench.peers, about 17 minutes).
+# (about 12 minutes), then every model beside its peers in one run (bench.peers, about 18 minutes).
 bench: $(STAMP)  ## dvc repro, then every benchmark script (results in bench/results/)
 	$(BIN)/dvc repro
 	$(BIN)/python -m bench.numpy_mlp

@@ -8,9 +8,15 @@ Trains and scores on the official test set, in one run on one machine:
   and 64 channels, max-pool, dropout 0.25, 9216 -> 128, dropout 0.5, -> 10; Adadelta lr 1.0, StepLR
   gamma 0.7, batch 64, 14 epochs;
 * the default CNN fed through a standard DataLoader with per-sample torchvision transforms, to show what
-  the in-memory, whole-batch augmentation buys.
-`--peer-epochs N` trains the last two for N epochs only: their time is extrapolated to the full run from
-the time per epoch, and the result says it was shortened (their accuracy is that of N epochs).
+  the in-memory, whole-batch augmentation buys;
+* the time to 99% test accuracy of tuomaso/train_mnist_fast's one-epoch recipe (a 24/32-channel CNN, Adam,
+  one-cycle, batch 256; bench/fast_peer.py says what was taken from where) and of the quick profile's
+  CNN (bench/quick.yaml), each stopped at its first check at 99%: their point is that moment.
+`--peer-epochs N` trains the pytorch/examples recipe and the DataLoader CNN for N epochs only: their time
+is extrapolated to the full run from the time per epoch, and the result says it was shortened (their
+accuracy is that of N epochs).
+`--only fast` runs just the time-to-99% pair and merges them into an existing peers.json (replacing their
+entries, keeping the others), with that run's sgemm figure on each; then redraws the picture.
 Writes bench/results/peers.json and bench/results/pareto.png (accuracy against training seconds).
 """
 
@@ -27,7 +33,10 @@ from torch import nn
 from torch.nn import functional as F
 
 from bench.common import RESULTS_DIR, load_data, matmul_gflops, save
+from bench.fast_peer import first_reaching, time_fast_recipe, time_quick_cnn
 from bench.notebook import configs as notebook_configs
+from bench.pareto import pareto_figure
+from bench.quick import overrides as quick_overrides
 from bench.torch_models import run as run_torch
 from mnist_dvc.models.families import trainer_params
 from mnist_dvc.models.numpy_mlp.network import predict_log_proba
@@ -40,15 +49,22 @@ from mnist_dvc.models.torch_nets.train import autocast_dtype, evaluate, make_det
 from mnist_dvc.pictures import save_png
 
 EXAMPLES_EPOCHS = 14
-LABEL_BESIDE, LABEL_ABOVE, LABEL_BELOW = 4, 8, -13  # a label's vertical offset from its point (points)
 
 
-def entry(name, accuracy, seconds, *, ours=False, note="", epochs_run=None, epochs_full=None) -> dict:
+def entry(
+    name, accuracy, seconds, *, ours=False, note="", epochs_run=None, epochs_full=None, checks=None
+) -> dict:
+    """One model's result. Given ``checks`` (its test accuracy, checked while it trained), it keeps them and
+    ``seconds_to_99``: the training seconds at the first check at or above 99%, None if none is."""
     shortened = epochs_run is not None and epochs_run < epochs_full
-    return {
+    result = {
         "name": name, "test_accuracy": float(accuracy), "train_seconds": float(seconds), "ours": ours,
         "shortened": shortened, "epochs_run": epochs_run, "epochs_full": epochs_full, "note": note,
     }  # fmt: skip
+    if checks is not None:
+        reached = first_reaching(checks)
+        result.update(seconds_to_99=reached and reached["seconds"], checks=checks)
+    return result
 
 
 def run_numpy(name, overrides, data, flat, ours=False) -> dict:
@@ -189,67 +205,51 @@ def run_cnn_dataloader(data, epochs: int | None) -> dict:
     )  # fmt: skip
 
 
-def _label_dy(r: dict, results: list[dict]) -> int:
-    """Vertical offset (points) of the label right of ``r``'s point, so that no label crosses a neighbour
-    at nearly the same accuracy: away from the neighbour on its right, else below a left one as high."""
-    x, y = r["train_seconds"], 100 * r["test_accuracy"]
-
-    def near(o, lo, hi):
-        return lo < o["train_seconds"] / x < hi and abs(100 * o["test_accuracy"] - y) < 0.5
-
-    right = [100 * o["test_accuracy"] for o in results if near(o, 1, 2.5)]
-    if right:
-        return LABEL_BELOW if min(right) > y else LABEL_ABOVE
-    if any(100 * o["test_accuracy"] >= y for o in results if near(o, 1 / 2.5, 1)):
-        return LABEL_BELOW
-    return LABEL_BESIDE
+def run_fast_recipe(data) -> dict:
+    run = time_fast_recipe(data)
+    last = run["checks"][-1]
+    missed = "".join(f"; over {m['epochs']} epoch(s): {100 * m['test_accuracy']:.2f}%" for m in run["missed"])
+    note = f"Adam 0.01 (0.7, 0.9), one-cycle over {run['epochs']} epoch(s), batch 256{missed}"
+    return entry(
+        "train_mnist_fast CNN", last["test_accuracy"], last["seconds"], note=note, checks=run["checks"]
+    )
 
 
-def pareto_figure(results: list[dict]):
-    """Test accuracy against training seconds (log), one labelled point per model, ours in red."""
-    import matplotlib
-    import matplotlib.ticker
+def run_quick_cnn(data) -> dict:
+    run = time_quick_cnn(data, quick_overrides()["train_cnn"])
+    last = run["checks"][-1]
+    note = f"bench/quick.yaml's train_cnn; {last['epochs']} of its {run['epochs']} epochs"
+    return entry(
+        "cnn quick profile (ours)", last["test_accuracy"], last["seconds"], ours=True, note=note,
+        checks=run["checks"],
+    )  # fmt: skip
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.lines import Line2D
 
-    ours_color, peer_color = "#d62728", "#1f77b4"
-    fig, ax = plt.subplots(figsize=(11, 7))
-    for r in results:
-        color = ours_color if r["ours"] else peer_color
-        marker = "^" if r["shortened"] else "o"
-        x, y = r["train_seconds"], 100 * r["test_accuracy"]
-        ax.scatter(x, y, color=color, marker=marker, s=70, zorder=3)
-        ax.annotate(r["name"], (x, y), textcoords="offset points", xytext=(7, _label_dy(r, results)),
-                    fontsize=9, color=color)  # fmt: skip
-    ax.set_xscale("log")
-    seconds = [r["train_seconds"] for r in results]
-    ax.set_xlim(min(seconds) / 1.6, max(seconds) * 6)  # room for the labels right of the points
-    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda x, _: f"{x:g}"))
-    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
-    ax.set(xlabel="training seconds (log scale, this machine, one run)", ylabel="test accuracy (%)",
-           title="MNIST: test accuracy against training time")  # fmt: skip
-    shortened = [r for r in results if r["shortened"]]
-    legend = [
-        Line2D([], [], marker="o", color=ours_color, linestyle="", label="this project's defaults"),
-        Line2D([], [], marker="o", color=peer_color, linestyle="", label="peers"),
-    ]
-    if shortened:
-        legend.append(Line2D([], [], marker="^", color=peer_color, linestyle="", label=(
-            f"trained {shortened[0]['epochs_run']} of {shortened[0]['epochs_full']} epochs: "
-            "time extrapolated, accuracy after those epochs"
-        )))  # fmt: skip
-    ax.legend(handles=legend, loc="lower right", fontsize=9)
-    ax.grid(True, which="both", alpha=0.3)
-    fig.tight_layout()
-    return fig
+def merged(previous: list[dict], fresh: list[dict]) -> list[dict]:
+    """``previous`` with each of ``fresh`` in place of the entry of the same name, or after them if new."""
+    by_name = {r["name"]: r for r in fresh}
+    return [by_name.pop(r["name"], r) for r in previous] + list(by_name.values())
+
+
+def rerun_fast(data) -> None:
+    """Measure the two time-to-99% entries and merge them into peers.json, without rerunning the rest.
+    Measured apart from the others, each carries its own run's sgemm figure."""
+    fresh = [run_quick_cnn(data), run_fast_recipe(data)]
+    sgemm = round(matmul_gflops(), 1)
+    fresh = [dict(r, sgemm_gflops_2_threads=sgemm) for r in fresh]
+    path = RESULTS_DIR / "peers.json"
+    previous = json.loads(path.read_text()) if path.exists() else {"sgemm_gflops_2_threads": sgemm}
+    results = merged(previous.get("results", []), fresh)
+    save_png(RESULTS_DIR / "pareto.png", pareto_figure(results))
+    save("peers", {"sgemm_gflops_2_threads": previous["sgemm_gflops_2_threads"], "results": results})
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--peer-epochs", type=int, help="train the two heavy peers this many epochs only")
     parser.add_argument("--replot", action="store_true", help="redraw pareto.png from peers.json only")
+    parser.add_argument("--only", choices=["fast"], help="fast: time the fast peer and the quick CNN to "
+                        "99%% only, merged into peers.json")  # fmt: skip
     args = parser.parse_args()
     if args.replot:
         save_png(
@@ -258,6 +258,9 @@ def main() -> None:
         )
         return
     data, flat = load_data()
+    if args.only == "fast":
+        rerun_fast(data)
+        return
     results = [run_numpy("numpy_mlp (ours)", {}, data, flat, ours=True)]
     for name, model in (("torch_mlp (ours)", "torch_mlp"), ("cnn (ours)", "cnn")):
         r = run_torch(model, {}, data)
@@ -271,6 +274,7 @@ def main() -> None:
     results.append(run_sklearn(data, flat))
     results.append(run_examples_recipe(data, args.peer_epochs or EXAMPLES_EPOCHS))
     results.append(run_cnn_dataloader(data, args.peer_epochs))
+    results += [run_quick_cnn(data), run_fast_recipe(data)]
     save_png(RESULTS_DIR / "pareto.png", pareto_figure(results))
     save("peers", {"sgemm_gflops_2_threads": round(matmul_gflops(), 1), "results": results})
 

@@ -133,6 +133,17 @@ def test_a_line_beside_a_digit_far_taller_than_it_is_not_a_digit_of_its_number()
     assert len(photo.find_digits(gray(picture)).digits) == 2
 
 
+def test_a_long_line_leaning_far_from_upright_is_not_a_one_but_a_slanted_one_is():
+    # A ruler's line (or a pen lying on the page) from inside the page to its edge, leaning 50 degrees:
+    # straight, 0.8 of the page's long side, one end well inside, so no rule for lines across applies.
+    picture = page()
+    ImageDraw.Draw(picture).line([(100, 90), (639, 540)], fill=INK, width=4)
+    assert len(photo.find_digits(gray(picture)).digits) == 0
+    slanted = page()  # a "1" leaning as far, as long as a digit is on such a page: still read
+    ImageDraw.Draw(slanted).line([(280, 300), (430, 174)], fill=INK, width=4)
+    assert len(photo.find_digits(gray(slanted)).digits) == 1
+
+
 def test_a_small_digit_on_a_large_page_is_found_and_a_speck_is_not_a_digit():
     picture = page(size=(1600, 1200), noise=2)
     write_zero(picture, (1000, 1350, 1050, 1420), width=3)

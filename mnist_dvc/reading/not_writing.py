@@ -13,6 +13,8 @@ LINE_BAND = 0.5  # a straight line's ink spreads across it by at most this many 
 
 LONG_LINE, ONE_LEAN = 0.6, 60.0  # ...and it is this share of the long side long, or leans this far
 
+LONG_LEAN = 40.0  # degrees from upright: a straight stroke leaning this far and LONG_LINE long is a line
+
 LINE_REACH = 0.1  # of the short side: a line whose ends come this near the edges runs across the picture
 
 OUTLINE_FILL, OUTLINE_HOLE = 0.88, 0.6  # filled, a rectangle's outline fills its box; it is mostly hole
@@ -118,10 +120,15 @@ def without_stray_dots(group: list) -> list:
 def ruled_line(group: list, pen: float, frame: Box, tight: bool = False) -> bool:
     """A straight line that no hand writes as a digit: straight (its ink within a band of LINE_BAND pen
     widths, or of that share of its length), and either far from upright (a "1" leans less than
-    ONE_LEAN degrees) or running across the picture (:func:`line_across`). A long "1" drawn on a canvas
-    ends inside it."""
+    ONE_LEAN degrees), or long and leaning (LONG_LINE of the picture's long side, LONG_LEAN from upright:
+    a ruler's line or a pen lying on the page, where a "1" that long is written upright), or running
+    across the picture (:func:`line_across`). A long "1" drawn on a canvas ends inside it."""
     line = _straight(group, pen)
-    return line is not None and (line[0] > ONE_LEAN or _across(*line[1:], frame, tight))
+    if line is None:
+        return False
+    lean, ends, length = line
+    long_and_leaning = lean > LONG_LEAN and length >= LONG_LINE * frame.long_side and not tight
+    return lean > ONE_LEAN or long_and_leaning or _across(ends, length, frame, tight)
 
 
 def line_across(group: list, pen: float, frame: Box, tight: bool = False) -> bool:

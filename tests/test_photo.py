@@ -142,6 +142,9 @@ def test_a_long_line_leaning_far_from_upright_is_not_a_one_but_a_slanted_one_is(
     slanted = page()  # a "1" leaning as far, as long as a digit is on such a page: still read
     ImageDraw.Draw(slanted).line([(280, 300), (430, 174)], fill=INK, width=4)
     assert len(photo.find_digits(gray(slanted)).digits) == 1
+    crop = page(size=(56, 56))  # a crop (a scan's cell) that a leaning "1" fills: still read
+    ImageDraw.Draw(crop).line([(10, 46), (46, 14)], fill=INK, width=3)
+    assert len(photo.find_digits(gray(crop)).digits) == 1
 
 
 def test_a_small_digit_on_a_large_page_is_found_and_a_speck_is_not_a_digit():

@@ -117,17 +117,18 @@ def without_stray_dots(group: list) -> list:
     return group
 
 
-def ruled_line(group: list, pen: float, frame: Box, tight: bool = False) -> bool:
+def ruled_line(group: list, pen: float, frame: Box, tight: bool = False, scan: bool = False) -> bool:
     """A straight line that no hand writes as a digit: straight (its ink within a band of LINE_BAND pen
     widths, or of that share of its length), and either far from upright (a "1" leans less than
     ONE_LEAN degrees), or long and leaning (LONG_LINE of the picture's long side, LONG_LEAN from upright:
-    a ruler's line or a pen lying on the page, where a "1" that long is written upright), or running
-    across the picture (:func:`line_across`). A long "1" drawn on a canvas ends inside it."""
+    a ruler's line or a pen lying on the page, where a "1" that long is written upright; not in a
+    ``scan``, a crop that the digit fills), or running across the picture (:func:`line_across`). A long
+    "1" drawn on a canvas ends inside it."""
     line = _straight(group, pen)
     if line is None:
         return False
     lean, ends, length = line
-    long_and_leaning = lean > LONG_LEAN and length >= LONG_LINE * frame.long_side and not tight
+    long_and_leaning = lean > LONG_LEAN and length >= LONG_LINE * frame.long_side and not (tight or scan)
     return lean > ONE_LEAN or long_and_leaning or _across(ends, length, frame, tight)
 
 

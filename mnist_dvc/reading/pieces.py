@@ -118,7 +118,9 @@ def digit_boxes(
     groups = [g for g in groups if cropped_tight or not small_at_edge(g, frame)]
     # A straight line across the picture, or far from upright, is a ruler's or an edge's, not writing.
     pens = [stroke_width(g, skeleton_length) for g in groups]
-    groups = [g for g, pen in zip(groups, pens, strict=True) if not ruled_line(g, pen, frame, cropped_tight)]
+    groups = [
+        g for g, pen in zip(groups, pens, strict=True) if not ruled_line(g, pen, frame, cropped_tight, scan)
+    ]  # fmt: skip
     if not groups:
         return []
     boxes = [box_of(group) for group in groups]

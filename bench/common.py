@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import platform
+import shlex
 import socket
 import time
 from pathlib import Path
@@ -54,3 +55,13 @@ def save(name: str, results: dict) -> Path:
     write_json(path, results)
     print(json.dumps(results, indent=2))
     return path
+
+
+def set_flags(groups: dict[str, dict]) -> str:
+    """``dvc exp run`` flags setting each params group's values: ``-S group.key=value``, the values in
+    JSON (which YAML 1.2, DVC's reading, shares), quoted for the shell."""
+    return " ".join(
+        f"-S {shlex.quote(f'{group}.{key}={json.dumps(value)}')}"
+        for group, values in groups.items()
+        for key, value in values.items()
+    )

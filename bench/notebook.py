@@ -5,13 +5,12 @@ python -m bench.notebook cnn-simple     # its `dvc exp run -S` flags, for `make 
 
 from __future__ import annotations
 
-import json
-import shlex
 import sys
 from pathlib import Path
 
 import yaml
 
+from bench.common import set_flags
 from mnist_dvc.models.families import trainer_params
 from mnist_dvc.models.registry import models
 
@@ -29,10 +28,9 @@ def configs(path: Path = NOTEBOOK_FILE) -> dict[str, tuple[str, dict]]:
 
 
 def exp_flags(name: str) -> str:
-    """``-S stage.key=value`` for each override, values in JSON (which YAML 1.2, DVC's reading, shares)."""
+    """The `dvc exp run` flags that set configuration ``name``'s overrides in its stage's params group."""
     model, overrides = configs()[name]
-    stage = models()[model].stage
-    return " ".join(f"-S {shlex.quote(f'{stage}.{k}={json.dumps(v)}')}" for k, v in overrides.items())
+    return set_flags({models()[model].stage: overrides})
 
 
 if __name__ == "__main__":

@@ -5,13 +5,12 @@ python -m bench.quick     # prints the flags
 
 from __future__ import annotations
 
-import json
-import shlex
 import sys
 from pathlib import Path
 
 import yaml
 
+from bench.common import set_flags
 from mnist_dvc.models.families import trainer_params
 from mnist_dvc.models.registry import models
 from mnist_dvc.params import ParamsError
@@ -36,12 +35,8 @@ def overrides(path: Path = QUICK_FILE) -> dict[str, dict]:
 
 
 def exp_flags(path: Path = QUICK_FILE) -> str:
-    """``-S group.key=value`` per override, values in JSON (which YAML 1.2, DVC's reading, shares)."""
-    return " ".join(
-        f"-S {shlex.quote(f'{group}.{key}={json.dumps(value)}')}"
-        for group, values in overrides(path).items()
-        for key, value in values.items()
-    )
+    """The `dvc exp run` flags that set every override of the profile."""
+    return set_flags(overrides(path))
 
 
 if __name__ == "__main__":

@@ -290,3 +290,18 @@ def test_a_ruled_page_in_perspective_has_its_converging_rulings_removed():
     assert levelling(np.asarray(page(rules=30)) < 200, 10.0) is None  # parallel rulings: nothing to do
     found = photo.find_digits(photo_).digits
     assert len(found) == 1 and _is_loop(found[0])
+
+
+def test_light_lying_along_the_pictures_edge_is_not_a_digit_but_a_digit_cut_by_the_edge_is():
+    # A blank board whose left edge catches the light: a bright band along the edge, 0.2 of the
+    # picture's height long, wider at its middle (read as a "1" before ALONG_EDGE).
+    board = gray(page(paper=45, noise=6))
+    rows = np.arange(200, 300)
+    for row in rows:
+        board[row, : 6 + int(12 * np.sin(np.pi * (row - 200) / 100))] = 200
+    assert len(photo.find_digits(board).digits) == 0
+    # A "0" half past the left edge touches it at its two strokes only: still writing.
+    cut_zero = page(paper=45, noise=6)
+    write_zero(cut_zero, (-60, 150, 100, 350), fill=215, width=9)
+    write_one(cut_zero, (300, 150, 330, 350), fill=215, width=9)
+    assert len(photo.find_digits(gray(cut_zero)).digits) == 2

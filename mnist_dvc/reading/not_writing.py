@@ -33,6 +33,8 @@ TIGHT_CROP = 0.06  # of the short side: a digit this close to the picture's edge
 
 EDGE_MARK = 0.15  # of the short side: smaller marks at the picture's edge are not writing
 
+ALONG_EDGE = 0.5  # of a piece's extent along an edge: ink touching the edge that much of it lies along it
+
 
 def without_boxes(pieces: list, skeleton: np.ndarray, skeleton_length: np.ndarray) -> list:
     """The pieces without a box's outline (:mod:`mnist_dvc.reading.outlines`): a piece that is one, drawn in
@@ -216,3 +218,22 @@ def at_edge_box(where: tuple, frame: Box) -> bool:
 def small_at_edge(group: list, frame: Box) -> bool:
     """Touching the picture's edge, and smaller than EDGE_MARK of its short side."""
     return at_edge(group, frame) and long_side_of(group) < EDGE_MARK * frame.short_side
+
+
+def along_edge(region, frame: Box, reach: float = 2) -> bool:
+    """Ink lying along the picture's edge, touching it over ALONG_EDGE of its own extent there: the light
+    or shade of the edge (a board's or a page's border, vignetting), not writing. A stroke cut by the
+    edge touches it across its width only; a digit cut off by it, at a stroke or two."""
+    rows, cols = region.coords.T
+    top, left, bottom, right = region.bbox
+    sides = (
+        (rows <= frame.top + reach, cols, right - left),
+        (rows >= frame.bottom - 1 - reach, cols, right - left),
+        (cols <= frame.left + reach, rows, bottom - top),
+        (cols >= frame.right - 1 - reach, rows, bottom - top),
+    )
+    return any(
+        np.unique(along[touching]).size >= ALONG_EDGE * extent
+        for touching, along, extent in sides
+        if touching.any()
+    )

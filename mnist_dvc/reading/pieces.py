@@ -10,6 +10,7 @@ from mnist_dvc.reading.measures import Box, box_of, frame_of, long_side_of, stro
 from mnist_dvc.reading.mnist_style import mnist_digit
 from mnist_dvc.reading.not_writing import (
     TIGHT_CROP,
+    along_edge,
     at_edge,
     box_sides,
     is_outline,
@@ -93,7 +94,8 @@ def digit_boxes(
     )
     pieces = [
         r for r in regions
-        if r.area >= max(4, SPECK * largest.area) and (cropped_tight or not small_at_edge([r], frame))
+        if r.area >= max(4, SPECK * largest.area)
+        and (cropped_tight or not (small_at_edge([r], frame) or along_edge(r, frame)))
     ]  # fmt: skip
     # A digit written touching the box drawn round it is one piece with it: the box's sides are taken
     # out, and what it held read again.

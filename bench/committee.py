@@ -1,5 +1,6 @@
 """A committee of CNNs: how many members it takes, chosen on the validation split only, and what it scores
-on the test set. Writes bench/results/committee.json and committee.png.
+on the test set. Writes bench/results/committee.json (keeping bench.diverse_committee's part) and
+committee.png.
 
 `python -m bench.committee` (after `make committee`, see bench/seeds.py) loads the CNN of each seed of the
 ``committee`` experiment from the DVC cache, and scores every committee (every subset of the seeds; a
@@ -14,6 +15,7 @@ committee's answer is the mean of its members' temperature-scaled probabilities,
 from __future__ import annotations
 
 import itertools
+import json
 import tempfile
 from pathlib import Path
 
@@ -126,10 +128,13 @@ def main() -> None:
             "first_seeds_test": next(r["test"] for r in rows if r["seeds"] == SEEDS[:size]),
         })  # fmt: skip
     figure(curve, chosen, RESULTS_DIR / "committee.png")
+    before = RESULTS_DIR / "committee.json"
+    diverse = json.loads(before.read_text()).get("diverse") if before.exists() else None
     save("committee", {
         "sgemm_gflops_2_threads": round(matmul_gflops(), 1), "experiment": EXPERIMENT,
         "experiment_rev": rev, "model": MODEL, "seed_train_seconds_mean": round(seed_seconds, 1),
         "chosen": chosen, "curve": curve, "anchors": ANCHORS,
+        **({"diverse": diverse} if diverse else {}),  # bench.diverse_committee's, not redone here
     })  # fmt: skip
 
 

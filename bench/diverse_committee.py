@@ -1,0 +1,176 @@
+"""A committee of CNNs that differ in more than their seed, chosen on the validation split only; into
+bench/results/committee.json (key ``diverse``) beside the 8-seed committee of bench.committee.
+
+`python -m bench.diverse_committee` (after `dvc repro prepare`) trains every candidate of
+bench/committee.yaml through the stages' own trainer (:func:`mnist_dvc.models.torch_nets.train.train`):
+params.yaml's train_cnn with the candidate's overrides, on its stratified share of the training split.
+Each candidate's temperature is fitted on the validation split, as the pipeline calibrates its models,
+and its validation and test log-probabilities are kept in data/bench/committee/<name>-<spec digest>.npz (a
+rerun trains only what is missing or was edited). The committee's answer is the mean of its members'
+calibrated probabilities, as in the pipeline.
+
+The choice, on validation only (Caruana et al.'s forward selection, without repeats): start empty, add
+the candidate that lowers the committee's validation log-loss most, up to MAX_MEMBERS; of those
+committees, the one with the best validation accuracy, the smallest on a tie. Its test accuracy is read
+once, after the choice, with its members' total training time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import platform
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from bench.common import RESULTS_DIR, matmul_gflops
+from mnist_dvc.data.dataset import PreparedData, load_prepared, stratified_split
+from mnist_dvc.fileio import save_npz, write_json
+from mnist_dvc.models.calibration import fit_temperature, log_softmax
+from mnist_dvc.models.trained_models import committee_log_proba
+from mnist_dvc.paths import PREPARED_DIR
+
+CANDIDATES = Path("bench/committee.yaml")
+CACHE = Path("data/bench/committee")
+MAX_MEMBERS = 8
+SPLITS = ("val", "test")
+
+
+def candidates(path: Path = CANDIDATES) -> dict[str, dict]:
+    """The candidates, each with its train_cnn params checked now (a misspelled override fails here,
+    before hours of training)."""
+    from mnist_dvc.models.families import trainer_params
+
+    listed = yaml.safe_load(path.read_text())["candidates"]
+    for name, spec in listed.items():
+        if not 0 < spec["subset"] <= 1:
+            raise SystemExit(f"{path}: {name}: subset must be in (0, 1], got {spec['subset']!r}")
+        trainer_params("cnn", spec["seed"], **spec["overrides"])
+    return listed
+
+
+def subset_of(data: PreparedData, share: float, seed: int) -> PreparedData:
+    """``data`` with its training split cut to a stratified ``share`` of it, drawn with ``seed``."""
+    if share == 1:
+        return data
+    kept, _ = stratified_split(data.labels["train"], 1 - share, seed)
+    images = {**data.images, "train": data.images["train"][kept]}
+    labels = {**data.labels, "train": data.labels["train"][kept]}
+    return PreparedData(images, labels, data.normalization, data.meta)
+
+
+def train_candidate(data: PreparedData, spec: dict) -> dict[str, np.ndarray]:
+    """One candidate trained; its calibrated log-probabilities on each of SPLITS and its seconds."""
+    import torch
+
+    from mnist_dvc.models.families import trainer_params
+    from mnist_dvc.models.torch_nets.inference import predict_logits
+    from mnist_dvc.models.torch_nets.train import train
+
+    p = trainer_params("cnn", spec["seed"], **spec["overrides"])
+    net, result = train(p, subset_of(data, spec["subset"], spec["seed"]), live_dir=None)
+    logits = {
+        s: predict_logits(net, torch.from_numpy(data.images[s]), torch.device("cpu")).numpy() for s in SPLITS
+    }
+    temperature = fit_temperature(logits["val"], data.labels["val"])
+    # In float64: a sure model's scaled logits (a tiny temperature) overflow float32.
+    out = {s: log_softmax(logits[s].astype(np.float64) / temperature) for s in SPLITS}
+    return {**out, "train_seconds": np.float64(result.train_seconds)}
+
+
+def cache_file(cache: Path, name: str, spec: dict) -> Path:
+    """Where a candidate's answers are kept: named by its spec too, so that an edited spec trains anew."""
+    digest = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:12]
+    return cache / f"{name}-{digest}.npz"
+
+
+def member_log_probs(data: PreparedData, listed: dict[str, dict], cache: Path = CACHE) -> dict[str, dict]:
+    """Every candidate's log-probabilities and training seconds, trained now or read from ``cache``."""
+    cache.mkdir(parents=True, exist_ok=True)
+    members = {}
+    for name, spec in listed.items():
+        path = cache_file(cache, name, spec)
+        if not path.exists():
+            print(f"diverse_committee: training {name} ({spec})", flush=True)
+            save_npz(path, **train_candidate(data, spec))
+        with np.load(path) as saved:
+            members[name] = {key: saved[key] for key in saved.files}
+    return members
+
+
+def accuracy(log_probs: np.ndarray, labels: np.ndarray) -> float:
+    return float((log_probs.argmax(1) == labels).mean())
+
+
+def log_loss(log_probs: np.ndarray, labels: np.ndarray) -> float:
+    return float(-log_probs[np.arange(len(labels)), labels].mean())
+
+
+def forward_selection(
+    members: dict[str, dict], labels: np.ndarray, most: int = MAX_MEMBERS
+) -> list[list[str]]:
+    """The committees of forward selection on the validation split: after 1, 2, ... members, each step
+    adding the candidate that lowers the committee's validation log-loss most (a tie: the first listed)."""
+    chosen: list[str] = []
+    steps = []
+    while len(chosen) < min(most, len(members)):
+        best = min(
+            (name for name in members if name not in chosen),
+            key=lambda name: log_loss(
+                committee_log_proba([members[m]["val"] for m in [*chosen, name]]), labels
+            ),
+        )
+        chosen.append(best)
+        steps.append(list(chosen))
+    return steps
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--candidates", type=Path, default=CANDIDATES, help="default: %(default)s")
+    parser.add_argument("--cache", type=Path, default=CACHE, help="trained candidates (default: %(default)s)")
+    args = parser.parse_args()
+    listed = candidates(args.candidates)
+    data = load_prepared(PREPARED_DIR)
+    members = member_log_probs(data, listed, args.cache)
+    labels = {s: data.labels[s] for s in SPLITS}
+
+    def scored(names: list[str]) -> dict:
+        votes = {s: committee_log_proba([members[n][s] for n in names]) for s in SPLITS}
+        return {
+            "members": names, "val": accuracy(votes["val"], labels["val"]),
+            "val_log_loss": round(log_loss(votes["val"], labels["val"]), 5),
+            "train_seconds": round(sum(float(members[n]["train_seconds"]) for n in names), 1),
+        }  # fmt: skip
+
+    steps = [scored(names) for names in forward_selection(members, labels["val"])]
+    best_val = max(step["val"] for step in steps)
+    chosen = next(step for step in steps if step["val"] == best_val)  # the smallest with it
+    for row in (chosen, *steps):  # test accuracy, read only now, after the choice
+        row["test"] = accuracy(
+            committee_log_proba([members[n]["test"] for n in row["members"]]), labels["test"]
+        )
+    singles = {
+        name: {**spec, "val": accuracy(members[name]["val"], labels["val"]),
+               "test": accuracy(members[name]["test"], labels["test"]),
+               "train_seconds": round(float(members[name]["train_seconds"]), 1)}
+        for name, spec in listed.items()
+    }  # fmt: skip
+    seeds_committee = RESULTS_DIR / "committee.json"  # bench.committee's, which this adds to
+    results = json.loads(seeds_committee.read_text()) if seeds_committee.exists() else {}
+    everyone = committee_log_proba([m["test"] for m in members.values()])
+    results["diverse"] = {
+        "machine": {"platform": platform.platform(), "processor": platform.processor()},
+        "sgemm_gflops_2_threads": round(matmul_gflops(), 1), "candidates": singles,
+        "selection": steps, "chosen": chosen,
+        "all_candidates_test": accuracy(everyone, labels["test"]),
+    }  # fmt: skip
+    write_json(seeds_committee, results)  # the seeds' part keeps its own machine
+    print(json.dumps(results["diverse"]["chosen"], indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -6,7 +6,7 @@ import pytest
 from PIL import Image, ImageDraw
 from skimage.transform import rotate
 
-from mnist_dvc.reading import ink, mnist_style, photo, rulings
+from mnist_dvc.reading import ink, mnist_style, not_writing, photo, rulings
 
 PAPER, INK, RULE = 235, 40, 150
 
@@ -305,3 +305,24 @@ def test_light_lying_along_the_pictures_edge_is_not_a_digit_but_a_digit_cut_by_t
     write_zero(cut_zero, (-60, 150, 100, 350), fill=215, width=9)
     write_one(cut_zero, (300, 150, 330, 350), fill=215, width=9)
     assert len(photo.find_digits(gray(cut_zero)).digits) == 2
+
+
+def test_a_piece_far_fainter_than_the_writing_is_shading_not_a_digit():
+    from skimage.draw import circle_perimeter
+
+    mask, strength = np.zeros((200, 300), bool), np.zeros((200, 300))
+    rows, cols = np.concatenate([circle_perimeter(100, 200, r) for r in range(38, 43)], axis=1)
+    mask[rows, cols], strength[rows, cols] = True, 100.0  # a written "0", a pen 5 pixels wide
+    band = np.s_[20:180, 40:80]  # a fold's shaded band beside it, larger: strong at the crease, fading
+    mask[band], strength[band] = True, np.linspace(45, 20, 40)[None, :]
+    kept = not_writing.without_faint(mask, strength)
+    assert kept[rows, cols].all() and not kept[band].any()
+    strength[band] = np.linspace(70, 20, 40)[None, :]  # as strong as a lighter stroke of the pen: kept
+    assert not_writing.without_faint(mask, strength)[band].any()
+    # A speck darker than any ink does not make the writing faint; a faint piece alone is the writing.
+    speck = mask.copy()
+    speck[5:7, 5:7], strength[5:7, 5:7] = True, 255.0
+    assert not_writing.without_faint(speck, strength)[rows, cols].all()
+    alone = np.zeros_like(mask)
+    alone[band] = True
+    assert not_writing.without_faint(alone, strength).sum() == alone.sum()

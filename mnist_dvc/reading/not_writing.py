@@ -7,6 +7,10 @@ import numpy as np
 
 from mnist_dvc.reading.measures import Box, box_of, height_of, long_side_of, stroke_width
 
+SPECK = 0.04  # a component smaller than this share of the largest one is a speck (noise, dust)
+
+FAINT = 0.5  # of the strongest piece's ink: a piece whose ink is fainter is shading or a ghost
+
 DOT_SHARE, DOT_SIZE = 0.15, 0.2  # a piece beyond a digit's strokes with less ink, and smaller: a dot
 
 LINE_BAND = 0.5  # a straight line's ink spreads across it by at most this many pen widths (std)...
@@ -237,3 +241,22 @@ def along_edge(region, frame: Box, reach: float = 2) -> bool:
         for touching, along, extent in sides
         if touching.any()
     )
+
+
+def without_faint(mask: np.ndarray, strength: np.ndarray) -> np.ndarray:
+    """``mask`` less its pieces whose ink is under FAINT of the strongest piece's (each piece's ink: the
+    90th percentile of its ``strength``): a fold's shaded band, the ghost of erased writing, a smear. One
+    pen writes about equally strongly throughout, and a stroke's core is as strong as the pen; shading
+    only passes the threshold where the hysteresis carries it. Specks (SPECK of the largest piece) do not
+    set the reference: a speck of dirt can be darker than any ink."""
+    from scipy import ndimage
+    from skimage.measure import label
+
+    labels = label(mask, connectivity=2)
+    ids = np.arange(1, labels.max() + 1)
+    if ids.size < 2:
+        return mask
+    areas = ndimage.sum_labels(mask, labels, ids)
+    ink = ndimage.labeled_comprehension(strength, labels, ids, lambda v: np.percentile(v, 90), float, 0.0)
+    reference = ink[areas >= SPECK * areas.max()].max()
+    return mask & ~np.isin(labels, ids[ink < FAINT * reference])

@@ -13,7 +13,8 @@ differences, with scikit-image doing the image processing:
    noise.
 4. :func:`rulings.remove_rules`: long thin straight lines that run across the picture (ruled, squared
    and margin lines) are found after straightening the picture (Hough transform), and removed except
-   where a stroke crosses them.
+   where a stroke crosses them; pieces far fainter than the strongest writing (a fold's shaded band, a
+   ghost of erased writing) go too (:func:`not_writing.without_faint`).
 5. :func:`pieces.digit_boxes`: connected components, specks dropped, grouped into digits along the line
    of writing, left to right; touching digits cut apart where the models read them best, when they are
    given (:mod:`mnist_dvc.reading.segment`); ink that is not writing (boxes, lines, marks at the edge)
@@ -31,7 +32,7 @@ import numpy as np
 from mnist_dvc.reading.ink import ink_gray, ink_mask, ink_strength, noise_floor, stands_out, working_copy
 from mnist_dvc.reading.measures import frame_of
 from mnist_dvc.reading.mnist_style import KEEP_PEN, SCAN_FLOOR, SIDE, mnist_digit, pen_share, scan_digit
-from mnist_dvc.reading.not_writing import at_edge_box
+from mnist_dvc.reading.not_writing import at_edge_box, without_faint
 from mnist_dvc.reading.pieces import digit_boxes, read_apart
 from mnist_dvc.reading.rulings import remove_rules
 from mnist_dvc.reading.segment import Judge
@@ -85,6 +86,7 @@ def find_digits(picture: np.ndarray, ink: str = "auto", judge: Judge | None = No
     mask, strength, inside = remove_rules(mask, strength, inside, straighten=not scan, grid_floor=grid_floor)
     if grid_floor is not None and not stands_out(mask, strength, grid_floor):
         return Found(np.zeros((0, SIDE, SIDE), np.float32), ink)
+    mask = without_faint(mask, strength)
     frame = frame_of(mask.shape, inside)
     split = None if judge is None else partial(read_apart, strength=strength, judge=judge)
     found = digit_boxes(mask, inside, split, scan)

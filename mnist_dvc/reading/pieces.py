@@ -9,6 +9,7 @@ import numpy as np
 from mnist_dvc.reading.measures import Box, box_of, frame_of, long_side_of, stroke_width, union
 from mnist_dvc.reading.mnist_style import mnist_digit
 from mnist_dvc.reading.not_writing import (
+    SPECK,
     TIGHT_CROP,
     along_edge,
     at_edge,
@@ -21,8 +22,6 @@ from mnist_dvc.reading.not_writing import (
     without_stray_dots,
 )
 from mnist_dvc.reading.segment import Judge, cut_by_reading
-
-SPECK = 0.04  # a component smaller than this share of the largest one is a speck (noise, dust)
 
 MAX_STROKE_SHARE = 0.4  # of a digit's long side: thicker "strokes" are shadows or blots
 

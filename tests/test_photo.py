@@ -305,6 +305,10 @@ def test_light_lying_along_the_pictures_edge_is_not_a_digit_but_a_digit_cut_by_t
     write_zero(cut_zero, (-60, 150, 100, 350), fill=215, width=9)
     write_one(cut_zero, (300, 150, 330, 350), fill=215, width=9)
     assert len(photo.find_digits(gray(cut_zero)).digits) == 2
+    # A "1" running off the bottom edge touches it across all of its width, but reaches in far farther.
+    cut_one = page(paper=45, noise=6)
+    write_one(cut_one, (300, 330, 320, 480), fill=215, width=9)
+    assert len(photo.find_digits(gray(cut_one)).digits) == 1
 
 
 def test_a_piece_far_fainter_than_the_writing_is_shading_not_a_digit():

@@ -225,20 +225,22 @@ def small_at_edge(group: list, frame: Box) -> bool:
 
 
 def along_edge(region, frame: Box, reach: float = 2) -> bool:
-    """Ink lying along the picture's edge, touching it over ALONG_EDGE of its own extent there: the light
-    or shade of the edge (a board's or a page's border, vignetting), not writing. A stroke cut by the
-    edge touches it across its width only; a digit cut off by it, at a stroke or two."""
+    """Ink lying along the picture's edge: at least as long along it as it reaches in from it, and
+    touching it over ALONG_EDGE of that length: the light or shade of the edge (a board's or a page's
+    border, vignetting), not writing. A stroke that runs off the edge (a "1" cut by the bottom edge)
+    reaches in farther than it is wide; a digit cut off by the edge touches it at a stroke or two."""
     rows, cols = region.coords.T
     top, left, bottom, right = region.bbox
-    sides = (
-        (rows <= frame.top + reach, cols, right - left),
-        (rows >= frame.bottom - 1 - reach, cols, right - left),
-        (cols <= frame.left + reach, rows, bottom - top),
-        (cols >= frame.right - 1 - reach, rows, bottom - top),
+    height, width = bottom - top, right - left
+    sides = (  # (pixels at the edge, their position along it, the extent along it and across it)
+        (rows <= frame.top + reach, cols, width, height),
+        (rows >= frame.bottom - 1 - reach, cols, width, height),
+        (cols <= frame.left + reach, rows, height, width),
+        (cols >= frame.right - 1 - reach, rows, height, width),
     )
     return any(
-        np.unique(along[touching]).size >= ALONG_EDGE * extent
-        for touching, along, extent in sides
+        length >= across and np.unique(along[touching]).size >= ALONG_EDGE * length
+        for touching, along, length, across in sides
         if touching.any()
     )
 

@@ -26,10 +26,11 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from bench.committee import accuracy
 from bench.common import RESULTS_DIR, matmul_gflops
 from mnist_dvc.data.dataset import PreparedData, load_prepared, stratified_split
 from mnist_dvc.fileio import save_npz, write_json
-from mnist_dvc.models.calibration import fit_temperature, log_softmax
+from mnist_dvc.models.calibration import fit_temperature, log_softmax, nll
 from mnist_dvc.models.trained_models import committee_log_proba
 from mnist_dvc.paths import PREPARED_DIR
 
@@ -101,14 +102,6 @@ def member_log_probs(data: PreparedData, listed: dict[str, dict], cache: Path = 
     return members
 
 
-def accuracy(log_probs: np.ndarray, labels: np.ndarray) -> float:
-    return float((log_probs.argmax(1) == labels).mean())
-
-
-def log_loss(log_probs: np.ndarray, labels: np.ndarray) -> float:
-    return float(-log_probs[np.arange(len(labels)), labels].mean())
-
-
 def forward_selection(
     members: dict[str, dict], labels: np.ndarray, most: int = MAX_MEMBERS
 ) -> list[list[str]]:
@@ -119,9 +112,7 @@ def forward_selection(
     while len(chosen) < min(most, len(members)):
         best = min(
             (name for name in members if name not in chosen),
-            key=lambda name: log_loss(
-                committee_log_proba([members[m]["val"] for m in [*chosen, name]]), labels
-            ),
+            key=lambda name: nll(committee_log_proba([members[m]["val"] for m in [*chosen, name]]), labels),
         )
         chosen.append(best)
         steps.append(list(chosen))
@@ -142,7 +133,7 @@ def main() -> None:
         votes = {s: committee_log_proba([members[n][s] for n in names]) for s in SPLITS}
         return {
             "members": names, "val": accuracy(votes["val"], labels["val"]),
-            "val_log_loss": round(log_loss(votes["val"], labels["val"]), 5),
+            "val_log_loss": round(nll(votes["val"], labels["val"]), 5),
             "train_seconds": round(sum(float(members[n]["train_seconds"]) for n in names), 1),
         }  # fmt: skip
 

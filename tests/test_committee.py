@@ -49,8 +49,8 @@ def test_forward_selection_adds_the_member_whose_errors_are_elsewhere_not_a_copy
     steps = dc.forward_selection(members, labels, most=2)
     assert steps[0] == ["a"]  # the lowest log-loss alone (a tie with its copy goes to the first listed)
     assert steps[1] == ["a", "b"]  # its copy would add nothing
-    alone = dc.log_loss(members["a"]["val"], labels)
-    assert dc.log_loss(dc.committee_log_proba([members["a"]["val"], members["b"]["val"]]), labels) < alone / 2
+    alone = dc.nll(members["a"]["val"], labels)
+    assert dc.nll(dc.committee_log_proba([members["a"]["val"], members["b"]["val"]]), labels) < alone / 2
 
 
 def test_a_trained_candidate_is_cached_and_not_trained_again(tmp_path, monkeypatch):

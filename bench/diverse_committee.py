@@ -129,11 +129,11 @@ def main() -> None:
     members = member_log_probs(data, listed, args.cache)
     labels = {s: data.labels[s] for s in SPLITS}
 
-    def scored(names: list[str]) -> dict:
-        votes = {s: committee_log_proba([members[n][s] for n in names]) for s in SPLITS}
+    def scored(names: list[str]) -> dict:  # on validation only: the test split waits for the choice
+        vote = committee_log_proba([members[n]["val"] for n in names])
         return {
-            "members": names, "val": accuracy(votes["val"], labels["val"]),
-            "val_log_loss": round(nll(votes["val"], labels["val"]), 5),
+            "members": names, "val": accuracy(vote, labels["val"]),
+            "val_log_loss": round(nll(vote, labels["val"]), 5),
             "train_seconds": round(sum(float(members[n]["train_seconds"]) for n in names), 1),
         }  # fmt: skip
 

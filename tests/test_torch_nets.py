@@ -62,6 +62,36 @@ def test_one_training_step_lowers_the_loss_on_a_fixed_batch():
     assert after.item() < before.item()
 
 
+@pytest.mark.parametrize("name", ["adam", "adamw"])
+def test_fused_adam_steps_as_the_reference_adam_does(name):
+    """The fused optimizer (one kernel per group) is an implementation, not another algorithm: a few steps
+    with decoupled or coupled weight decay and the stage's betas land where torch's reference loop does."""
+    p = _params("train_cnn", optimizer=name, width=4, dropout=0.0, lr=0.01, momentum=0.8, adam_beta2=0.95)
+    torch.manual_seed(0)
+    fused_model = build_model("modern", hparams_of(p))
+    reference_model = build_model("modern", hparams_of(p))
+    reference_model.load_state_dict(fused_model.state_dict())
+    fused = make_optimizer(p, fused_model)
+    assert all(group["fused"] for group in fused.param_groups)
+    reference_type = torch.optim.Adam if name == "adam" else torch.optim.AdamW
+    weights = list(reference_model.parameters())
+    groups = [
+        {"params": [w for w in weights if w.ndim > 1], "weight_decay": p.weight_decay},
+        {"params": [w for w in weights if w.ndim <= 1], "weight_decay": 0.0},
+    ]
+    reference = reference_type(groups, lr=p.lr, betas=(p.momentum, p.adam_beta2), foreach=False)
+    initial = {k: v.clone() for k, v in fused_model.state_dict().items()}
+    x, y = torch.randn(16, 1, 28, 28), torch.randint(0, 10, (16,))
+    for model, optimizer in ((fused_model, fused), (reference_model, reference)):
+        for _ in range(3):
+            optimizer.zero_grad()
+            nn.functional.cross_entropy(model(x), y).backward()
+            optimizer.step()
+    for key, value in fused_model.state_dict().items():
+        torch.testing.assert_close(value, reference_model.state_dict()[key], rtol=1e-4, atol=1e-5)
+    assert not torch.equal(fused_model.state_dict()["0.weight"], initial["0.weight"])  # the steps moved it
+
+
 @pytest.mark.parametrize(("stage", "arch"), [("train_cnn", "modern"), ("train_torch_mlp", "mlp")])
 def test_two_short_runs_give_identical_weights(stage, arch):
     shape = {"width": 4} if stage == "train_cnn" else {"hidden": [32]}

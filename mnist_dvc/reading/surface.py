@@ -10,6 +10,7 @@ page's outline becomes the "digit". This module finds the page first, so that th
 2. :func:`find_surface`: the region that is a written-on surface: large, solid (its outline, holes
    filled, nearly convex: a desk around a page is not) and smooth (paper has little grain; wood and
    cloth have much). A region covering nearly the whole frame means the surface fills it.
+   A small one (a note far off) is looked for again in a crop around it, where it is seen larger.
    The outline's geometry (its corners, its turn) is :mod:`mnist_dvc.reading.page_outline`'s.
 3. :func:`mnist_dvc.reading.flatten.flatten`: where the surface's outline is a quadrilateral, it is
    warped flat (the phone held at an angle, the page turned); otherwise (a page running off the frame)
@@ -38,6 +39,8 @@ MIN_SOLIDITY = 0.85  # of its outline, holes filled, against its convex hull
 ENCLOSED = 0.1  # of a surface's area: no more than this of another material lies within it
 WRITING_HOLES = 0.3  # of a narrow material's filled shape: a loop in a fat marker holds this much
 HOLES = 0.02  # of a surface's area: holes larger than this must not be of the material around it
+SMALL_SURFACE = 0.1  # of the frame: a surface this small is looked for again in a crop around it...
+AROUND = 0.5  # ...with this much of its size all round: the desk it lies on
 
 
 @dataclass
@@ -75,14 +78,40 @@ def regions(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
 def find_surface(rgb: np.ndarray) -> Surface | None:
     """The written-on surface in a picture (H, W, 3), or None when the surface fills the frame (a page
     photographed close, a scan, a drawing) or none stands out."""
+    if min(rgb.shape[:2]) < MIN_PHOTO_SIDE:
+        return None  # a scan, a crop or a drawing: no desk around it
+    found = _find(rgb)
+    if found is not None and found.mask.mean() < SMALL_SURFACE:
+        # A note far off in the frame is a few pixels of the small copy, its outline too coarse for its
+        # corners: looked at again, close, it is a sheet on a desk like any other.
+        return _closer(rgb, found) or found
+    return found
+
+
+def _closer(rgb: np.ndarray, surface: Surface) -> Surface | None:
+    """``surface`` found again in a crop of ``rgb`` around it (AROUND), where the small copy sees it
+    larger; None when it is not found there."""
+    rows, cols = np.nonzero(surface.mask)
+    grow_y, grow_x = (round(AROUND * (np.ptp(a) + 1)) for a in (rows, cols))
+    top, left = max(0, rows.min() - grow_y), max(0, cols.min() - grow_x)
+    bottom, right = min(rgb.shape[0], rows.max() + 1 + grow_y), min(rgb.shape[1], cols.max() + 1 + grow_x)
+    found = _find(rgb[top:bottom, left:right])
+    if found is None:
+        return None
+    mask = np.zeros(rgb.shape[:2], bool)
+    mask[top:bottom, left:right] = found.mask
+    corners = None if found.corners is None else found.corners + np.array([left, top], float)
+    return Surface(mask, found.colour, corners, found.turn)
+
+
+def _find(rgb: np.ndarray) -> Surface | None:
+    """:func:`find_surface`'s search, in a picture of any size."""
     from scipy.ndimage import binary_fill_holes
     from skimage.color import rgb2lab
     from skimage.morphology import convex_hull_image
 
     from mnist_dvc.reading.page_outline import edge_turn, quadrilateral, snapped, straight_edged
 
-    if min(rgb.shape[:2]) < MIN_PHOTO_SIDE:
-        return None  # a scan, a crop or a drawing: no desk around it
     labels, small, scale = regions(rgb)
     frame = labels.size
     lab = rgb2lab(np.clip(small, 0, 1))

@@ -61,6 +61,21 @@ def test_a_ruling_line_across_the_page_is_removed_and_the_stroke_crossing_it_kep
     assert len(found) == 1 and _is_loop(found[0])
 
 
+def test_a_dim_page_with_a_lit_band_is_paper_and_a_dark_board_is_a_board():
+    # White paper photographed in dim light (its median 116 of 255), a fat marker's "0", and a band of
+    # the page brighter than the rest (light from a window, a fold's lit half): still ink on paper.
+    dim = page(paper=115)
+    ImageDraw.Draw(dim).rectangle((0, 0, 639, 150), fill=135)
+    write_zero(dim, (250, 190, 390, 420), fill=60, width=30)
+    assert ink.BOARD_BRIGHTNESS <= np.median(gray(dim)) < 128
+    assert ink.polarity(gray(dim)) == "dark"
+    found = photo.find_digits(gray(dim)).digits
+    assert len(found) == 1 and _is_loop(found[0])
+    board = page(paper=60)
+    write_zero(board, (250, 190, 390, 420), fill=200, width=12)
+    assert ink.polarity(gray(board)) == "light"
+
+
 def test_a_stroke_written_along_a_ruling_line_stays_and_the_rest_of_the_line_goes():
     picture = page(rules=60)
     pen = ImageDraw.Draw(picture)

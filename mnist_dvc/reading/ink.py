@@ -6,6 +6,9 @@ from __future__ import annotations
 import numpy as np
 
 POLARITY_MARGIN = 2.0  # the polarity against the picture's brightness needs this much more contrast
+BOARD_BRIGHTNESS = 100  # on 0-255: a picture whose median is darker is first taken for a board. A sheet or
+# a note photographed in dim light is darker than mid-grey (115-130 among the benchmark's photos, whose
+# chalkboards are 35-55)
 
 WORK_LONG_SIDE = 1024  # larger pictures are shrunk (anti-aliased) to this long side first
 
@@ -102,7 +105,7 @@ def polarity(gray: np.ndarray) -> str:
     coarse = block_reduce(gray, (block, block), np.median, cval=float(np.median(gray)))
     residual = gaussian(gray - resize(coarse, gray.shape, order=1), sigma=1, preserve_range=True)
     darker, lighter = -float(residual.min()), float(residual.max())
-    if np.median(gray) >= 128:
+    if np.median(gray) >= BOARD_BRIGHTNESS:
         return "light" if lighter > POLARITY_MARGIN * darker else "dark"
     return "dark" if darker > POLARITY_MARGIN * lighter else "light"
 

@@ -4,7 +4,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 from skimage.morphology import skeletonize
 
-from mnist_dvc.reading.outlines import box_inside, enclosing_rectangle, within
+from mnist_dvc.reading.outlines import SIDE_GAP, box_inside, enclosing_rectangle, within
 
 PEN = 5
 
@@ -49,6 +49,20 @@ def test_a_flat_box_with_one_corner_drawn_inside_its_rectangle_is_a_box():
         pen.line([(10, 60), (354, 78), (390, 210), (10, 210), (10, 60)], fill=255, width=PEN)
 
     assert box_inside(*ink(draw)) is not None
+
+
+def test_a_box_whose_side_lost_a_stretch_to_a_ruling_line_is_a_box():
+    # On squared paper the rulings step takes the part of a side that lies along a grid line: a gap of a
+    # fifth of the bottom side is left (as in the benchmark's box_around_23), the rest runs straight, and
+    # the box is in pieces.
+    def draw(pen):
+        pen.line([(50, 50), (330, 50), (330, 250)], fill=255, width=PEN)
+        pen.line([(330, 250), (230, 250)], fill=255, width=PEN)
+        pen.line([(170, 250), (50, 250), (50, 50)], fill=255, width=PEN)
+
+    inner = box_inside(*ink(draw), gap=SIDE_GAP)
+    assert inner is not None and within(np.array([[150.0, 190.0]]), inner)[0]
+    assert box_inside(*ink(draw)) is None  # in one piece, a gap ends a side: a "3"'s open side has them
 
 
 def test_round_and_straight_digits_are_no_box():

@@ -44,12 +44,13 @@ def without_boxes(pieces: list, skeleton: np.ndarray, skeleton_length: np.ndarra
     """The pieces without a box's outline (:mod:`mnist_dvc.reading.outlines`): a piece that is one, drawn in
     one stroke, and the pieces that together are one, drawn in several, its corners left open; what
     lies within a box's sides (the digit it holds) stays."""
-    from mnist_dvc.reading.outlines import box_inside, within
+    from mnist_dvc.reading.outlines import SIDE_GAP, box_inside, within
 
     def outline(group: list) -> np.ndarray | None:
         points = np.concatenate([r.coords for r in group])
         centre = points[skeleton[points[:, 0], points[:, 1]]].astype(float)
-        return box_inside(points.astype(float), centre, stroke_width(group, skeleton_length))
+        gap = SIDE_GAP if len(group) > 1 else 0.0  # a box in pieces: a side can be cut by the rulings step
+        return box_inside(points.astype(float), centre, stroke_width(group, skeleton_length), gap=gap)
 
     def one_box(region) -> bool:  # its own ink along its sides, none across its middle (an "8"'s waist)
         inner = outline([region])

@@ -19,20 +19,23 @@ CORNER = 0.15  # of the short side: centre line this near both sides of a corner
 FULL_SIDE = 0.9  # of each side's length: sides this straight make a box even with one corner open,
 THIN_PENS = 10.0  # if both sides are at least this many pen widths long
 MIN_SIDE_PENS = 4.0  # both sides at least this many pen widths: thinner is a stroke, not a box
+SIDE_GAP = 0.25  # of a side's length: in a box of several pieces, a gap this short in a side's straight
+# stretch does not end it
 
 
 def box_inside(
-    points: np.ndarray, centre: np.ndarray, pen: float, inset: float | None = None
+    points: np.ndarray, centre: np.ndarray, pen: float, inset: float | None = None, gap: float = 0.0
 ) -> np.ndarray | None:
     """Where ink at ``points`` ((N, 2) row, column; ``centre``: its skeleton's), drawn ``pen`` pixels
     wide, runs round a box: the corners (4, 2) of the area within its sides, ``inset`` pixels in from
-    their centre lines (by default, past the band in which a side's ink runs); None where it does not."""
-    areas = box_insides(points, centre, pen, (inset,))
+    their centre lines (by default, past the band in which a side's ink runs); None where it does not.
+    ``gap``: the share of a side's length that a gap in it may have (SIDE_GAP, for a box in pieces)."""
+    areas = box_insides(points, centre, pen, (inset,), gap)
     return None if areas is None else areas[0]
 
 
 def box_insides(
-    points: np.ndarray, centre: np.ndarray, pen: float, insets: tuple[float | None, ...]
+    points: np.ndarray, centre: np.ndarray, pen: float, insets: tuple[float | None, ...], gap: float = 0.0
 ) -> list[np.ndarray] | None:
     """:func:`box_inside`'s area for each of ``insets``, from one fit of the box."""
     corners = enclosing_rectangle(points) if len(points) >= 8 and len(centre) >= 8 else None
@@ -52,7 +55,7 @@ def box_insides(
     # side seen in perspective leans a little); the share of the side where that line is the ink's.
     sides = [(u - u0, v - v0, length, width), (u - u0, v1 - v, length, width),
              (v - v0, u - u0, width, length), (v - v0, u1 - u, width, length)]  # fmt: skip
-    cover = min(_side_cover(*side, band, pen) for side in sides)
+    cover = min(_side_cover(*side, band, pen, gap) for side in sides)
     if cover < SIDE_COVER:
         return None
     # A box has corners: a "0" round enough to lie along all four sides still leaves them empty. One
@@ -103,10 +106,11 @@ def enclosing_rectangle(points: np.ndarray) -> np.ndarray | None:
 
 
 def _side_cover(
-    along: np.ndarray, inward: np.ndarray, extent: float, depth: float, band: float, pen: float
+    along: np.ndarray, inward: np.ndarray, extent: float, depth: float, band: float, pen: float, gap: float
 ) -> float:
     """The share of a side ``extent`` long along which the outermost ink (``inward``: its distance in
-    from the side, ``along``: its place along it) lies within ``band`` of one straight line."""
+    from the side, ``along``: its place along it) lies within ``band`` of one straight line, over gaps
+    of up to ``gap`` of its length."""
     bins = max(2, int(extent / max(pen, 1.0)))
     near = inward < depth / 3
     if near.sum() < 2:
@@ -125,5 +129,11 @@ def _side_cover(
     on = np.zeros(bins + 2, bool)
     on[seen + 1] = np.abs(np.polyval(line, seen) - outermost[seen]) <= band
     # The longest straight stretch: a digit's curves touch a line here and there, a box's side runs along it.
+    # In a box of several pieces a short gap does not end it: where a side lay along a ruling line, the
+    # rulings step took that part. (In one piece, a "3"'s open side has such gaps too.)
+    if int(gap * bins):
+        from scipy.ndimage import binary_closing
+
+        on = binary_closing(on, np.ones(int(gap * bins) + 1, bool)) | on
     edges = np.diff(on.astype(np.int8))
     return float((np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)).max(initial=0) / bins)

@@ -21,7 +21,8 @@ import sys
 import time
 
 from bench.common import RESULTS_DIR, matmul_gflops, save
-from tools.quick_summary import newest_experiment
+from mnist_dvc.models.registry import models
+from tools.quick_summary import newest_experiment, test_accuracies
 
 RESULT = RESULTS_DIR / "stage_times.json"
 STARTED = re.compile(r"^Running stage '([^']+)'")
@@ -60,14 +61,11 @@ def run_pipeline(flags: list[str]) -> tuple[dict[str, float], float]:
 
 
 def accuracies() -> dict[str, float]:
-    """Each model's test accuracy in the newest experiment (the one just run)."""
+    """Each model's and the ensemble's test accuracy in the newest experiment (the one just run)."""
     import dvc.api
 
     row = newest_experiment(dvc.api.exp_show())
-    return {
-        key.removesuffix(".accuracy"): value for key, value in (row or {}).items()
-        if key.endswith(".accuracy") and ":" not in key and ".seeds." not in key and isinstance(value, float)
-    }  # fmt: skip
+    return {} if row is None else test_accuracies(row, list(models()))
 
 
 def main() -> None:

@@ -18,14 +18,18 @@ def newest_experiment(rows: list[dict]) -> dict | None:
     return max(experiments, key=lambda r: r["Created"], default=None)
 
 
+def test_accuracies(row: dict, names: list[str]) -> dict[str, float]:
+    """Each model's (``names``) and the ensemble's test accuracy in an experiment's row, where it has one."""
+    found = {name: row.get(f"{name}.accuracy") for name in [*names, ENSEMBLE]}
+    return {name: accuracy for name, accuracy in found.items() if isinstance(accuracy, float)}
+
+
 def summary(row: dict, names: list[str]) -> str:
     lines = [f"make quick: experiment {row['Experiment'] or row['rev']}, on the 10,000 test images:"]
-    for name in [*names, ENSEMBLE]:
-        accuracy = row.get(f"{name}.accuracy")
+    for name, accuracy in test_accuracies(row, names).items():
         seconds = row.get(f"{name}.train_seconds")
-        if isinstance(accuracy, float):
-            trained = f", {seconds:.0f} s of training" if isinstance(seconds, float | int) else ""
-            lines.append(f"  {name:<10} {accuracy:.2%}{trained}")
+        trained = f", {seconds:.0f} s of training" if isinstance(seconds, float | int) else ""
+        lines.append(f"  {name:<10} {accuracy:.2%}{trained}")
     lines.append(
         f"See it beside the workspace with `dvc exp show`; keep it with `dvc exp apply {row['Experiment']}`."
     )

@@ -11,6 +11,8 @@ a tilt of the phone, sensor noise and JPEG compression. The sets:
 * ``squared_pencil``: pencil on squared paper, a shadow across the page, JPEG;
 * ``board_chalk``: white chalk (broken strokes) on a dark green board, noise, JPEG;
 * ``ruled_marker``: a fat black marker on ruled paper, tilted up to 4 degrees, JPEG;
+* ``fat_marker``: a broad marker on plain paper, its pen a sixth to a third of the digit's height, so
+  that small loops close up (a "9" with a solid head);
 * ``page_corner``: a small ballpoint digit somewhere on a large plain page;
 * ``numbers``: two to four digits side by side on ruled paper;
 * ``no_digit``: blank pages, ruled and squared pages and boards with nothing written.
@@ -65,7 +67,10 @@ from mnist_dvc.pictures import _pyplot, save_png
 from mnist_dvc.reading.digits import read_digits
 
 BASELINE = "e551c4f"  # main before the scenes of bench/scenes.py
-SETS = ("clean_ballpoint", "ruled_ballpoint", "squared_pencil", "board_chalk", "ruled_marker", "page_corner")
+SETS = (
+    "clean_ballpoint", "ruled_ballpoint", "squared_pencil", "board_chalk", "ruled_marker", "fat_marker",
+    "page_corner",
+)  # fmt: skip
 BLUE_INK, PENCIL, BLACK, CHALK = (25, 45, 140), (70, 70, 78), (15, 15, 20), (235, 235, 225)
 PAPER, BOARD = (245, 243, 236), (38, 70, 52)
 RULE_BLUE, GRID_GRAY, MARGIN_RED = (150, 185, 225), (165, 175, 185), (220, 90, 90)
@@ -75,7 +80,10 @@ def stroke_mask(digit: np.ndarray, height: int, pen: float) -> np.ndarray:
     """An MNIST digit (28x28 uint8) redrawn as a pen stroke ``height`` pixels tall and ``pen`` wide: the
     skeleton of the digit upscaled 4x (cubic, which keeps its loops open and its strokes joined; a blur at
     28x28 first closed small loops and split thin strokes, and redrew about 3% of the digits as another
-    digit), drawn at the target size and dilated by the pen. Float mask."""
+    digit), drawn at the target size and dilated by the pen. The skeleton is the reader's
+    (:func:`~mnist_dvc.reading.mnist_style.stroke_skeleton`): a loop that MNIST's own pen filled in is
+    drawn as its rim, and a fat digit's short strokes are kept, as a thin pen would write them. Float
+    mask."""
     from skimage.morphology import dilation, disk
     from skimage.transform import resize
 
@@ -141,7 +149,8 @@ def compose(digits: list[np.ndarray], kind: str, rng: np.random.Generator) -> Im
     height = int(rng.uniform(0.04, 0.07) * h) if small else int(rng.uniform(0.3, 0.55) * h)
     surface = {
         "clean_ballpoint": "plain", "ruled_ballpoint": "ruled", "squared_pencil": "squared",
-        "board_chalk": "board", "ruled_marker": "ruled", "page_corner": "plain", "numbers": "ruled",
+        "board_chalk": "board", "ruled_marker": "ruled", "fat_marker": "plain", "page_corner": "plain",
+        "numbers": "ruled",
     }[kind]  # fmt: skip
     colour, alpha, pen = {
         "clean_ballpoint": (BLUE_INK, 0.9, rng.uniform(0.012, 0.03) * height),
@@ -149,6 +158,7 @@ def compose(digits: list[np.ndarray], kind: str, rng: np.random.Generator) -> Im
         "squared_pencil": (PENCIL, rng.uniform(0.55, 0.8), rng.uniform(0.02, 0.04) * height),
         "board_chalk": (CHALK, 0.9, rng.uniform(0.05, 0.09) * height),
         "ruled_marker": (BLACK, 0.95, rng.uniform(0.08, 0.14) * height),
+        "fat_marker": (BLACK, 0.95, rng.uniform(0.16, 0.33) * height),
         "page_corner": (BLUE_INK, 0.9, rng.uniform(0.03, 0.06) * height),
         "numbers": (BLUE_INK, 0.9, rng.uniform(0.015, 0.04) * height),
     }[kind]

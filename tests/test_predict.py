@@ -435,3 +435,21 @@ def test_the_judge_that_cuts_touching_digits_apart_is_the_models_that_answer(tmp
     both = ensemble_log_proba([alone, two.log_proba_of_unit_images(digits)])
     np.testing.assert_allclose(judge_of({"one": one, "two": two})(digits), both, rtol=1e-6)
     assert not np.allclose(both, alone)
+
+
+def test_reading_a_photo_imports_neither_torch_nor_scipy_stats(tmp_path):
+    # predict's start-up is its users' wait: scipy.stats alone took longer to import than a photo to
+    # read, and torch is needed only for a .pth or a .pt without its ONNX twin.
+    import subprocess
+    import sys
+
+    picture = Image.new("L", (320, 240), 235)
+    ImageDraw.Draw(picture).ellipse((130, 60, 190, 180), outline=40, width=6)
+    picture.save(tmp_path / "zero.png")
+    code = (
+        "import sys; from pathlib import Path; from mnist_dvc.reading.digits import read_digits; "
+        f"n = len(read_digits(Path({str(tmp_path / 'zero.png')!r})).images); "
+        "print(n, 'torch' in sys.modules, 'scipy.stats' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["1", "False", "False"]

@@ -88,8 +88,8 @@ def pad(rgb: np.ndarray, inside: np.ndarray, colour: np.ndarray) -> tuple[np.nda
 def _noise(rgb: np.ndarray, inside: np.ndarray) -> float:
     """The picture's pixel noise: the spread (robust) of its brightness about a 3x3 median."""
     from scipy.ndimage import median_filter
-    from scipy.stats import median_abs_deviation
+
+    from mnist_dvc.reading.ink import noise_spread
 
     gray = rgb.mean(axis=2)
-    residue = (gray - median_filter(gray, 3))[inside]
-    return float(median_abs_deviation(residue, scale="normal")) if residue.size else 0.0
+    return noise_spread((gray - median_filter(gray, 3))[inside])

@@ -131,9 +131,9 @@ def _side_cover(
     # The longest straight stretch: a digit's curves touch a line here and there, a box's side runs along it.
     # In a box of several pieces a short gap does not end it: where a side lay along a ruling line, the
     # rulings step took that part. (In one piece, a "3"'s open side has such gaps too.)
-    if int(gap * bins):
+    if gap_bins := int(gap * bins):
         from scipy.ndimage import binary_closing
 
-        on = binary_closing(on, np.ones(int(gap * bins) + 1, bool)) | on
+        on = binary_closing(on, np.ones(gap_bins + 1, bool)) | on
     edges = np.diff(on.astype(np.int8))
     return float((np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)).max(initial=0) / bins)

@@ -65,6 +65,17 @@ def test_a_box_whose_side_lost_a_stretch_to_a_ruling_line_is_a_box():
     assert box_inside(*ink(draw)) is None  # in one piece, a gap ends a side: a "3"'s open side has them
 
 
+def test_a_box_in_pieces_whose_side_is_broken_for_almost_a_third_of_it_is_a_box():
+    # A pen that skipped, or a ruling that took a longer stretch (as in the benchmark's box_around_60):
+    # the left side's gap is 60 of its 200 pixels.
+    def draw(pen):
+        pen.line([(50, 110), (50, 50), (330, 50), (330, 250)], fill=255, width=PEN)
+        pen.line([(330, 250), (50, 250), (50, 170)], fill=255, width=PEN)
+
+    inner = box_inside(*ink(draw), gap=SIDE_GAP)
+    assert inner is not None and within(np.array([[150.0, 190.0]]), inner)[0]
+
+
 def test_round_and_straight_digits_are_no_box():
     def zero(pen):
         pen.ellipse((100, 40, 260, 260), outline=255, width=PEN)

@@ -19,8 +19,8 @@ CORNER = 0.15  # of the short side: centre line this near both sides of a corner
 FULL_SIDE = 0.9  # of each side's length: sides this straight make a box even with one corner open,
 THIN_PENS = 10.0  # if both sides are at least this many pen widths long
 MIN_SIDE_PENS = 4.0  # both sides at least this many pen widths: thinner is a stroke, not a box
-SIDE_GAP = 0.25  # of a side's length: in a box of several pieces, a gap this short in a side's straight
-# stretch does not end it
+SIDE_GAP = 0.35  # of a side's length: in a box of several pieces, a gap this short in a side's straight
+# stretch does not end it (a side lost partly to a ruling line, or left broken by a pen that skipped)
 
 
 def box_inside(

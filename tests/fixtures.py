@@ -23,6 +23,14 @@ from mnist_dvc.data.normalization import Normalization
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+def in_fresh_interpreter(code: str, check: bool = True) -> subprocess.CompletedProcess:
+    """``python -c code`` in the project's root, in a new interpreter: what a command imports, seen
+    without the modules this test session already holds."""
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True, check=check
+    )
+
+
 def synthetic_digits(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """uint8 images (n, 28, 28) whose class is learnable: a class-specific bar pattern plus noise."""
     rng = np.random.default_rng(seed)

@@ -1,8 +1,6 @@
 """The NumPy MLP checked against finite differences, PyTorch autograd and a hand-written SGD step."""
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -19,7 +17,7 @@ from mnist_dvc.models.numpy_mlp.network import (
 )
 from mnist_dvc.models.numpy_mlp.train import train
 from mnist_dvc.params import ParamsError
-from tests.fixtures import PROJECT_ROOT, tiny_data
+from tests.fixtures import in_fresh_interpreter, tiny_data
 
 ACTIVATIONS = ["sigmoid", "relu", "tanh"]
 
@@ -256,9 +254,7 @@ def test_numpy_path_never_imports_torch(tmp_path):
         "from stages import train_numpy\n"
         "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] == 'torch')))\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
-    )
+    out = in_fresh_interpreter(code)
     assert json.loads(out.stdout.splitlines()[-1]) == []
 
 

@@ -4,8 +4,6 @@ and equal to their own answers."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +17,7 @@ from mnist_dvc.models.torch_nets.architectures import build_model
 from mnist_dvc.models.torch_nets.checkpoint import save_checkpoint
 from mnist_dvc.models.torch_nets.onnx_export import export_onnx
 from mnist_dvc.models.trained_models import load_model
-from tests.fixtures import PROJECT_ROOT
+from tests.fixtures import in_fresh_interpreter
 
 ARCHS = {
     "modern": {"width": 4, "dropout": 0.1},
@@ -73,7 +71,7 @@ def modules_a_prediction_imports(path: Path) -> tuple[list[int], list[str]]:
         "p = m.log_proba_of_unit_images(np.zeros((2, 28, 28), np.float32)); "
         "print(json.dumps([p.shape, sorted(k for k in sys.modules if 'numpy_mlp' in k or k == 'torch')]))"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PROJECT_ROOT)
+    proc = in_fresh_interpreter(code, check=False)
     assert proc.returncode == 0 and proc.stderr == "", proc.stderr
     shape, imported = json.loads(proc.stdout)
     return shape, imported

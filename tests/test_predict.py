@@ -18,7 +18,7 @@ from mnist_dvc.models.numpy_mlp.network import init_params, predict_log_proba
 from mnist_dvc.reading.digits import read_digits
 from mnist_dvc.reading.picture_files import picture_digits
 from mnist_dvc.serving.command import main
-from tests.fixtures import PROJECT_ROOT
+from tests.fixtures import PROJECT_ROOT, in_fresh_interpreter
 
 
 @pytest.fixture
@@ -440,9 +440,6 @@ def test_the_judge_that_cuts_touching_digits_apart_is_the_models_that_answer(tmp
 def test_reading_a_photo_imports_neither_torch_nor_scipy_stats(tmp_path):
     # predict's start-up is its users' wait: scipy.stats alone took longer to import than a photo to
     # read, and torch is needed only for a .pth or a .pt without its ONNX twin.
-    import subprocess
-    import sys
-
     picture = Image.new("L", (320, 240), 235)
     ImageDraw.Draw(picture).ellipse((130, 60, 190, 180), outline=40, width=6)
     picture.save(tmp_path / "zero.png")
@@ -451,5 +448,5 @@ def test_reading_a_photo_imports_neither_torch_nor_scipy_stats(tmp_path):
         f"n = len(read_digits(Path({str(tmp_path / 'zero.png')!r})).images); "
         "print(n, 'torch' in sys.modules, 'scipy.stats' in sys.modules)"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    out = in_fresh_interpreter(code).stdout
     assert out.split() == ["1", "False", "False"]

@@ -62,7 +62,8 @@ def pareto_figure(results: list[dict]):
         )))  # fmt: skip
     if any("seconds_to_99" in r for r in results):
         legend.append(Line2D([], [], marker="D", color=peer_color, linestyle="",
-                             label="stopped at its first test check at 99%: the time to 99%"))  # fmt: skip
+                             label="stopped at its first test check at 99%: the time to 99%"
+                                   " (median of its runs)"))  # fmt: skip
     ax.legend(handles=legend, loc="lower right", fontsize=9)
     ax.grid(True, which="both", alpha=0.3)
     fig.tight_layout()

@@ -80,6 +80,7 @@ def test_last_hidden_is_what_the_output_layer_reads():
 
 
 @pytest.mark.parametrize("arch, hparams", [("modern", {"width": 4, "dropout": 0.1}),
+                                           ("compact", {"width": 4}),
                                            ("mlp", {"hidden": [24], "dropout": 0.1})])  # fmt: skip
 def test_integrated_gradients_add_up_to_the_change_from_a_blank_page(arch, hparams):
     """Completeness: the attributions sum to log p(x) - log p(blank) for the class explained."""

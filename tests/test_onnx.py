@@ -21,6 +21,7 @@ from tests.fixtures import in_fresh_interpreter
 
 ARCHS = {
     "modern": {"width": 4, "dropout": 0.1},
+    "compact": {"width": 4},
     "mlp": {"hidden": [32, 16], "dropout": 0.1},
     "notebook_mlp": {},
     "notebook_cnn_simple": {},

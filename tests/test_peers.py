@@ -129,6 +129,12 @@ def test_only_fast_replaces_its_entries_and_keeps_the_others(tmp_path, monkeypat
     assert (tmp_path / "pareto.png").stat().st_size > 0
 
 
+def test_the_median_run_counts_and_every_runs_time_is_kept():
+    runs = [entry("quick", 0.991, seconds) for seconds in (5.0, 4.0, 9.0)]
+    assert peers.median_run(runs) == dict(runs[0], runs_seconds=[5.0, 4.0, 9.0])
+    assert peers.median_run(runs[1:])["train_seconds"] == 4.0  # of two, the faster: the lower median
+
+
 def test_time_to_99_points_have_their_own_marker_and_legend_entry():
     checks = [{"seconds": 2.5, "test_accuracy": 0.991}]
     ax = pareto_figure([entry("fast", 0.991, 2.5, checks=checks), entry("plain", 0.98, 9)]).axes[0]

@@ -38,11 +38,13 @@ SCHEMAS = {
         {
             "arch": choice(
                 "modern",
+                "compact",
                 "notebook_cnn_simple",
                 "notebook_cnn_improved",
                 renamed={"seed_simple": "notebook_cnn_simple", "seed_improved": "notebook_cnn_improved"},
             ),
-            "width": integer(1, 512),  # arch modern: channels of the first block (then 2x, 4x)
+            # arch modern and compact: channels of the first block (then 2x; modern also 4x)
+            "width": integer(1, 512),
             **_TORCH_TRAINING,
         },
     ),

@@ -13,6 +13,11 @@ The choice, on validation only (Caruana et al.'s forward selection, without repe
 the candidate that lowers the committee's validation log-loss most, up to MAX_MEMBERS; of those
 committees, the one with the best validation accuracy, the smallest on a tie. Its test accuracy is read
 once, after the choice, with its members' total training time.
+
+Then the chosen members are trained again, each as before but on the training and validation splits
+together (its share of them; :func:`refit_candidate`), as a model is trained once the choice is made: the
+committee of those is the final one, its test accuracy read once (key ``refit``). Nothing of the test
+split chose anything.
 """
 
 from __future__ import annotations
@@ -63,23 +68,49 @@ def subset_of(data: PreparedData, share: float, seed: int) -> PreparedData:
     return PreparedData(images, labels, data.normalization, data.meta)
 
 
-def train_candidate(data: PreparedData, spec: dict) -> dict[str, np.ndarray]:
-    """One candidate trained; its calibrated log-probabilities on each of SPLITS and its seconds."""
-    import torch
+def labelled(data: PreparedData) -> PreparedData:
+    """``data`` with its validation split added to its training split (the validation split stays too)."""
+    images = {**data.images, "train": np.concatenate([data.images["train"], data.images["val"]])}
+    labels = {**data.labels, "train": np.concatenate([data.labels["train"], data.labels["val"]])}
+    return PreparedData(images, labels, data.normalization, data.meta)
 
+
+def trained(data: PreparedData, spec: dict, **more_overrides):
+    """A candidate trained through the stages' own trainer on its share of ``data``'s training split;
+    the network and its training seconds."""
     from mnist_dvc.models.families import trainer_params
-    from mnist_dvc.models.torch_nets.inference import predict_logits
     from mnist_dvc.models.torch_nets.train import train
 
-    p = trainer_params("cnn", spec["seed"], **spec["overrides"])
+    p = trainer_params("cnn", spec["seed"], **{**spec["overrides"], **more_overrides})
     net, result = train(p, subset_of(data, spec["subset"], spec["seed"]), live_dir=None)
-    logits = {
-        s: predict_logits(net, torch.from_numpy(data.images[s]), torch.device("cpu")).numpy() for s in SPLITS
-    }
+    return net, np.float64(result.train_seconds)
+
+
+def logits_of(net, images: np.ndarray) -> np.ndarray:
+    import torch
+
+    from mnist_dvc.models.torch_nets.inference import predict_logits
+
+    return predict_logits(net, torch.from_numpy(images), torch.device("cpu")).numpy()
+
+
+def train_candidate(data: PreparedData, spec: dict) -> dict[str, np.ndarray]:
+    """One candidate trained; its calibrated log-probabilities on each of SPLITS and its seconds."""
+    net, seconds = trained(data, spec)
+    logits = {s: logits_of(net, data.images[s]) for s in SPLITS}
     temperature = fit_temperature(logits["val"], data.labels["val"])
     # In float64: a sure model's scaled logits (a tiny temperature) overflow float32.
     out = {s: log_softmax(logits[s].astype(np.float64) / temperature) for s in SPLITS}
-    return {**out, "train_seconds": np.float64(result.train_seconds)}
+    return {**out, "train_seconds": seconds}
+
+
+def refit_candidate(data: PreparedData, spec: dict) -> dict[str, np.ndarray]:
+    """A chosen candidate trained again on the training and validation splits together (its share of
+    them, drawn by its seed); its log-probabilities on the test split and its seconds. No data is left to
+    choose an epoch or fit a temperature on: it keeps its last epoch and its own probabilities."""
+    net, seconds = trained(labelled(data), spec, keep="last")
+    logits = logits_of(net, data.images["test"]).astype(np.float64)
+    return {"test": log_softmax(logits), "train_seconds": seconds}
 
 
 def cache_file(cache: Path, name: str, spec: dict) -> Path:
@@ -88,15 +119,20 @@ def cache_file(cache: Path, name: str, spec: dict) -> Path:
     return cache / f"{name}-{digest}.npz"
 
 
-def member_log_probs(data: PreparedData, listed: dict[str, dict], cache: Path = CACHE) -> dict[str, dict]:
-    """Every candidate's log-probabilities and training seconds, trained now or read from ``cache``."""
+def member_log_probs(
+    data: PreparedData, listed: dict[str, dict], cache: Path = CACHE, refit: bool = False
+) -> dict[str, dict]:
+    """Every candidate's log-probabilities and training seconds, trained now or read from ``cache``; with
+    ``refit``, each as :func:`refit_candidate` trains it (cached apart)."""
     cache.mkdir(parents=True, exist_ok=True)
     members = {}
     for name, spec in listed.items():
-        path = cache_file(cache, name, spec)
+        named = (f"{name}.refit", {**spec, "refit": True}) if refit else (name, spec)
+        path = cache_file(cache, *named)
         if not path.exists():
-            print(f"diverse_committee: training {name} ({spec})", flush=True)
-            save_npz(path, **train_candidate(data, spec))
+            where = " on train+val" if refit else ""
+            print(f"diverse_committee: training {name} ({spec}){where}", flush=True)
+            save_npz(path, **(refit_candidate if refit else train_candidate)(data, spec))
         with np.load(path) as saved:
             members[name] = {key: saved[key] for key in saved.files}
     return members
@@ -144,6 +180,13 @@ def main() -> None:
         row["test"] = accuracy(
             committee_log_proba([members[n]["test"] for n in row["members"]]), labels["test"]
         )
+    refit = member_log_probs(data, {n: listed[n] for n in chosen["members"]}, args.cache, refit=True)
+    final = {
+        "members": chosen["members"],
+        "test": accuracy(committee_log_proba([refit[n]["test"] for n in chosen["members"]]), labels["test"]),
+        "members_test": {n: accuracy(refit[n]["test"], labels["test"]) for n in chosen["members"]},
+        "train_seconds": round(sum(float(refit[n]["train_seconds"]) for n in chosen["members"]), 1),
+    }
     singles = {
         name: {**spec, "val": accuracy(members[name]["val"], labels["val"]),
                "test": accuracy(members[name]["test"], labels["test"]),
@@ -156,11 +199,11 @@ def main() -> None:
     results["diverse"] = {
         "machine": {"platform": platform.platform(), "processor": platform.processor()},
         "sgemm_gflops_2_threads": round(matmul_gflops(), 1), "candidates": singles,
-        "selection": steps, "chosen": chosen,
+        "selection": steps, "chosen": chosen, "refit": final,
         "all_candidates_test": accuracy(everyone, labels["test"]),
     }  # fmt: skip
     write_json(seeds_committee, results)  # the seeds' part keeps its own machine
-    print(json.dumps(results["diverse"]["chosen"], indent=2))
+    print(json.dumps({"chosen": chosen, "refit": final}, indent=2))
 
 
 if __name__ == "__main__":

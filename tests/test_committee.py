@@ -1,5 +1,6 @@
 """bench.diverse_committee: the candidates' params checked before any training, each member's share of
-the training split, forward selection on validation only, and a trained candidate's cached answers."""
+the training split, forward selection on validation only, a trained candidate's cached answers, and the
+chosen members trained again on the training and validation splits."""
 
 import numpy as np
 import pytest
@@ -64,3 +65,33 @@ def test_a_trained_candidate_is_cached_and_not_trained_again(tmp_path, monkeypat
     monkeypatch.setattr(dc, "train_candidate", lambda *args: pytest.fail("trained again"))
     again = dc.member_log_probs(data, listed, tmp_path)
     assert np.array_equal(again["small"]["val"], members["small"]["val"])
+
+
+def test_a_chosen_member_is_refit_on_training_and_validation_together_keeping_its_last_epoch(
+    tmp_path, monkeypatch
+):
+    from mnist_dvc.models.torch_nets import train as trainer
+
+    data = tiny_data(n_train=100, n_val=50)
+    data.images["test"], data.labels["test"] = data.images["val"], data.labels["val"]
+    seen = []
+    real_train = trainer.train
+
+    def spy(p, given, live_dir):
+        seen.append((p.keep, given.images["train"].copy()))
+        return real_train(p, given, live_dir)
+
+    monkeypatch.setattr(trainer, "train", spy)
+    small = {"width": 4, "epochs": 1, "augment": False, "corrupt_share": 0.0, "keep": "best"}
+    listed = {"small": {"seed": 1, "subset": 1.0, "overrides": small}}
+    chosen = dc.member_log_probs(data, listed, tmp_path)
+    refit = dc.member_log_probs(data, listed, tmp_path, refit=True)
+    (keep, trained_on), (refit_keep, refit_on) = seen
+    assert (keep, len(trained_on)) == ("best", 100)
+    assert refit_keep == "last"  # nothing is held out to choose an epoch by
+    assert np.array_equal(refit_on, np.concatenate([data.images["train"], data.images["val"]]))
+    assert set(refit["small"]) == {"test", "train_seconds"} and len(list(tmp_path.glob("*.npz"))) == 2
+    assert not np.array_equal(refit["small"]["test"], chosen["small"]["test"])
+    monkeypatch.setattr(dc, "refit_candidate", lambda *args: pytest.fail("trained again"))
+    assert np.array_equal(dc.member_log_probs(data, listed, tmp_path, refit=True)["small"]["test"],
+                          refit["small"]["test"])  # fmt: skip

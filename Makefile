@@ -73,7 +73,8 @@ REMOTE_FAILED = echo "make $(1): DVC remote '$$($(BIN)/dvc remote default 2>/dev
 # What a CI bot would post on a pull request, made offline: metrics, params and pictures against main.
 # Every model trained with 8 seeds as the DVC experiment "committee" (--temp: the workspace stays as it
 # is), then the seeds' mean ± std and the CNN committee's curve into bench/results/; then the committee
-# of CNNs that differ in more than their seed (bench/committee.yaml's candidates, trained in-process).
+# of CNNs that differ in more than their seed (bench/committee.yaml's candidates, trained in-process),
+# chosen on validation, its members then trained again on train+val.
 committee: $(STAMP)  ## train every model with 8 seeds (a DVC experiment) and diverse CNNs, then the committees
 	$(BIN)/python -m bench.seeds --run
 	$(BIN)/python -m bench.committee

@@ -6,8 +6,8 @@ bench/committee.yaml through the stages' own trainer (:func:`mnist_dvc.models.to
 params.yaml's train_cnn with the candidate's overrides, on its stratified share of the training split.
 Each candidate's temperature is fitted on the validation split, as the pipeline calibrates its models,
 and its validation and test log-probabilities are kept in data/bench/committee/<name>-<spec digest>.npz (a
-rerun trains only what is missing or was edited). The committee's answer is the mean of its members'
-calibrated probabilities, as in the pipeline.
+rerun trains only what is missing or was edited; a refit member's, below, in <name>.refit-<digest>.npz).
+The committee's answer is the mean of its members' calibrated probabilities, as in the pipeline.
 
 The choice, on validation only (Caruana et al.'s forward selection, without repeats): start empty, add
 the candidate that lowers the committee's validation log-loss most, up to MAX_MEMBERS; of those
@@ -155,6 +155,16 @@ def forward_selection(
     return steps
 
 
+def seconds_of(members: dict[str, dict], names: list[str]) -> float:
+    """The training seconds of ``names``, together."""
+    return round(sum(float(members[n]["train_seconds"]) for n in names), 1)
+
+
+def test_accuracy_of(members: dict[str, dict], names: list[str], labels: np.ndarray) -> float:
+    """The test accuracy of the committee of ``names`` (one name: that member's own)."""
+    return accuracy(committee_log_proba([members[n]["test"] for n in names]), labels)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--candidates", type=Path, default=CANDIDATES, help="default: %(default)s")
@@ -170,37 +180,35 @@ def main() -> None:
         return {
             "members": names, "val": accuracy(vote, labels["val"]),
             "val_log_loss": round(nll(vote, labels["val"]), 5),
-            "train_seconds": round(sum(float(members[n]["train_seconds"]) for n in names), 1),
+            "train_seconds": seconds_of(members, names),
         }  # fmt: skip
 
     steps = [scored(names) for names in forward_selection(members, labels["val"])]
     best_val = max(step["val"] for step in steps)
     chosen = next(step for step in steps if step["val"] == best_val)  # the smallest with it
     for row in (chosen, *steps):  # test accuracy, read only now, after the choice
-        row["test"] = accuracy(
-            committee_log_proba([members[n]["test"] for n in row["members"]]), labels["test"]
-        )
-    refit = member_log_probs(data, {n: listed[n] for n in chosen["members"]}, args.cache, refit=True)
+        row["test"] = test_accuracy_of(members, row["members"], labels["test"])
+    names = chosen["members"]
+    refit = member_log_probs(data, {n: listed[n] for n in names}, args.cache, refit=True)
     final = {
-        "members": chosen["members"],
-        "test": accuracy(committee_log_proba([refit[n]["test"] for n in chosen["members"]]), labels["test"]),
-        "members_test": {n: accuracy(refit[n]["test"], labels["test"]) for n in chosen["members"]},
-        "train_seconds": round(sum(float(refit[n]["train_seconds"]) for n in chosen["members"]), 1),
-    }
+        "members": names, "test": test_accuracy_of(refit, names, labels["test"]),
+        "members_test": {n: test_accuracy_of(refit, [n], labels["test"]) for n in names},
+        "members_train_seconds": {n: seconds_of(refit, [n]) for n in names},
+        "train_seconds": seconds_of(refit, names),
+    }  # fmt: skip
     singles = {
         name: {**spec, "val": accuracy(members[name]["val"], labels["val"]),
-               "test": accuracy(members[name]["test"], labels["test"]),
-               "train_seconds": round(float(members[name]["train_seconds"]), 1)}
+               "test": test_accuracy_of(members, [name], labels["test"]),
+               "train_seconds": seconds_of(members, [name])}
         for name, spec in listed.items()
     }  # fmt: skip
     seeds_committee = RESULTS_DIR / "committee.json"  # bench.committee's, which this adds to
     results = json.loads(seeds_committee.read_text()) if seeds_committee.exists() else {}
-    everyone = committee_log_proba([m["test"] for m in members.values()])
     results["diverse"] = {
         "machine": {"platform": platform.platform(), "processor": platform.processor()},
         "sgemm_gflops_2_threads": round(matmul_gflops(), 1), "candidates": singles,
         "selection": steps, "chosen": chosen, "refit": final,
-        "all_candidates_test": accuracy(everyone, labels["test"]),
+        "all_candidates_test": test_accuracy_of(members, list(members), labels["test"]),
     }  # fmt: skip
     write_json(seeds_committee, results)  # the seeds' part keeps its own machine
     print(json.dumps({"chosen": chosen, "refit": final}, indent=2))

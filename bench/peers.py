@@ -11,8 +11,9 @@ Trains and scores on the official test set, in one run on one machine:
   the in-memory, whole-batch augmentation buys;
 * the time to 99% test accuracy of tuomaso/train_mnist_fast's one-epoch recipe (a 24/32-channel CNN, Adam,
   one-cycle, batch 256; bench/fast_peer.py says what was taken from where) and of the quick profile's
-  CNN (bench/quick.yaml), each stopped at its first check at 99%: their point is that moment. The two
-  are run REPEATS times in turn, and each one's run of median time counts (all the times are kept).
+  CNN (bench/quick.yaml), as the profile trains it and in float32, each stopped at its first check at
+  99%: their point is that moment. They run REPEATS times in turn, and each one's run of median time
+  counts (all the times are kept).
 `--peer-epochs N` trains the pytorch/examples recipe and the DataLoader CNN for N epochs only: their time
 is extrapolated to the full run from the time per epoch, and the result says it was shortened (their
 accuracy is that of N epochs).
@@ -27,6 +28,7 @@ import argparse
 import json
 import time
 import warnings
+from functools import partial
 
 import numpy as np
 import torch
@@ -217,23 +219,25 @@ def run_fast_recipe(data) -> dict:
     )
 
 
-def run_quick_cnn(data) -> dict:
-    run = time_quick_cnn(data, quick_overrides()["train_cnn"])
+def run_quick_cnn(data, precision: str | None = None) -> dict:
+    """The quick profile's CNN, in its own precision or (``precision``) another one."""
+    overrides = quick_overrides()["train_cnn"]
+    run = time_quick_cnn(data, overrides if precision is None else {**overrides, "precision": precision})
     last = run["checks"][-1]
     note = f"bench/quick.yaml's train_cnn; {last['epochs']} of its {run['epochs']} epochs"
-    return entry(
-        "cnn quick profile (ours)", last["test_accuracy"], last["seconds"], ours=True, note=note,
-        checks=run["checks"],
-    )  # fmt: skip
+    name = "cnn quick profile (ours)" if precision is None else f"cnn quick profile, {precision} (ours)"
+    return entry(name, last["test_accuracy"], last["seconds"], ours=True, note=note, checks=run["checks"])
 
 
-def time_to_99_pair(data, repeats: int = REPEATS) -> list[dict]:
-    """The quick CNN and the fast peer, each run ``repeats`` times in turn (ours, the peer, ours, ...), so
-    that neither has the machine's quiet or busy moments to itself: :func:`median_run` of each."""
-    runs = [[], []]
-    for _ in range(repeats):
-        runs[0].append(run_quick_cnn(data))
-        runs[1].append(run_fast_recipe(data))
+def time_to_99(data, repeats: int = REPEATS) -> list[dict]:
+    """The quick CNN as the profile trains it and in float32 (as on a CPU without bfloat16), and the fast
+    peer: each run ``repeats`` times, the order turning each round (A B C, B C A, C A B), so that none has
+    the first place or the machine's quiet or busy moments to itself; :func:`median_run` of each."""
+    recipes = [run_quick_cnn, partial(run_quick_cnn, precision="float32"), run_fast_recipe]
+    runs: list[list[dict]] = [[] for _ in recipes]
+    for round_ in range(repeats):
+        for i in np.roll(np.arange(len(recipes)), -round_):
+            runs[i].append(recipes[i](data))
     return [median_run(each) for each in runs]
 
 
@@ -253,7 +257,7 @@ def merged(previous: list[dict], fresh: list[dict]) -> list[dict]:
 def rerun_fast(data) -> None:
     """Measure the two time-to-99% entries and merge them into peers.json, without rerunning the rest.
     Measured apart from the others, each carries its own run's sgemm figure."""
-    fresh = time_to_99_pair(data)
+    fresh = time_to_99(data)
     sgemm = round(matmul_gflops(), 1)
     fresh = [dict(r, sgemm_gflops_2_threads=sgemm) for r in fresh]
     path = RESULTS_DIR / "peers.json"
@@ -293,7 +297,7 @@ def main() -> None:
     results.append(run_sklearn(data, flat))
     results.append(run_examples_recipe(data, args.peer_epochs or EXAMPLES_EPOCHS))
     results.append(run_cnn_dataloader(data, args.peer_epochs))
-    results += time_to_99_pair(data)
+    results += time_to_99(data)
     save_png(RESULTS_DIR / "pareto.png", pareto_figure(results))
     save("peers", {"sgemm_gflops_2_threads": round(matmul_gflops(), 1), "results": results})
 

@@ -78,20 +78,26 @@ def test_a_chosen_member_is_refit_on_training_and_validation_together_keeping_it
     real_train = trainer.train
 
     def spy(p, given, live_dir):
-        seen.append((p.keep, given.images["train"].copy()))
-        return real_train(p, given, live_dir)
+        net, result = real_train(p, given, live_dir)
+        seen.append((p.keep, given.images["train"].copy(), net))
+        return net, result
 
     monkeypatch.setattr(trainer, "train", spy)
     small = {"width": 4, "epochs": 1, "augment": False, "corrupt_share": 0.0, "keep": "best"}
-    listed = {"small": {"seed": 1, "subset": 1.0, "overrides": small}}
-    chosen = dc.member_log_probs(data, listed, tmp_path)
+    listed = {"small": {"seed": 1, "subset": 0.9, "overrides": small}}
+    dc.member_log_probs(data, listed, tmp_path)
     refit = dc.member_log_probs(data, listed, tmp_path, refit=True)
-    (keep, trained_on), (refit_keep, refit_on) = seen
-    assert (keep, len(trained_on)) == ("best", 100)
+    (keep, trained_on, _), (refit_keep, refit_on, refit_net) = seen
+    assert (keep, len(trained_on)) == ("best", 90)
     assert refit_keep == "last"  # nothing is held out to choose an epoch by
-    assert np.array_equal(refit_on, np.concatenate([data.images["train"], data.images["val"]]))
+    labelled = np.concatenate([data.images["train"], data.images["val"]])
+    assert len(refit_on) == 135  # 90% of the 150 labelled images, drawn from both splits
+    assert all(any(np.array_equal(image, other) for other in labelled) for image in refit_on)
+    assert any(any(np.array_equal(image, v) for v in data.images["val"]) for image in refit_on)
+    # Its own probabilities: no temperature fitted on the validation images it trained on.
+    logits = dc.logits_of(refit_net, data.images["test"]).astype(np.float64)
+    np.testing.assert_allclose(refit["small"]["test"], dc.log_softmax(logits), atol=1e-6)
     assert set(refit["small"]) == {"test", "train_seconds"} and len(list(tmp_path.glob("*.npz"))) == 2
-    assert not np.array_equal(refit["small"]["test"], chosen["small"]["test"])
     monkeypatch.setattr(dc, "refit_candidate", lambda *args: pytest.fail("trained again"))
     assert np.array_equal(dc.member_log_probs(data, listed, tmp_path, refit=True)["small"]["test"],
                           refit["small"]["test"])  # fmt: skip

@@ -59,11 +59,19 @@ def test_strongest_units_come_first():
     assert strongest_units(weights, 3)[:, 0, 0].tolist() == [5, 4, 3]
 
 
-def test_feature_maps_are_each_blocks_output_before_its_pooling():
-    cnn = torch_model("modern", {"width": 4, "dropout": 0.1})
+@pytest.mark.parametrize(
+    ("arch", "hparams", "shapes"),
+    [
+        ("modern", {"width": 4, "dropout": 0.1}, [(4, 28, 28), (8, 14, 14), (16, 7, 7)]),  # before each pool
+        ("compact", {"width": 4}, [(4, 12, 12), (8, 5, 5)]),  # it pools first: the ReLU after each pool
+        ("notebook_cnn_simple", {}, [(10, 12, 12), (20, 4, 4)]),
+    ],
+)
+def test_feature_maps_are_each_blocks_activation_at_its_pooling(arch, hparams, shapes):
+    cnn = torch_model(arch, hparams)
     maps = feature_maps(cnn, images(2))
-    assert [m.shape for m in maps] == [(2, 4, 28, 28), (2, 8, 14, 14), (2, 16, 7, 7)]
-    assert all((m >= 0).all() for m in maps)  # after each ReLU
+    assert [m.shape for m in maps] == [(2, *shape) for shape in shapes]
+    assert all((m >= 0).all() for m in maps) and all((m > 0).any() for m in maps)  # each after a ReLU
 
 
 def test_last_hidden_is_what_the_output_layer_reads():

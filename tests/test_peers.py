@@ -116,16 +116,21 @@ def test_only_fast_replaces_its_entries_and_keeps_the_others(tmp_path, monkeypat
         monkeypatch.setattr(module, "RESULTS_DIR", tmp_path)
     monkeypatch.setattr(peers, "load_data", lambda: (None, None))
     monkeypatch.setattr(peers, "matmul_gflops", lambda: 123.0)
-    monkeypatch.setattr(peers, "run_quick_cnn", lambda data: entry("cnn quick profile (ours)", 0.991, 20))
+    monkeypatch.setattr(
+        peers,
+        "run_quick_cnn",
+        lambda data, precision=None: entry(f"cnn quick profile{precision or ''}", 0.991, 20),
+    )
     monkeypatch.setattr(peers, "run_fast_recipe", lambda data: entry("train_mnist_fast CNN", 0.99, 30))
     monkeypatch.setattr(sys, "argv", ["bench.peers", "--only", "fast"])
     peers.main()
     saved = json.loads((tmp_path / "peers.json").read_text())
     assert saved["sgemm_gflops_2_threads"] == 100.0  # the first run's, for the entries it measured
     assert [(r["name"], r["train_seconds"]) for r in saved["results"]] == [
-        ("numpy_mlp (ours)", 40), ("train_mnist_fast CNN", 30), ("cnn quick profile (ours)", 20)
+        ("numpy_mlp (ours)", 40), ("train_mnist_fast CNN", 30), ("cnn quick profile", 20),
+        ("cnn quick profilefloat32", 20),
     ]  # fmt: skip
-    assert [r.get("sgemm_gflops_2_threads") for r in saved["results"]] == [None, 123.0, 123.0]
+    assert [r.get("sgemm_gflops_2_threads") for r in saved["results"]] == [None, 123.0, 123.0, 123.0]
     assert (tmp_path / "pareto.png").stat().st_size > 0
 
 
@@ -133,6 +138,26 @@ def test_the_median_run_counts_and_every_runs_time_is_kept():
     runs = [entry("quick", 0.991, seconds) for seconds in (5.0, 4.0, 9.0)]
     assert peers.median_run(runs) == dict(runs[0], runs_seconds=[5.0, 4.0, 9.0])
     assert peers.median_run(runs[1:])["train_seconds"] == 4.0  # of two, the faster: the lower median
+
+
+def test_the_time_to_99_recipes_take_turns_and_each_keeps_its_median_run(monkeypatch):
+    calls = []
+    seconds = iter([5.0, 7.0, 6.0, 7.5, 6.5, 4.0, 6.0, 5.5, 5.0])  # in the order of the calls
+
+    def run(name):
+        def recipe(data):
+            calls.append(name)
+            return entry(name, 0.991, next(seconds))
+
+        return recipe
+
+    monkeypatch.setattr(peers, "run_quick_cnn", lambda data, precision=None: run(precision or "auto")(data))
+    monkeypatch.setattr(peers, "run_fast_recipe", run("peer"))
+    auto, float32, peer = peers.time_to_99(None, repeats=3)
+    assert calls == ["auto", "float32", "peer", "float32", "peer", "auto", "peer", "auto", "float32"]
+    assert auto["runs_seconds"] == [5.0, 4.0, 5.5] and auto["train_seconds"] == 5.0
+    assert float32["runs_seconds"] == [7.0, 7.5, 5.0] and float32["train_seconds"] == 7.0
+    assert peer["runs_seconds"] == [6.0, 6.5, 6.0] and peer["train_seconds"] == 6.0
 
 
 def test_time_to_99_points_have_their_own_marker_and_legend_entry():

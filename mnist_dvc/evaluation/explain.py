@@ -74,15 +74,23 @@ def strongest_units(weights: np.ndarray, count: int) -> np.ndarray:
 
 
 def feature_maps(m: ModelFile, x: np.ndarray) -> list[np.ndarray]:
-    """Each block's output for images ``x`` (N, 1, 28, 28): the activation just before each pooling
-    layer, (N, channels, h, w) per block."""
+    """Each block's output for images ``x`` (N, 1, 28, 28), (N, channels, h, w) per block: the activation
+    just before each pooling layer, or, in a network that pools a convolution's output first (conv, pool,
+    batch norm, ReLU), the activation just after it."""
     import torch
     from torch import nn
 
     network = m.network()
     children = list(network.children()) if isinstance(network, nn.Sequential) else []
     pooling = (nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)
-    taps = [children[i - 1] for i, child in enumerate(children) if isinstance(child, pooling) and i > 0]
+    activation = (nn.ReLU, nn.LeakyReLU)
+
+    def tap(i: int) -> nn.Module:  # the activation that goes with the pooling layer children[i]
+        if isinstance(children[i - 1], activation):
+            return children[i - 1]
+        return next(c for c in children[i + 1 :] if isinstance(c, activation))
+
+    taps = [tap(i) for i, child in enumerate(children) if isinstance(child, pooling) and i > 0]
     outputs: list[np.ndarray] = []
     hooks = [t.register_forward_hook(lambda _m, _i, out: outputs.append(out.detach().numpy().copy()))
              for t in taps]  # fmt: skip

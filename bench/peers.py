@@ -52,7 +52,7 @@ from mnist_dvc.models.torch_nets.train import autocast_dtype, evaluate, make_det
 from mnist_dvc.pictures import save_png
 
 EXAMPLES_EPOCHS = 14
-REPEATS = 3  # runs of each of the time-to-99% pair: a few seconds each, so a busy moment can swing one
+REPEATS = 3  # runs of each time-to-99% recipe: a few seconds each, so a busy moment can swing one
 
 
 def entry(
@@ -255,7 +255,7 @@ def merged(previous: list[dict], fresh: list[dict]) -> list[dict]:
 
 
 def rerun_fast(data) -> None:
-    """Measure the two time-to-99% entries and merge them into peers.json, without rerunning the rest.
+    """Measure the time-to-99% entries and merge them into peers.json, without rerunning the rest.
     Measured apart from the others, each carries its own run's sgemm figure."""
     fresh = time_to_99(data)
     sgemm = round(matmul_gflops(), 1)

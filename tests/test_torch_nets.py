@@ -179,7 +179,12 @@ def test_augmentation_is_per_image_and_keeps_the_background():
 @pytest.mark.parametrize(
     ("stage", "key", "value", "message"),
     [
-        ("train_cnn", "arch", "resnet", "one of modern, compact, notebook_cnn_simple, notebook_cnn_improved"),
+        (
+            "train_cnn",
+            "arch",
+            "resnet",
+            "expected one of modern, compact, notebook_cnn_simple, notebook_cnn_improved",
+        ),
         ("train_torch_mlp", "arch", "modern", "expected one of mlp, notebook_mlp"),
         ("train_cnn", "optimizer", "lion", "expected one of sgd, momentum, adam, adamw"),
         ("train_cnn", "device", "tpu", "expected one of auto, cpu, cuda"),

@@ -88,7 +88,8 @@ def feature_maps(m: ModelFile, x: np.ndarray) -> list[np.ndarray]:
     def tap(i: int) -> nn.Module:  # the activation that goes with the pooling layer children[i]
         if isinstance(children[i - 1], activation):
             return children[i - 1]
-        return next(c for c in children[i + 1 :] if isinstance(c, activation))
+        after = (c for c in children[i + 1 :] if isinstance(c, activation))
+        return next(after, children[i - 1])  # no activation at all: what the pool reads
 
     taps = [tap(i) for i, child in enumerate(children) if isinstance(child, pooling) and i > 0]
     outputs: list[np.ndarray] = []

@@ -61,10 +61,12 @@ from PIL import Image
 
 from bench.common import RESULTS_DIR, matmul_gflops, save
 from mnist_dvc.data.idx import TEST_IMAGES, TEST_LABELS, read_images, read_labels
+from mnist_dvc.data.written import stroke_mask
 from mnist_dvc.models.trained_models import ENSEMBLE, each_model_log_proba, judge_of, load_pipeline_models
-from mnist_dvc.paths import RAW_DIR
+from mnist_dvc.paths import RAW_DIR, READER_FILE
 from mnist_dvc.pictures import _pyplot, save_png
 from mnist_dvc.reading.digits import read_digits
+from mnist_dvc.reading.number_reader import load_reader, overruled
 
 BASELINE = "e551c4f"  # main before the scenes of bench/scenes.py
 SETS = (
@@ -74,28 +76,6 @@ SETS = (
 BLUE_INK, PENCIL, BLACK, CHALK = (25, 45, 140), (70, 70, 78), (15, 15, 20), (235, 235, 225)
 PAPER, BOARD = (245, 243, 236), (38, 70, 52)
 RULE_BLUE, GRID_GRAY, MARGIN_RED = (150, 185, 225), (165, 175, 185), (220, 90, 90)
-
-
-def stroke_mask(digit: np.ndarray, height: int, pen: float) -> np.ndarray:
-    """An MNIST digit (28x28 uint8) redrawn as a pen stroke ``height`` pixels tall and ``pen`` wide: the
-    skeleton of the digit upscaled 4x (cubic, which keeps its loops open and its strokes joined; a blur at
-    28x28 first closed small loops and split thin strokes, and redrew about 3% of the digits as another
-    digit), drawn at the target size and dilated by the pen. The skeleton is the reader's
-    (:func:`~mnist_dvc.reading.mnist_style.stroke_skeleton`): a loop that MNIST's own pen filled in is
-    drawn as its rim, and a fat digit's short strokes are kept, as a thin pen would write them. Float
-    mask."""
-    from skimage.morphology import dilation, disk
-    from skimage.transform import resize
-
-    from mnist_dvc.reading.mnist_style import draw_skeleton, stroke_skeleton
-
-    ink = digit.astype(np.float32) / 255
-    rows, cols = np.nonzero(ink > 0.5 * ink.max())
-    crop = np.pad(ink[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1], 1)
-    base = resize(crop, (4 * crop.shape[0], 4 * crop.shape[1]), order=3)
-    skeleton = stroke_skeleton(base > 0.5 * base.max())
-    lines = draw_skeleton(skeleton, (height - 1) / np.ptp(np.nonzero(skeleton)[0]), int(pen) + 2)
-    return dilation(lines, disk(pen / 2)).astype(np.float32) if pen >= 2 else lines.astype(np.float32)
 
 
 def _smooth_noise(shape, scale, rng: np.random.Generator, mode: str = "nearest") -> np.ndarray:
@@ -245,10 +225,14 @@ def baseline_read(rev: str, paths: list[Path]) -> dict[str, np.ndarray]:
             return {name: arrays[name] for name in arrays.files}
 
 
-def answers(models, images: np.ndarray) -> dict[str, np.ndarray]:
+def answers(models, images: np.ndarray, read: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Each model's digit for each image; the number reader's where it ``read`` one (as predict)."""
     if len(images) == 0:
         return {name: np.zeros(0, int) for name in [*models, ENSEMBLE]}
-    return {name: lp.argmax(1) for name, lp in each_model_log_proba(models, images).items()}
+    return {
+        name: overruled(np.exp(lp), read).argmax(1)
+        for name, lp in each_model_log_proba(models, images).items()
+    }
 
 
 def make_picture(kind: str, i: int, seed: int, mnist) -> tuple[Image.Image, str, int]:
@@ -329,21 +313,23 @@ def run(args, sets: list[str], made: dict[str, list[tuple[Path, str]]]) -> None:
     """Read every picture with this revision's path and the baseline's, score the models, save."""
     models = load_pipeline_models()
     judge = judge_of({"cnn": models["cnn"]})  # as `predict --model cnn` cuts touching digits apart
+    reader = load_reader(READER_FILE)  # ...and reads what holds several digits, where it was trained
     paths = [path for pairs in made.values() for path, _ in pairs]
     baseline = None if args.baseline == "none" else baseline_read(args.baseline, paths)
     results = {"sgemm_gflops_2_threads": round(matmul_gflops(), 1), "per_set": args.per_set,
                "seed": args.seed, "baseline": args.baseline, "sets": {}}  # fmt: skip
     shown = []
     for kind in sets:
-        truth, after, seconds = [t for _, t in made[kind]], [], []
+        truth, digits, seconds = [t for _, t in made[kind]], [], []
         for path, _ in made[kind]:
             start = time.perf_counter()
-            after.append(read_digits(path, judge=judge).images)
+            digits.append(read_digits(path, judge=judge, reader=reader))
             seconds.append(time.perf_counter() - start)
-        found = {"after": after}
+        after = [d.images for d in digits]
+        found, reads = {"after": after}, {"after": [d.read for d in digits]}
         if baseline is not None:
             found["before"] = [baseline[path.name] for path, _ in made[kind]]
-        results["sets"][kind], read = score(models, truth, found)
+        results["sets"][kind], read = score(models, truth, found, reads)
         if args.failures:
             keep_failures(args.failures, kind, made[kind], read["cnn"])
         results["sets"][kind]["preprocess_ms_median"] = round(1000 * float(np.median(seconds)), 1)
@@ -359,13 +345,21 @@ def run(args, sets: list[str], made: dict[str, list[tuple[Path, str]]]) -> None:
     save("photos", results)
 
 
-def score(models, truth: list[str], found: dict[str, list[np.ndarray]]) -> tuple[dict, dict[str, list[str]]]:
+def score(
+    models, truth: list[str], found: dict[str, list[np.ndarray]], reads: dict[str, list] | None = None
+) -> tuple[dict, dict[str, list[str]]]:
     """Share of pictures read exactly (every digit, none made up; for a picture with no digit: none
-    read), per model, for each reading in ``found`` (now and before); and what each model read now."""
+    read), per model, for each reading in ``found`` (now and before), with what the number reader read
+    (``reads``, per picture: None or NaN rows where the models read); and what each model read now."""
     empty = np.zeros((0, 28, 28), np.float32)
     out, read = {}, {}
     for when, images in found.items():
-        labels = answers(models, np.concatenate([*images, empty]).astype(np.float32))
+        by_reader = (reads or {}).get(when) or [None] * len(images)
+        rows = [
+            np.full((len(f), 10), np.nan) if r is None else r for f, r in zip(images, by_reader, strict=True)
+        ]
+        labels = answers(models, np.concatenate([*images, empty]).astype(np.float32),
+                         np.concatenate([*rows, np.zeros((0, 10))]))  # fmt: skip
         ends = np.cumsum([len(f) for f in images])
         read[when] = {
             name: ["".join(map(str, p[end - len(f) : end])) for f, end in zip(images, ends, strict=True)]

@@ -14,7 +14,8 @@ from functools import cache
 import numpy as np
 from PIL import Image
 
-from bench.photos import BLACK, BLUE_INK, PAPER, PENCIL, _light, _paper, _smooth_noise, stroke_mask
+from bench.photos import BLACK, BLUE_INK, PAPER, PENCIL, _light, _paper, _smooth_noise
+from mnist_dvc.data.written import cropped, stroke_mask, written_number
 
 # ink: colour, opacity range, pen width range as a share of the digit's height
 INKS = {
@@ -61,41 +62,10 @@ def _ink(name: str, rng) -> tuple[np.ndarray, float, float]:
     return np.asarray(colour, np.float32), rng.uniform(*alpha), rng.uniform(*pen)
 
 
-def _crop(mask: np.ndarray, pad: int = 2) -> np.ndarray:
-    rows, cols = np.nonzero(mask > 0.05)
-    return np.pad(mask[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1], pad)
-
-
-def _shear(mask: np.ndarray, degrees: float) -> np.ndarray:
-    """The writing slanted: its top moved right by tan(degrees) times its height (left if negative)."""
-    from skimage.transform import AffineTransform, warp
-
-    h, w = mask.shape
-    t = np.tan(np.radians(degrees))
-    matrix = np.array([[1, t, -max(t, 0) * h], [0, 1, 0], [0, 0, 1]])
-    extra = int(np.ceil(abs(t) * h))
-    return warp(mask, AffineTransform(matrix=matrix), output_shape=(h, w + extra), order=1)
-
-
-def _number(digits, height: int, pen: float, rng, gaps=(0.25, 0.6), slant: float = 0.0) -> np.ndarray:
-    """A mask of ``digits`` written side by side ``height`` pixels tall, ``gaps`` apart (shares of the
-    height; negative: the strokes overlap), each a little up or down, the whole slanted by ``slant``°."""
-    masks = [_crop(stroke_mask(d, max(8, int(height * rng.uniform(0.9, 1.1))), pen), 0) for d in digits]
-    steps = [max(m.shape[1] + int(rng.uniform(*gaps) * height), int(0.6 * m.shape[1])) for m in masks]
-    jitter = max(1, height // 12)
-    out = np.zeros((max(m.shape[0] for m in masks) + 2 * jitter, sum(steps[:-1]) + masks[-1].shape[1] + 1))
-    x = 0
-    for mask, step in zip(masks, steps, strict=True):
-        y, (mh, mw) = int(rng.integers(0, 2 * jitter + 1)), mask.shape
-        out[y : y + mh, x : x + mw] = np.maximum(out[y : y + mh, x : x + mw], mask)
-        x += step
-    return _crop(_shear(out, slant) if slant else out)
-
-
 def _fit(digits, shape, height: float, pen_share: float, rng, **number) -> np.ndarray:
     """:func:`_number`, drawn smaller until it fits 80% of a surface of ``shape``."""
     for _ in range(5):
-        mask = _number(digits, int(height), max(1.2, pen_share * height), rng, **number)
+        mask = written_number(digits, int(height), max(1.2, pen_share * height), rng, **number)
         over = max(mask.shape[0] / (0.8 * shape[0]), mask.shape[1] / (0.8 * shape[1]))
         if over <= 1:
             break
@@ -423,7 +393,9 @@ def whiteboard_ghosts(rng, mnist, i):
     for _ in range(int(rng.integers(1, 4))):
         size = mh * rng.uniform(0.5, 1.1)
         if rng.random() < 0.6:
-            ghost = _number(_pick(rng, mnist, int(rng.integers(1, 4)))[0], int(size), share * size, rng)
+            ghost = written_number(
+                _pick(rng, mnist, int(rng.integers(1, 4)))[0], int(size), share * size, rng
+            )
         else:
             turns = np.cumsum(rng.normal(0, 0.4, int(rng.integers(20, 80))))
             path = np.cumsum(np.stack([np.cos(turns), np.sin(turns)], 1) * size / 10, 0)
@@ -452,7 +424,7 @@ def box_around(rng, mnist, i):
     ink = _ink(str(rng.choice(SHEET_INKS)), rng)
     height = rng.uniform(0.18, 0.32) * h
     pen = max(1.2, ink[2] * height)
-    digit = _crop(stroke_mask(digits[0], int(height), pen), 0)
+    digit = cropped(stroke_mask(digits[0], int(height), pen), 0)
     (dh, dw), pad = digit.shape, int(2 * pen + 4)
     if rng.random() < 0.5:
         bh, bw = rng.uniform(1.2, 1.8) * dh, rng.uniform(1.2, 1.8) * max(dw, 0.6 * dh)
@@ -468,7 +440,7 @@ def box_around(rng, mnist, i):
         end = start + length * np.array([1, np.tan(np.radians(rng.uniform(-4, 4)))])
         mask = _lines([_hand(start, end, rng, 0.008, (0, 0.02))], pen, (int(pad + 1.4 * dh) + pad, width))
     mask[y : y + dh, x : x + dw] = np.maximum(mask[y : y + dh, x : x + dw], digit)
-    _paste(page, _crop(mask), ink, rng)
+    _paste(page, cropped(mask), ink, rng)
     return _finish(_tilt(page, rng), rng), truth
 
 

@@ -10,6 +10,9 @@ from pathlib import Path
 RAW_DIR = Path("data/raw")
 PREPARED_DIR = Path("data/prepared")
 MODELS_DIR = Path("data/models")
+# The number reader (stage train_number_reader): kept apart from data/models, which holds the models of
+# params.yaml's `models` that evaluate compares.
+READER_FILE = Path("data/number_reader/reader.onnx")
 METRICS_DIR = Path("metrics")
 PIPELINE_FILE = Path("dvc.yaml")
 # Written by stage check_params when every group of params.yaml is valid; every other stage depends on it.

@@ -151,6 +151,8 @@ def make_tiny(project: DvcProject) -> None:
     params["train_numpy_mlp"].update(hidden=[16], epochs=1, batch_size=32)
     params["train_torch_mlp"].update(hidden=[32], epochs=1, batch_size=32)
     params["train_cnn"].update(width=4, epochs=1, batch_size=32)
+    params["train_number_reader"].update(numbers=64, val_numbers=16, width=4, hidden=8, epochs=1,
+                                         batch_size=32)  # fmt: skip
     params["evaluate"]["example_indices"] = [0, 1, 2, 3]
     params["explain"].update(feature_map_indices=[0, 1], embedding_images=40, perplexity=5)
     params["robustness"]["images"] = 40

@@ -80,7 +80,7 @@ def test_a_drawing_gives_the_same_answer_through_the_app_as_through_predict(mode
     answerer = Answerer({"strokes": load_model("strokes", model_file)})
     for shape in ("1", "0", "7"):
         canvas = np.asarray(draw(shape, np.random.default_rng(42)))  # what the sketchpad sends: RGBA
-        probs, _ = answerer.answer(digits_from_canvas({"composite": canvas}))
+        probs, _ = answerer.answer(*digits_from_canvas({"composite": canvas}))
         labels = {name: {str(c): float(v) for c, v in enumerate(p[0])} for name, p in probs.items()}
         Image.fromarray(canvas).save(tmp_path / f"{shape}.png")
         png, out, csv = (str(tmp_path / name) for name in (f"{shape}.png", "p.txt", "p.csv"))
@@ -323,7 +323,7 @@ def test_why_shows_where_each_model_looked_with_the_explain_stages_attribution(m
     assert picture.ndim == 3 and picture.shape[2] == 3 and picture.shape[1] > picture.shape[0]
     red = (picture[..., 0] > 180) & (picture[..., 1] < 120) & (picture[..., 2] < 120)
     assert red.sum() > 20  # pixels that speak for its answer, drawn in red
-    digit = digits_from_canvas({"composite": canvas})
+    digit = digits_from_canvas({"composite": canvas}).images
     model = answerer.models["strokes"]
     answer = model.log_proba_of_unit_images(digit).argmax(1)
     maps = attribution(model.members[0], model.normalize(digit), answer)

@@ -8,8 +8,10 @@ from tools.import_closure import closure, mismatches, stage_deps, stage_module
 # What people run around the pipeline, reading their pictures and serving the models: editing them must
 # rerun no stage.
 NOT_PIPELINE = ("mnist_dvc/reading/", "mnist_dvc/serving/")
-# Except the constants of MNIST's drawing, which the web stage gives the page's JavaScript.
-IN_THE_PAGE = {"web": {"mnist_dvc/reading/mnist_style.py", "mnist_dvc/reading/__init__.py"}}
+# Except MNIST's drawing: its constants, which the web stage gives the page's JavaScript, and its pen's
+# skeleton, with which the number reader's training numbers are written as the reader will see them.
+MNIST_STYLE = {"mnist_dvc/reading/mnist_style.py", "mnist_dvc/reading/__init__.py"}
+IN_THE_PAGE = {"web": MNIST_STYLE, "train_number_reader": MNIST_STYLE}
 
 
 def test_every_stage_depends_on_exactly_the_modules_it_imports():

@@ -39,6 +39,7 @@ def test_repro_from_scratch_runs_every_stage_then_nothing(pipeline):
         "fetch_data",
         "prepare",
         *TRAINERS,
+        "train_number_reader",
         "evaluate",
         "robustness",
         "explain",
@@ -292,8 +293,9 @@ def test_a_model_added_in_params_yaml_and_a_stage_is_trained_evaluated_and_predi
         # explain reads evaluate's example_indices; robustness is not among them
         ("mnist_dvc/evaluation/metrics.py", {"check_params", "evaluate", "explain"}),
         ("mnist_dvc/web/params.py", {"check_params", "web"}),
+        ("mnist_dvc/models/number_reader/params.py", {"check_params", "train_number_reader"}),
     ],
-    ids=["torch", "numpy", "explain", "fetch_data", "evaluate", "web"],
+    ids=["torch", "numpy", "explain", "fetch_data", "evaluate", "web", "number_reader"],
 )
 def test_editing_one_stages_schema_changes_that_stage_only(pipeline, schema_file, changed):
     # Each schema lives with its stage's code: `dvc status` names the stages whose code changed (the

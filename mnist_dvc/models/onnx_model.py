@@ -50,9 +50,9 @@ def _check_graph(path: Path, session, meta: dict) -> None:
         raise OnnxModelError(f"{path}: metadata 'parameters' is {count!r}; expected a count of weights")
 
 
-def load_onnx(path: Path, checkpoint: Path | None = None) -> tuple[Callable[[np.ndarray], np.ndarray], dict]:
-    """A function from normalized images (N, 1, 28, 28) to log-probabilities, and the metadata. With
-    ``checkpoint``, the twin must have been exported from that very file."""
+def open_session(path: Path, format: str = FORMAT):
+    """An ONNX Runtime session of one of this project's ONNX files and its metadata; a missing, foreign
+    or corrupt file, or one of another ``format``, is refused in one line naming it."""
     import onnxruntime
 
     path = Path(path)
@@ -68,9 +68,17 @@ def load_onnx(path: Path, checkpoint: Path | None = None) -> tuple[Callable[[np.
     except Exception as exc:  # onnxruntime raises its own kinds for a corrupt or foreign file
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise OnnxModelError(f"{path}: not a readable ONNX model ({first[:160]})") from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+    if not isinstance(meta, dict) or meta.get("format") != format:
         raise OnnxModelError(f"{path}: format {meta.get('format') if isinstance(meta, dict) else meta!r}, "
-                             f"expected {FORMAT!r}")  # fmt: skip
+                             f"expected {format!r}")  # fmt: skip
+    return session, meta
+
+
+def load_onnx(path: Path, checkpoint: Path | None = None) -> tuple[Callable[[np.ndarray], np.ndarray], dict]:
+    """A function from normalized images (N, 1, 28, 28) to log-probabilities, and the metadata. With
+    ``checkpoint``, the twin must have been exported from that very file."""
+    path = Path(path)
+    session, meta = open_session(path)
     if checkpoint is not None and meta.get("checkpoint_sha256") != checkpoint_sha256(checkpoint):
         raise OnnxModelError(f"{path}: exported from another checkpoint than {checkpoint}")
     _check_graph(path, session, meta)

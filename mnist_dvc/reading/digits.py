@@ -38,6 +38,9 @@ class Digits:
     path: Path
     images: np.ndarray
     picture: bool = False
+    # (N, 10): the number reader's probabilities for the digits it read, NaN rows where the models read
+    # (mnist_dvc.reading.number_reader.overruled); None: the models read every digit
+    read: np.ndarray | None = None
 
     def sources(self) -> list[str]:
         if self.picture and len(self.images) == 1:
@@ -79,15 +82,18 @@ def read_digits(
     standard: Normalization | None = None,
     ink: str = "auto",
     judge: Judge | None = None,
+    reader=None,
 ) -> Digits:
     """Read one file; ``scale`` says how tensor/.npy values map to pixels (`arrays.SCALE_RULE`).
     ``standard`` is the model's normalization for ``scale='standard'``; ``ink`` (auto, dark, light)
     the polarity of a picture's writing; ``judge`` the models' reading, which cuts a picture's touching
-    digits apart (:mod:`mnist_dvc.reading.segment`)."""
+    digits apart (:mod:`mnist_dvc.reading.segment`), and ``reader`` the number reader, which reads
+    writing of several digits whole (:mod:`mnist_dvc.reading.number_reader`)."""
     kind = _kind(path)
     try:
         if kind == "image":
-            return Digits(path, read_picture(path, ink, judge), picture=True)
+            found = read_picture(path, ink, judge, reader)
+            return Digits(path, found.digits, picture=True, read=found.read)
         if kind == "idx":
             return Digits(path, read_images(path).astype(np.float32) / 255)
         if kind in ("tensor", "npy"):

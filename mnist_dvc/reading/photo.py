@@ -33,6 +33,7 @@ from mnist_dvc.reading.ink import ink_gray, ink_mask, ink_strength, noise_floor,
 from mnist_dvc.reading.measures import frame_of
 from mnist_dvc.reading.mnist_style import KEEP_PEN, SCAN_FLOOR, SIDE, mnist_digit, pen_share, scan_digit
 from mnist_dvc.reading.not_writing import at_edge_box, without_faint
+from mnist_dvc.reading.number_reader import NumberReader
 from mnist_dvc.reading.pieces import digit_boxes, read_apart
 from mnist_dvc.reading.rulings import remove_rules
 from mnist_dvc.reading.segment import Judge
@@ -48,12 +49,18 @@ class Found:
 
     digits: np.ndarray
     ink: str  # "dark" (ink on paper) or "light" (chalk on a board), as decided or forced
+    # (N, 10): the number reader's probabilities for the digits it read, NaN rows where the models read
+    read: np.ndarray | None = None
 
 
-def find_digits(picture: np.ndarray, ink: str = "auto", judge: Judge | None = None) -> Found:
+def find_digits(
+    picture: np.ndarray, ink: str = "auto", judge: Judge | None = None, reader: NumberReader | None = None
+) -> Found:
     """A picture (H, W) gray or (H, W, 3) colour on 0-255 -> the handwritten digits in it, MNIST-style.
     With a ``judge`` (the models' log-probabilities for digits), touching digits are cut apart where
-    it reads them best (:mod:`mnist_dvc.reading.segment`); without one, at the deepest valley of their ink."""
+    it reads them best (:mod:`mnist_dvc.reading.segment`), and with a ``reader`` as well, writing of
+    several digits is read whole by it (:func:`pieces.read_apart`); without either, touching digits are
+    cut at the deepest valley of their ink."""
     from mnist_dvc.reading.flatten import flatten, pad
     from mnist_dvc.reading.surface import MIN_PHOTO_SIDE, as_rgb, border_colour, find_surface
 
@@ -88,7 +95,7 @@ def find_digits(picture: np.ndarray, ink: str = "auto", judge: Judge | None = No
         return Found(np.zeros((0, SIDE, SIDE), np.float32), ink)
     mask = without_faint(mask, strength)
     frame = frame_of(mask.shape, inside)
-    split = None if judge is None else partial(read_apart, strength=strength, judge=judge)
+    split = None if judge is None else partial(read_apart, strength=strength, judge=judge, reader=reader)
     found = digit_boxes(mask, inside, split, scan)
     # A lone digit cropped tight is read from its shades, as MNIST's scans were; in a photo, a hairline
     # pen's shades are too thin to read, and a digit written near the page's edge is redrawn. A scan's
@@ -102,6 +109,9 @@ def find_digits(picture: np.ndarray, ink: str = "auto", judge: Judge | None = No
         scan_digit(shades, box, frame, floor)
         if len(found) == 1 and at_edge_box(box, frame) and (scan or pen_share(crop) >= KEEP_PEN[0])
         else mnist_digit(crop, strength[box])
-        for crop, box in found
+        for crop, box, _ in found
     ]  # fmt: skip
-    return Found(np.stack(digits) if digits else np.zeros((0, SIDE, SIDE), np.float32), ink)
+    if not digits:
+        return Found(np.zeros((0, SIDE, SIDE), np.float32), ink)
+    read = np.array([np.full(10, np.nan) if part.read is None else part.read for part in found], np.float32)
+    return Found(np.stack(digits), ink, read if any(part.read is not None for part in found) else None)

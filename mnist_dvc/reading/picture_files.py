@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from mnist_dvc.reading import InputError
 from mnist_dvc.reading.segment import Judge
 
+if TYPE_CHECKING:
+    from mnist_dvc.reading.photo import Found
+
 MAX_PIXELS = 40_000_000  # a picture larger than this is refused (decompression bombs)
 
 
-def read_picture(path: Path, ink: str = "auto", judge: Judge | None = None) -> np.ndarray:
+def read_picture(path: Path, ink: str = "auto", judge: Judge | None = None, reader=None) -> Found:
     from PIL import Image, UnidentifiedImageError
 
     try:
@@ -25,7 +29,7 @@ def read_picture(path: Path, ink: str = "auto", judge: Judge | None = None) -> n
         raise
     except (UnidentifiedImageError, SyntaxError, ValueError) as exc:
         raise InputError(f"{path}: not an image PIL can read ({type(exc).__name__})") from None
-    return picture_digits(rgb, ink, judge)
+    return picture_digits(rgb, ink, judge, reader)
 
 
 def working_rgb(picture, name: str | Path) -> np.ndarray:
@@ -73,9 +77,9 @@ def picture_to_rgb(picture) -> np.ndarray:
     return np.asarray(picture.convert("RGB"), dtype=np.float32)
 
 
-def picture_digits(picture: np.ndarray, ink: str = "auto", judge: Judge | None = None) -> np.ndarray:
+def picture_digits(picture: np.ndarray, ink: str = "auto", judge: Judge | None = None, reader=None) -> Found:
     """A picture (H, W) gray or (H, W, 3) colour on 0-255 -> its digits (N, 28, 28) in [0, 1], left to
-    right."""
+    right, and what the number ``reader`` read of them (:func:`mnist_dvc.reading.photo.find_digits`)."""
     from mnist_dvc.reading.photo import find_digits
 
-    return find_digits(picture, ink, judge).digits
+    return find_digits(picture, ink, judge, reader)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
@@ -21,7 +22,8 @@ from mnist_dvc.reading.not_writing import (
     without_boxes,
     without_stray_dots,
 )
-from mnist_dvc.reading.segment import Judge, cut_by_reading
+from mnist_dvc.reading.number_reader import NumberReader, part_masks
+from mnist_dvc.reading.segment import MIN_WIDTH, Judge, cut_by_reading, unslanted_x
 
 MAX_STROKE_SHARE = 0.4  # of a digit's long side: thicker "strokes" are shadows or blots
 
@@ -58,13 +60,22 @@ MAX_HEIGHT = 2.0  # ...and at most this many times it (a margin line beside a di
 MAX_GAP = 1.5  # ...and lies within this many digit heights of its neighbour in the row
 
 
+class Part(NamedTuple):
+    """A digit found: the crop of its ink (bool), where that lies (a pair of slices), and, where the
+    number reader read it, its ten probabilities (else None: the models read it)."""
+
+    crop: np.ndarray
+    where: tuple
+    read: np.ndarray | None = None
+
+
 def digit_boxes(
     mask: np.ndarray, inside: np.ndarray | None = None, split: Callable | None = None, scan: bool = False
-) -> list[tuple[np.ndarray, tuple]]:
-    """The digits of the mask, left to right, each as the crop of its own components (bool) and where
-    that crop lies (a pair of slices). Writing that may hold touching digits is cut by ``split(crop,
-    where)`` (by default :func:`_split`). In a ``scan`` (a small picture: a crop), a straight stroke from
-    edge to edge is a "1" cropped tight; in a photo, it is a line across the picture.
+) -> list[Part]:
+    """The digits of the mask, left to right, each a :class:`Part`. Writing that may hold touching digits
+    is cut by ``split(crop, where)`` (by default :func:`_split`). In a ``scan`` (a small picture: a crop),
+    a straight stroke from edge to edge is a "1" cropped tight; in a photo, it is a line across the
+    picture.
 
     Components closer than half a height to one another and overlapping in x form one digit (a "5" whose
     bar is apart); the largest digit sets the line of writing, and others of similar height on that line,
@@ -160,11 +171,11 @@ def digit_boxes(
         crop = np.isin(labels[where], [region.label for region in groups[i]])
         # Touching digits are wide but tall against their pen; a flat scribble is not a number.
         tall = b - t >= NUMBER_STROKES * stroke_width(groups[i], skeleton_length)
-        crops.extend((split or _split)(crop, where) if tall else [(crop, where)])
+        crops.extend((split or _split)(crop, where) if tall else [Part(crop, where)])
     return crops
 
 
-def _split(crop: np.ndarray, where: tuple, height: int | None = None) -> list[tuple[np.ndarray, tuple]]:
+def _split(crop: np.ndarray, where: tuple, height: int | None = None) -> list[Part]:
     """A crop wider than SPLIT_ASPECT heights (touching or overlapping digits of a number) cut in two at
     its deepest valley of ink, each part at least MIN_PART of its height wide, and each part again until
     none is that wide; a crop of one digit as it is. Each part is trimmed to its ink; ``height`` is the
@@ -180,11 +191,11 @@ def _split(crop: np.ndarray, where: tuple, height: int | None = None) -> list[tu
     width = crop.shape[1]
     margin = int(MIN_PART * height)
     if width <= SPLIT_ASPECT * height or width <= 2 * margin:
-        return [(crop, where)]
+        return [Part(crop, where)]
     profile = crop.sum(axis=0)
     cut = margin + int(np.argmin(profile[margin : width - margin]))
     if min(_ink_height(crop[:, :cut]), _ink_height(crop[:, cut:])) < PART_HEIGHT * height:
-        return [(crop, where)]  # a part as flat as a stroke: a digit's long bar or tail, not a digit
+        return [Part(crop, where)]  # a part as flat as a stroke: a digit's long bar or tail, not a digit
     rows, cols = where
     return [
         *_split(crop[:, :cut], np.s_[rows, cols.start : cols.start + cut], height),
@@ -193,16 +204,29 @@ def _split(crop: np.ndarray, where: tuple, height: int | None = None) -> list[tu
 
 
 def read_apart(
-    crop: np.ndarray, where: tuple, strength: np.ndarray, judge: Judge
-) -> list[tuple[np.ndarray, tuple]]:
+    crop: np.ndarray, where: tuple, strength: np.ndarray, judge: Judge, reader: NumberReader | None = None
+) -> list[Part]:
     """:func:`_split`'s task done by :func:`mnist_dvc.reading.segment.cut_by_reading`, each part drawn as the
-    models will receive it (:func:`mnist_digit`) and trimmed to its ink."""
+    models will receive it (:func:`mnist_digit`) and trimmed to its ink. With a ``reader``, writing that
+    holds several digits - cut into two or more, or wider than a digit and read as two or more by the
+    reader - is read whole by it (:mod:`mnist_dvc.reading.number_reader`): touching and overlapping
+    digits that no cut separates. Its parts are then the reader's, cut between the places it read its
+    digits, for the picture of what was read."""
 
     def draw(part: np.ndarray) -> np.ndarray:
         piece, box = _trimmed(part, where)
         return mnist_digit(piece, strength[box])
 
-    return [_trimmed(part, where) for part in cut_by_reading(crop, judge, draw)]
+    parts = cut_by_reading(crop, judge, draw)
+    if reader is not None:
+        reading = reader.read(crop)
+        wide = np.ptp(unslanted_x(crop)[crop]) + 1 >= MIN_WIDTH * crop.shape[0]
+        if reading.digits and (len(parts) > 1 or (wide and len(reading.digits) > 1)):
+            masks = part_masks(crop, reading.centres)
+            return [
+                Part(*_trimmed(m, where), read) for m, read in zip(masks, reading.probabilities, strict=True)
+            ]
+    return [Part(*_trimmed(part, where)) for part in parts]
 
 
 def _trimmed(part: np.ndarray, where: tuple) -> tuple[np.ndarray, tuple]:

@@ -10,22 +10,34 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
 from mnist_dvc.models.trained_models import TrainedModel, each_model_log_proba, probabilities
 from mnist_dvc.reading import InputError
 from mnist_dvc.reading.digits import read_digits
+from mnist_dvc.reading.number_reader import overruled
 from mnist_dvc.reading.picture_files import picture_digits, working_rgb
 from mnist_dvc.reading.segment import Judge
+
+
+class Received(NamedTuple):
+    """What the models receive from a drawing or an upload: digits (N, 28, 28) in [0, 1], and the number
+    reader's probabilities for those it read (NaN rows where the models read; None: it read none)."""
+
+    images: np.ndarray
+    read: np.ndarray | None = None
+
 
 DRAW_FIRST = "Draw a digit first (or drop a picture)."
 NOTHING_FOUND = "No digit found: nothing written, or only ruling lines. Draw one, or drop another picture."
 
 
-def digits_from_canvas(canvas, judge: Judge | None = None) -> np.ndarray:
+def digits_from_canvas(canvas, judge: Judge | None = None, reader=None) -> Received:
     """A gradio sketchpad value (its ``composite``, RGBA, transparent where nothing was drawn) or an
-    image array -> the 28x28 digits the models receive, left to right. InputError when there are none.
+    image array -> the 28x28 digits the models receive, left to right, and what the number ``reader``
+    read of them. InputError when there are none.
     A drawing has an upload's pixel limit and working size (gradio refuses one past the limit before
     decoding it: :func:`start` sets PIL's limit)."""
     from PIL import Image
@@ -34,10 +46,10 @@ def digits_from_canvas(canvas, judge: Judge | None = None) -> np.ndarray:
     if array is None:
         raise InputError(DRAW_FIRST)
     drawing = working_rgb(Image.fromarray(np.asarray(array, np.uint8)), "the drawing")
-    digits = picture_digits(drawing, judge=judge)
-    if len(digits) == 0:
+    found = picture_digits(drawing, judge=judge, reader=reader)
+    if len(found.digits) == 0:
         raise InputError(DRAW_FIRST)
-    return digits
+    return Received(found.digits, found.read)
 
 
 class Inputs:
@@ -45,8 +57,8 @@ class Inputs:
     "why" picture that follows them both need it, and reading a photo is the slow part. The last
     ``remembered`` inputs are kept, by the drawing's pixels or the upload's path, size and time."""
 
-    def __init__(self, judge: Judge | None, remembered: int = 8):
-        self.judge, self.remembered = judge, remembered
+    def __init__(self, judge: Judge | None, reader=None, remembered: int = 8):
+        self.judge, self.reader, self.remembered = judge, reader, remembered
         self._made: OrderedDict[tuple, np.ndarray | InputError] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -54,19 +66,21 @@ class Inputs:
         """The digits of a sketchpad value (:func:`digits_from_canvas`), as a call for :class:`Answerer`."""
         array = canvas.get("composite") if isinstance(canvas, dict) else canvas
         key = ("drawing", None) if array is None else ("drawing", _digest(np.ascontiguousarray(array)))
-        return lambda: self._once(key, lambda: digits_from_canvas(canvas, self.judge))
+        return lambda: self._once(key, lambda: digits_from_canvas(canvas, self.judge, self.reader))
 
     def of_upload(self, path: str | None) -> Callable[[], np.ndarray]:
         """The digits of an uploaded file (predict's reader), as a call for :class:`Answerer`."""
 
-        def read() -> np.ndarray:
+        def read() -> Received:
             if not path:
                 raise InputError(DRAW_FIRST)
             try:
-                found = read_digits(Path(path), judge=self.judge)
+                found = read_digits(Path(path), judge=self.judge, reader=self.reader)
             except InputError as exc:  # name the file as the user knows it, not gradio's upload copy
                 raise InputError(str(exc).replace(str(path), Path(path).name)) from None
-            return found.images if found.picture else found.images[:1]  # a tensor file: its first image
+            if not found.picture:  # a tensor file: its first image
+                return Received(found.images[:1])
+            return Received(found.images, found.read)
 
         try:
             stat = Path(path).stat() if path else None
@@ -75,7 +89,7 @@ class Inputs:
         key = ("upload", path, stat and (stat.st_size, stat.st_mtime_ns))
         return lambda: self._once(key, read) if stat else read()
 
-    def _once(self, key: tuple, make: Callable[[], np.ndarray]) -> np.ndarray:
+    def _once(self, key: tuple, make: Callable[[], Received]) -> Received:
         with self._lock:  # gradio answers in several threads
             made = self._made.get(key)
         if made is None:
@@ -113,7 +127,7 @@ class Answerer:
         from mnist_dvc.pictures import png_bytes
 
         try:
-            digits = make_digits()
+            digits = make_digits().images
         except InputError:
             return None
         if len(digits) != 1:
@@ -136,11 +150,14 @@ class Answerer:
         figure = attribution_row(digits[0], maps, answers, how)
         return np.asarray(Image.open(BytesIO(png_bytes(figure))).convert("RGB"))
 
-    def answer(self, digits: np.ndarray) -> tuple[dict[str, np.ndarray], float]:
-        """Every model's probabilities (N, 10) for the digits (N, 28, 28), and the milliseconds taken."""
+    def answer(
+        self, digits: np.ndarray, read: np.ndarray | None = None
+    ) -> tuple[dict[str, np.ndarray], float]:
+        """Every model's probabilities (N, 10) for the digits (N, 28, 28), the number reader's where it
+        ``read`` a digit (as predict), and the milliseconds taken."""
         started = time.perf_counter()
         log_probs = each_model_log_proba(self.models, digits, self.ensemble)
-        probs = {name: probabilities(lp) for name, lp in log_probs.items()}
+        probs = {name: overruled(probabilities(lp), read) for name, lp in log_probs.items()}
         return probs, (time.perf_counter() - started) * 1000
 
     def outputs(self, make_digits) -> list:
@@ -149,12 +166,12 @@ class Answerer:
         One digit: each model's top classes. Several side by side (a number): each model's reading of the
         whole number, with the product of the digits' probabilities, and every digit's answer below."""
         try:
-            digits = make_digits()
+            digits, read = make_digits()
         except InputError as exc:
             return [None] * len(self.names) + [None, f"**{exc}**"]
         if len(digits) == 0:
             return [None] * len(self.names) + [None, f"**{NOTHING_FOUND}**"]
-        probs, ms = self.answer(digits)
+        probs, ms = self.answer(digits, read)
         shown = np.concatenate(list(digits), axis=1)  # side by side, as written
         shown = (255 - np.kron(shown, np.ones((8, 8))) * 255).astype(np.uint8)  # dark on light
         timing = f"All {len(self.names)} answers in {ms:.0f} ms."

@@ -20,8 +20,9 @@ from mnist_dvc import PipelineError
 from mnist_dvc.models import registry
 from mnist_dvc.models.trained_models import TrainedModel, judge_of, load_model, load_pipeline_models
 from mnist_dvc.params import PARAMS_FILE
-from mnist_dvc.paths import project_root
+from mnist_dvc.paths import READER_FILE, project_root
 from mnist_dvc.reading.digits import IMAGE_SUFFIXES
+from mnist_dvc.reading.number_reader import load_reader
 from mnist_dvc.reading.picture_files import MAX_PIXELS
 from mnist_dvc.serving.answers import Answerer, Inputs
 
@@ -58,7 +59,7 @@ def build(answerer: Answerer, title: str):
     import gradio as gr
 
     # The models that answer also cut a number's touching digits apart.
-    inputs = Inputs(judge_of(answerer.models))
+    inputs = Inputs(judge_of(answerer.models), load_reader(project_root() / READER_FILE))
 
     def from_sketch(canvas):
         return answerer.outputs(inputs.of_canvas(canvas))

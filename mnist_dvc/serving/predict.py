@@ -26,9 +26,10 @@ from mnist_dvc.models.trained_models import (
     probabilities,
 )
 from mnist_dvc.params import PARAMS_FILE
-from mnist_dvc.paths import project_root
+from mnist_dvc.paths import READER_FILE, project_root
 from mnist_dvc.reading.arrays import SCALE_RULE, SCALES
 from mnist_dvc.reading.digits import FORMATS, Digits, expand, read_digits
+from mnist_dvc.reading.number_reader import load_reader, overruled
 from mnist_dvc.reading.photo import INKS
 from mnist_dvc.serving.outputs import (
     NO_DIGIT,
@@ -61,13 +62,19 @@ def pipeline_model_names() -> list[str]:
 
 
 def predict_digits(models: dict[str, TrainedModel], inputs: list[Digits]) -> Prediction:
-    """The one model's, or the ensemble's, probabilities for every digit image of ``inputs``."""
+    """The one model's, or the ensemble's, probabilities for every digit image of ``inputs``; the
+    number reader's for the digits it read."""
     images = np.concatenate([d.images for d in inputs] + [np.zeros((0, 28, 28), np.float32)])
     if len(images) == 0:
         return Prediction([], images, np.zeros((0, 10)))
     log_probs = each_model_log_proba(models, images)
     combined = log_probs[ENSEMBLE] if len(models) > 1 else next(iter(log_probs.values()))
-    return Prediction([s for d in inputs for s in d.sources()], images, probabilities(combined))
+    read = np.concatenate(
+        [np.full((len(d.images), 10), np.nan) if d.read is None else d.read for d in inputs]
+    )
+    return Prediction(
+        [s for d in inputs for s in d.sources()], images, overruled(probabilities(combined), read)
+    )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -148,8 +155,8 @@ def run(args: argparse.Namespace) -> None:
         print(f"mnist-dvc predict: {reason}", file=sys.stderr)
     models = select_models(args.model, args.model_file)
     first = next(iter(models.values()))
-    judge = judge_of(models)
-    inputs = [read_digits(f, args.input_scale, first.normalization, args.ink, judge) for f in files]
+    judge, reader = judge_of(models), load_reader(project_root() / READER_FILE)
+    inputs = [read_digits(f, args.input_scale, first.normalization, args.ink, judge, reader) for f in files]
     prediction = predict_digits(models, inputs)
     lines = output_lines(inputs, prediction)
     label = args.model_file or args.model

@@ -48,7 +48,7 @@ def draw(shape: str, rng=None, size=CANVAS, mode="RGBA") -> Image.Image:
 
 def digits_of(shape: str, n: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
-    return np.stack([picture_digits(picture_to_rgb(draw(shape, rng)))[0] for _ in range(n)])
+    return np.stack([picture_digits(picture_to_rgb(draw(shape, rng))).digits[0] for _ in range(n)])
 
 
 @pytest.fixture(scope="module")

@@ -228,3 +228,12 @@ def test_writing_of_several_digits_is_read_whole_by_the_reader_and_one_digit_by_
     ring = _touching_pair()
     ring[:, 160:] = 235
     assert find_digits(ring, judge=judge, reader=single).read is None
+
+
+def test_a_flat_mark_is_drawn_at_the_size_of_a_digit_not_stretched_without_end():
+    from mnist_dvc.data.written import stroke_mask
+
+    dash = np.zeros((28, 28), np.uint8)
+    dash[13:15, 4:24] = 255  # a digit's height is its size; a dash has almost none
+    mask = stroke_mask(dash, 40, 3)
+    assert mask.max() == 1 and mask.shape[1] <= 2.5 * 40

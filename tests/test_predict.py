@@ -117,16 +117,16 @@ def _best_match(a: np.ndarray, b: np.ndarray) -> float:
 
 def test_a_picture_inverted_enlarged_and_off_centre_becomes_the_same_mnist_digit():
     for strokes in _digits_uint8(5, seed=3).astype(np.float32):
-        (reference,) = picture_digits(strokes)
+        (reference,) = picture_digits(strokes).digits
         # A digit made the MNIST way is already redrawn, fitted and centred: it stays nearly as it is.
-        (again,) = picture_digits(np.round(reference * 255))
+        (again,) = picture_digits(np.round(reference * 255)).digits
         assert _best_match(again, reference) > 0.75  # hooks shorter than the pen is wide go as spurs
         big = Image.fromarray(255 - np.round(reference * 255).astype(np.uint8)).resize(
             (60, 60), Image.Resampling.BICUBIC
         )
         paper = Image.new("L", (100, 100), 255)
         paper.paste(big, (35, 5))  # dark on light, 60x60, off-centre
-        (moved,) = picture_digits(np.asarray(paper, np.float32))
+        (moved,) = picture_digits(np.asarray(paper, np.float32)).digits
         assert _best_match(moved, reference) > 0.75
 
 

@@ -29,7 +29,10 @@ def stroke_mask(digit: np.ndarray, height: int, pen: float) -> np.ndarray:
     crop = np.pad(ink[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1], 1)
     base = resize(crop, (4 * crop.shape[0], 4 * crop.shape[1]), order=3)
     skeleton = stroke_skeleton(base > 0.5 * base.max())
-    lines = draw_skeleton(skeleton, (height - 1) / np.ptp(np.nonzero(skeleton)[0]), int(pen) + 2)
+    rows, cols = np.nonzero(skeleton)
+    # ``height`` is the digit's height; a flat mark (a dash) is sized as if half as tall as it is wide.
+    span = max(float(np.ptp(rows)), 0.5 * float(np.ptp(cols)), 1.0)
+    lines = draw_skeleton(skeleton, (height - 1) / span, int(pen) + 2)
     return dilation(lines, disk(pen / 2)).astype(np.float32) if pen >= 2 else lines.astype(np.float32)
 
 

@@ -222,10 +222,16 @@ def read_apart(
         reading = reader.read(crop)
         wide = np.ptp(unslanted_x(crop)[crop]) + 1 >= MIN_WIDTH * crop.shape[0]
         if reading.digits and (len(parts) > 1 or (wide and len(reading.digits) > 1)):
-            masks = part_masks(crop, reading.centres)
-            return [
-                Part(*_trimmed(m, where), read) for m, read in zip(masks, reading.probabilities, strict=True)
-            ]
+            import os
+
+            mode = os.environ.get("MODE", "reader")
+            masks = parts if len(parts) == len(reading.digits) else part_masks(crop, reading.centres)
+            probs = reading.probabilities
+            if mode == "all" or (mode == "agree" and len(parts) == len(reading.digits)):
+                models = np.exp(judge(np.stack([draw(m) for m in masks])))
+                probs = probs * models
+                probs = probs / probs.sum(axis=1, keepdims=True)
+            return [Part(*_trimmed(m, where), read) for m, read in zip(masks, probs, strict=True)]
     return [Part(*_trimmed(part, where)) for part in parts]
 
 

@@ -21,6 +21,7 @@ class Prediction:
     sources: list[str]  # "file" or "file[i]", one per digit image, in input order
     images: np.ndarray  # (N, 28, 28) in [0, 1], what the models were given (before normalization)
     probs: np.ndarray  # (N, 10)
+    by_reader: np.ndarray | None = None  # (N,) bool: read by the number reader, not the models
 
     @property
     def digits(self) -> np.ndarray:
@@ -83,6 +84,10 @@ def picture_png(prediction: Prediction, model_label: str) -> bytes:
 
     n = min(PICTURE_LIMIT, len(prediction.sources))
     titles = [_short(s) for s in prediction.sources[:n]]
+    if prediction.by_reader is not None:  # the images there are where the reader read each digit
+        titles = [
+            f"{t}\nnumber reader" if r else t for t, r in zip(titles, prediction.by_reader, strict=False)
+        ]
     more = f" (first {n} of {len(prediction.sources)})" if len(prediction.sources) > n else ""
     if n == 0:
         more = ": no digit found in any input"

@@ -72,9 +72,8 @@ def predict_digits(models: dict[str, TrainedModel], inputs: list[Digits]) -> Pre
     read = np.concatenate(
         [np.full((len(d.images), 10), np.nan) if d.read is None else d.read for d in inputs]
     )
-    return Prediction(
-        [s for d in inputs for s in d.sources()], images, overruled(probabilities(combined), read)
-    )
+    sources = [s for d in inputs for s in d.sources()]
+    return Prediction(sources, images, overruled(probabilities(combined), read), ~np.isnan(read[:, 0]))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -210,8 +210,7 @@ def read_apart(
     models will receive it (:func:`mnist_digit`) and trimmed to its ink. With a ``reader``, writing that
     holds several digits - cut into two or more, or wider than a digit and read as two or more by the
     reader - is read whole by it (:mod:`mnist_dvc.reading.number_reader`): touching and overlapping
-    digits that no cut separates. Its parts are then the reader's, cut between the places it read its
-    digits, for the picture of what was read."""
+    digits that no cut separates. Each part then carries the reader's probabilities for its digit."""
 
     def draw(part: np.ndarray) -> np.ndarray:
         piece, box = _trimmed(part, where)
@@ -222,16 +221,11 @@ def read_apart(
         reading = reader.read(crop)
         wide = np.ptp(unslanted_x(crop)[crop]) + 1 >= MIN_WIDTH * crop.shape[0]
         if reading.digits and (len(parts) > 1 or (wide and len(reading.digits) > 1)):
-            import os
-
-            mode = os.environ.get("MODE", "reader")
+            # The picture of what was read: the models' parts where they hold as many digits, else
+            # the ink shared out by where the reader read each digit.
             masks = parts if len(parts) == len(reading.digits) else part_masks(crop, reading.centres)
-            probs = reading.probabilities
-            if mode == "all" or (mode == "agree" and len(parts) == len(reading.digits)):
-                models = np.exp(judge(np.stack([draw(m) for m in masks])))
-                probs = probs * models
-                probs = probs / probs.sum(axis=1, keepdims=True)
-            return [Part(*_trimmed(m, where), read) for m, read in zip(masks, probs, strict=True)]
+            read = reading.probabilities
+            return [Part(*_trimmed(m, where), digit) for m, digit in zip(masks, read, strict=True)]
     return [Part(*_trimmed(part, where)) for part in parts]
 
 

@@ -183,6 +183,10 @@ def no_digit_picture(i: int, rng: np.random.Generator) -> Image.Image:
     return Image.fromarray(np.clip(canvas, 0, 255).astype(np.uint8))
 
 
+# The sets whose every picture is a number of 2-4 digits: read as `predict --number` reads them, as the
+# person who wrote the number would run it.
+NUMBER_SETS = ("numbers", "number_on_desk", "touching_numbers")
+
 BASELINE_READER = """
 import sys
 from pathlib import Path
@@ -323,7 +327,7 @@ def run(args, sets: list[str], made: dict[str, list[tuple[Path, str]]]) -> None:
         truth, digits, seconds = [t for _, t in made[kind]], [], []
         for path, _ in made[kind]:
             start = time.perf_counter()
-            digits.append(read_digits(path, judge=judge, reader=reader))
+            digits.append(read_digits(path, judge=judge, reader=reader, number=kind in NUMBER_SETS))
             seconds.append(time.perf_counter() - start)
         after = [d.images for d in digits]
         found, reads = {"after": after}, {"after": [d.read for d in digits]}

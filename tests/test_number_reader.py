@@ -218,16 +218,19 @@ def test_writing_of_several_digits_is_read_whole_by_the_reader_and_one_digit_by_
     def judge(digits):  # the models: every part is a sure "0"
         return np.log(np.tile(np.eye(10)[0] * 0.9 + 0.01, (len(digits), 1)))
 
+    # The models read the pair whole (one surely read part beats two): in a number, the reader's two
+    # digits win; outside one, the models' single digit stands (a wide "8" is not read as "88").
     reader = _Reads([4, 2])
-    found = find_digits(_touching_pair(), judge=judge, reader=reader)
+    found = find_digits(_touching_pair(), judge=judge, reader=reader, number=True)
     assert reader.crops and found.read is not None and len(found.digits) == 2
     assert overruled(np.full((2, 10), 0.1), found.read).argmax(axis=1).tolist() == [4, 2]
-    alone = find_digits(_touching_pair(), judge=judge)  # no reader: the models' cut, no overruling
-    assert alone.read is None
-    single = _Reads([4])  # read as one digit where the segmenter found one: the models read it
+    assert find_digits(_touching_pair(), judge=judge, reader=reader).read is None
+    assert find_digits(_touching_pair(), judge=judge, number=True).read is None  # no reader at all
+
+    single = _Reads([4])  # read as one digit where the models found one: the models read it
     ring = _touching_pair()
     ring[:, 160:] = 235
-    assert find_digits(ring, judge=judge, reader=single).read is None
+    assert find_digits(ring, judge=judge, reader=single, number=True).read is None
 
 
 def test_a_flat_mark_is_drawn_at_the_size_of_a_digit_not_stretched_without_end():

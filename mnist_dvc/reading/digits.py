@@ -83,16 +83,18 @@ def read_digits(
     ink: str = "auto",
     judge: Judge | None = None,
     reader=None,
+    number: bool = False,
 ) -> Digits:
     """Read one file; ``scale`` says how tensor/.npy values map to pixels (`arrays.SCALE_RULE`).
     ``standard`` is the model's normalization for ``scale='standard'``; ``ink`` (auto, dark, light)
     the polarity of a picture's writing; ``judge`` the models' reading, which cuts a picture's touching
     digits apart (:mod:`mnist_dvc.reading.segment`), and ``reader`` the number reader, which reads
-    writing of several digits whole (:mod:`mnist_dvc.reading.number_reader`)."""
+    writing of several digits whole (:mod:`mnist_dvc.reading.number_reader`), more readily in a ``number``
+    (`predict --number`: the user wrote one)."""
     kind = _kind(path)
     try:
         if kind == "image":
-            found = read_picture(path, ink, judge, reader)
+            found = read_picture(path, ink, judge, reader, number)
             return Digits(path, found.digits, picture=True, read=found.read)
         if kind == "idx":
             return Digits(path, read_images(path).astype(np.float32) / 255)

@@ -54,13 +54,17 @@ class Found:
 
 
 def find_digits(
-    picture: np.ndarray, ink: str = "auto", judge: Judge | None = None, reader: NumberReader | None = None
+    picture: np.ndarray,
+    ink: str = "auto",
+    judge: Judge | None = None,
+    reader: NumberReader | None = None,
+    number: bool = False,
 ) -> Found:
     """A picture (H, W) gray or (H, W, 3) colour on 0-255 -> the handwritten digits in it, MNIST-style.
     With a ``judge`` (the models' log-probabilities for digits), touching digits are cut apart where
     it reads them best (:mod:`mnist_dvc.reading.segment`), and with a ``reader`` as well, writing of
-    several digits is read whole by it (:func:`pieces.read_apart`); without either, touching digits are
-    cut at the deepest valley of their ink."""
+    several digits is read whole by it (:func:`pieces.read_apart`; more readily in a ``number``: the
+    user said it holds one); without either, touching digits are cut at the deepest valley of their ink."""
     from mnist_dvc.reading.flatten import flatten, pad
     from mnist_dvc.reading.surface import MIN_PHOTO_SIDE, as_rgb, border_colour, find_surface
 
@@ -95,7 +99,11 @@ def find_digits(
         return Found(np.zeros((0, SIDE, SIDE), np.float32), ink)
     mask = without_faint(mask, strength)
     frame = frame_of(mask.shape, inside)
-    split = None if judge is None else partial(read_apart, strength=strength, judge=judge, reader=reader)
+    split = (
+        None
+        if judge is None
+        else partial(read_apart, strength=strength, judge=judge, reader=reader, number=number)
+    )
     found = digit_boxes(mask, inside, split, scan)
     # A lone digit cropped tight is read from its shades, as MNIST's scans were; in a photo, a hairline
     # pen's shades are too thin to read, and a digit written near the page's edge is redrawn. A scan's

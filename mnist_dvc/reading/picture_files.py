@@ -17,7 +17,9 @@ if TYPE_CHECKING:
 MAX_PIXELS = 40_000_000  # a picture larger than this is refused (decompression bombs)
 
 
-def read_picture(path: Path, ink: str = "auto", judge: Judge | None = None, reader=None) -> Found:
+def read_picture(
+    path: Path, ink: str = "auto", judge: Judge | None = None, reader=None, number=False
+) -> Found:
     from PIL import Image, UnidentifiedImageError
 
     try:
@@ -29,7 +31,7 @@ def read_picture(path: Path, ink: str = "auto", judge: Judge | None = None, read
         raise
     except (UnidentifiedImageError, SyntaxError, ValueError) as exc:
         raise InputError(f"{path}: not an image PIL can read ({type(exc).__name__})") from None
-    return picture_digits(rgb, ink, judge, reader)
+    return picture_digits(rgb, ink, judge, reader, number)
 
 
 def working_rgb(picture, name: str | Path) -> np.ndarray:
@@ -77,9 +79,11 @@ def picture_to_rgb(picture) -> np.ndarray:
     return np.asarray(picture.convert("RGB"), dtype=np.float32)
 
 
-def picture_digits(picture: np.ndarray, ink: str = "auto", judge: Judge | None = None, reader=None) -> Found:
+def picture_digits(
+    picture: np.ndarray, ink: str = "auto", judge: Judge | None = None, reader=None, number: bool = False
+) -> Found:
     """A picture (H, W) gray or (H, W, 3) colour on 0-255 -> its digits (N, 28, 28) in [0, 1], left to
     right, and what the number ``reader`` read of them (:func:`mnist_dvc.reading.photo.find_digits`)."""
     from mnist_dvc.reading.photo import find_digits
 
-    return find_digits(picture, ink, judge, reader)
+    return find_digits(picture, ink, judge, reader, number)

@@ -23,7 +23,7 @@ from mnist_dvc.reading.not_writing import (
     without_stray_dots,
 )
 from mnist_dvc.reading.number_reader import NumberReader, part_masks
-from mnist_dvc.reading.segment import MIN_WIDTH, Judge, cut_by_reading, unslanted_x
+from mnist_dvc.reading.segment import Judge, cut_by_reading, unslanted_x
 
 MAX_STROKE_SHARE = 0.4  # of a digit's long side: thicker "strokes" are shadows or blots
 
@@ -58,6 +58,13 @@ MIN_HEIGHT_SHARE = 0.4  # ...and is at least this share of the main digit's heig
 MAX_HEIGHT = 2.0  # ...and at most this many times it (a margin line beside a digit is longer)
 
 MAX_GAP = 1.5  # ...and lies within this many digit heights of its neighbour in the row
+
+# Of the height, unslanted: in a number, writing kept whole by the models' cut but read as several digits
+# by the number reader is taken as several from this width. A lone digit is often as wide (MNIST's are
+# 0.74 heights at the median), but a "1" written overlapping its neighbour leaves a pair not much wider.
+# Outside a number, a lone wide digit read as two ("8" as "88") is the likelier mistake: there the reader
+# reads only what the models' cut divides.
+NUMBER_WIDTH = 0.6
 
 
 class Part(NamedTuple):
@@ -204,13 +211,19 @@ def _split(crop: np.ndarray, where: tuple, height: int | None = None) -> list[Pa
 
 
 def read_apart(
-    crop: np.ndarray, where: tuple, strength: np.ndarray, judge: Judge, reader: NumberReader | None = None
+    crop: np.ndarray,
+    where: tuple,
+    strength: np.ndarray,
+    judge: Judge,
+    reader: NumberReader | None = None,
+    number: bool = False,
 ) -> list[Part]:
     """:func:`_split`'s task done by :func:`mnist_dvc.reading.segment.cut_by_reading`, each part drawn as the
     models will receive it (:func:`mnist_digit`) and trimmed to its ink. With a ``reader``, writing that
-    holds several digits - cut into two or more, or wider than a digit and read as two or more by the
-    reader - is read whole by it (:mod:`mnist_dvc.reading.number_reader`): touching and overlapping
-    digits that no cut separates. Each part then carries the reader's probabilities for its digit."""
+    holds several digits is read whole by it (:mod:`mnist_dvc.reading.number_reader`): touching and
+    overlapping digits that no cut separates. Several digits: the models' cut gives two or more parts,
+    or, in a ``number`` (the user said so: `predict --number`), the reader reads two or more in writing
+    at least NUMBER_WIDTH of its height wide. Each part then carries the reader's probabilities."""
 
     def draw(part: np.ndarray) -> np.ndarray:
         piece, box = _trimmed(part, where)
@@ -219,8 +232,8 @@ def read_apart(
     parts = cut_by_reading(crop, judge, draw)
     if reader is not None:
         reading = reader.read(crop)
-        wide = np.ptp(unslanted_x(crop)[crop]) + 1 >= MIN_WIDTH * crop.shape[0]
-        if reading.digits and (len(parts) > 1 or (wide and len(reading.digits) > 1)):
+        wide = np.ptp(unslanted_x(crop)[crop]) + 1 >= NUMBER_WIDTH * crop.shape[0]
+        if reading.digits and (len(parts) > 1 or (number and wide and len(reading.digits) > 1)):
             # The picture of what was read: the models' parts where they hold as many digits, else
             # the ink shared out by where the reader read each digit.
             masks = parts if len(parts) == len(reading.digits) else part_masks(crop, reading.centres)

@@ -155,7 +155,10 @@ def run(args: argparse.Namespace) -> None:
     models = select_models(args.model, args.model_file)
     first = next(iter(models.values()))
     judge, reader = judge_of(models), load_reader(project_root() / READER_FILE)
-    inputs = [read_digits(f, args.input_scale, first.normalization, args.ink, judge, reader) for f in files]
+    inputs = [
+        read_digits(f, args.input_scale, first.normalization, args.ink, judge, reader, args.number)
+        for f in files
+    ]
     prediction = predict_digits(models, inputs)
     lines = output_lines(inputs, prediction)
     label = args.model_file or args.model

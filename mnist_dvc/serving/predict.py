@@ -95,7 +95,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--number", action="store_true",
         help=f"read several digits side by side in a picture (a written number such as 2025) left to right "
-        f"and write them as one number; without it such a picture's line is {SEVERAL}",
+        f"and write them as one number (digits that touch are read whole by the number reader, where the "
+        f"pipeline trained it); without it such a picture's line is {SEVERAL}",
     )  # fmt: skip
     parser.add_argument(
         "--ink", choices=INKS, default="auto",

@@ -46,7 +46,16 @@ def changed_metrics(output: str) -> set[str]:
 
 
 def check_repro(out: str, root: Path) -> None:
-    stages = ("check_params", "fetch_data", "prepare", "evaluate", "robustness", "explain", "web")
+    stages = (
+        "check_params",
+        "fetch_data",
+        "prepare",
+        "train_number_reader",
+        "evaluate",
+        "robustness",
+        "explain",
+        "web",
+    )
     everything = {*stages, *trainers(root)}
     assert stages_reached(out) == everything, out
     assert (root / "metrics" / "report.md").exists() and (root / "metrics" / "evaluation.json").exists()

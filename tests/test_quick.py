@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 
-from bench.quick import exp_flags, overrides
+from bench.quick import STAGES, exp_flags, overrides
 from mnist_dvc.params import ParamsError
 from tests.fixtures import PROJECT_ROOT
 
@@ -17,6 +17,8 @@ def test_the_quick_profile_passes_every_stages_schema():
     groups = overrides()
     assert {"train_numpy_mlp", "train_torch_mlp", "train_cnn"} <= set(groups)
     flags = shlex.split(exp_flags())
+    flags, stages = flags[: -len(STAGES)], flags[-len(STAGES) :]
+    assert stages == list(STAGES)
     assert flags[::2] == ["-S"] * (len(flags) // 2)
     assert [f.split("=")[0] for f in flags[1::2]] == [
         f"{g}.{k}" for g, values in groups.items() for k in values

@@ -45,10 +45,11 @@ repro: $(STAMP)  ## run the pipeline (dvc repro), pulling first what a default r
 	@$(call PULL_FIRST,repro)
 	$(BIN)/dvc repro
 
-# Every stage and model on the real data with bench/quick.yaml's smaller, shorter settings, as a DVC
+# Every model's stage and their comparison (not the number reader's: bench/quick.py says why) on the
+# real data with bench/quick.yaml's smaller, shorter settings, as a DVC
 # experiment in a temporary copy (--temp): the workspace, its params and its committed results stay as
 # they are; `dvc exp show` lists it, `dvc exp apply` brings it into the workspace.
-quick: $(STAMP)  ## first real results in minutes: the whole pipeline, small, as a DVC experiment (README)
+quick: $(STAMP)  ## first real results in minutes: every model, small, as a DVC experiment (README)
 	flags="$$($(BIN)/python -m bench.quick)" && eval "$(BIN)/dvc exp run --temp $$flags"
 	$(BIN)/python -m tools.quick_summary
 

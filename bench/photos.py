@@ -66,7 +66,7 @@ from mnist_dvc.models.trained_models import ENSEMBLE, each_model_log_proba, judg
 from mnist_dvc.paths import RAW_DIR, READER_FILE
 from mnist_dvc.pictures import _pyplot, save_png
 from mnist_dvc.reading.digits import read_digits
-from mnist_dvc.reading.number_reader import load_reader, overruled
+from mnist_dvc.reading.number_reader import load_reader, overruled, read_rows
 
 BASELINE = "e551c4f"  # main before the scenes of bench/scenes.py
 SETS = (
@@ -359,9 +359,7 @@ def score(
     out, read = {}, {}
     for when, images in found.items():
         by_reader = (reads or {}).get(when) or [None] * len(images)
-        rows = [
-            np.full((len(f), 10), np.nan) if r is None else r for f, r in zip(images, by_reader, strict=True)
-        ]
+        rows = [read_rows(len(f), r) for f, r in zip(images, by_reader, strict=True)]
         labels = answers(models, np.concatenate([*images, empty]).astype(np.float32),
                          np.concatenate([*rows, np.zeros((0, 10))]))  # fmt: skip
         ends = np.cumsum([len(f) for f in images])

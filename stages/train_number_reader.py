@@ -26,9 +26,7 @@ def main() -> None:
     written = time.perf_counter()
     model, history = train_reader(p, train, val)
     export_reader(READER_FILE, model, {"seed": p.seed, "val_exact": history[-1]["val_exact"]})
-    write_csv(
-        OUT_DIR / "history.csv", [{k: row[k] for k in ("epoch", "loss", "val_exact")} for row in history]
-    )
+    write_csv(OUT_DIR / "history.csv", history)
     write_json(
         OUT_DIR / "metrics.json", {"val_exact": history[-1]["val_exact"], "val_numbers": p.val_numbers}
     )

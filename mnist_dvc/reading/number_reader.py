@@ -85,6 +85,11 @@ def part_masks(crop: np.ndarray, centres: np.ndarray) -> list[np.ndarray]:
     return masks
 
 
+def read_rows(count: int, read: np.ndarray | None) -> np.ndarray:
+    """``read`` for ``count`` digits as (count, 10) rows: all NaN (the models read them) where it is None."""
+    return np.full((count, 10), np.nan, np.float32) if read is None else read
+
+
 def overruled(probabilities: np.ndarray, read: np.ndarray | None) -> np.ndarray:
     """The models' ``probabilities`` (N, 10), with the digits the reader read (rows of ``read`` that are
     not NaN) given the reader's probabilities instead."""

@@ -230,10 +230,13 @@ def read_apart(
         return mnist_digit(piece, strength[box])
 
     parts = cut_by_reading(crop, judge, draw)
-    if reader is not None:
+    # The reader runs only where its answer may count: writing the models cut, or a number's wide piece.
+    cut = len(parts) > 1
+    if reader is not None and (
+        cut or (number and np.ptp(unslanted_x(crop)[crop]) + 1 >= NUMBER_WIDTH * crop.shape[0])
+    ):
         reading = reader.read(crop)
-        wide = np.ptp(unslanted_x(crop)[crop]) + 1 >= NUMBER_WIDTH * crop.shape[0]
-        if reading.digits and (len(parts) > 1 or (number and wide and len(reading.digits) > 1)):
+        if reading.digits and (cut or len(reading.digits) > 1):
             # The picture of what was read: the models' parts where they hold as many digits, else
             # the ink shared out by where the reader read each digit.
             masks = parts if len(parts) == len(reading.digits) else part_masks(crop, reading.centres)

@@ -28,8 +28,8 @@ from mnist_dvc.models.trained_models import (
 from mnist_dvc.params import PARAMS_FILE
 from mnist_dvc.paths import READER_FILE, project_root
 from mnist_dvc.reading.arrays import SCALE_RULE, SCALES
-from mnist_dvc.reading.digits import FORMATS, Digits, expand, read_digits
-from mnist_dvc.reading.number_reader import load_reader, overruled
+from mnist_dvc.reading.digits import FORMATS, IMAGE_SUFFIXES, Digits, expand, read_digits
+from mnist_dvc.reading.number_reader import load_reader, overruled, read_rows
 from mnist_dvc.reading.photo import INKS
 from mnist_dvc.serving.outputs import (
     NO_DIGIT,
@@ -69,9 +69,7 @@ def predict_digits(models: dict[str, TrainedModel], inputs: list[Digits]) -> Pre
         return Prediction([], images, np.zeros((0, 10)))
     log_probs = each_model_log_proba(models, images)
     combined = log_probs[ENSEMBLE] if len(models) > 1 else next(iter(log_probs.values()))
-    read = np.concatenate(
-        [np.full((len(d.images), 10), np.nan) if d.read is None else d.read for d in inputs]
-    )
+    read = np.concatenate([read_rows(len(d.images), d.read) for d in inputs])
     sources = [s for d in inputs for s in d.sources()]
     return Prediction(sources, images, overruled(probabilities(combined), read), ~np.isnan(read[:, 0]))
 
@@ -155,7 +153,10 @@ def run(args: argparse.Namespace) -> None:
         print(f"mnist-dvc predict: {reason}", file=sys.stderr)
     models = select_models(args.model, args.model_file)
     first = next(iter(models.values()))
-    judge, reader = judge_of(models), load_reader(project_root() / READER_FILE)
+    judge = judge_of(models)
+    # Only pictures are read with the number reader: tensor files alone need not load it.
+    pictures = any(f.suffix.lower() in IMAGE_SUFFIXES for f in files)
+    reader = load_reader(project_root() / READER_FILE) if pictures else None
     inputs = [
         read_digits(f, args.input_scale, first.normalization, args.ink, judge, reader, args.number)
         for f in files

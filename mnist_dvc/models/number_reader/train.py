@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import time
 import warnings
 from pathlib import Path
 
@@ -82,7 +81,7 @@ def train_reader(p: StageParams, train: tuple, val: tuple) -> tuple[NumberReader
     history = []
     for epoch in range(1, p.epochs + 1):
         model.train()
-        started, total = time.perf_counter(), 0.0
+        total = 0.0
         shuffled = order.permutation(len(inputs))
         for start in range(0, len(inputs), p.batch_size):
             x, flat, lengths = _batch(inputs, targets, shuffled[start : start + p.batch_size])
@@ -95,8 +94,7 @@ def train_reader(p: StageParams, train: tuple, val: tuple) -> tuple[NumberReader
             schedule.step()
             total += float(loss.detach()) * len(x)
         exact = exact_share(model, *val)
-        history.append({"epoch": epoch, "loss": total / len(inputs), "val_exact": exact,
-                        "seconds": time.perf_counter() - started})  # fmt: skip
+        history.append({"epoch": epoch, "loss": total / len(inputs), "val_exact": exact})
         print(f"train_number_reader: epoch {epoch}: loss {total / len(inputs):.4f}, val exact {exact:.4f}")
     return model.eval(), history
 

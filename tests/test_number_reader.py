@@ -187,13 +187,13 @@ def test_bad_ranges_are_refused_naming_the_key(key, value, message):
 class _Reads:
     """A reader that reads the digits it is given, wherever it is asked: how find_digits uses one."""
 
-    def __init__(self, digits):
+    def __init__(self, digits, where=None):
         self.digits, self.crops = digits, []
+        self.where = (np.arange(len(digits)) + 0.5) / len(digits) if where is None else np.array(where)
 
     def read(self, crop):
         self.crops.append(crop)
-        width = crop.shape[1]
-        centres = (np.arange(len(self.digits)) + 0.5) * width / len(self.digits)
+        centres = self.where * crop.shape[1]  # shares of the crop's width
         return Reading(list(self.digits), np.eye(10, dtype=np.float32)[self.digits], centres)
 
 
@@ -231,6 +231,32 @@ def test_writing_of_several_digits_is_read_whole_by_the_reader_and_one_digit_by_
     ring = _touching_pair()
     ring[:, 160:] = 235
     assert find_digits(ring, judge=judge, reader=single, number=True).read is None
+
+
+def test_the_digits_the_reader_read_are_pictured_as_the_models_best_cut_into_as_many_parts():
+    from mnist_dvc.reading.photo import find_digits
+
+    def sure_zero(digits):
+        return np.log(np.tile(np.eye(10)[0] * 0.9 + 0.01, (len(digits), 1)))
+
+    ring = _touching_pair()
+    ring[:, 160:] = 235
+    (one_ring,) = find_digits(ring).digits
+    (the_pair,) = find_digits(_touching_pair(), judge=sure_zero).digits  # one sure part beats two
+
+    def judge(digits):  # the models: a ring is a sure "0" and the pair whole a surer "8"
+        scores = np.full((len(digits), 10), -4.0)
+        scores[:, 0] = -40 * ((digits - one_ring) ** 2).mean(axis=(1, 2)) - 0.1
+        scores[:, 8] = -40 * ((digits - the_pair) ** 2).mean(axis=(1, 2))
+        return scores - np.log(np.exp(scores).sum(axis=1, keepdims=True))
+
+    # CTC reads a digit where its column is surest, often near one edge: shared out by those places,
+    # the ink would give the first digit a sliver of the first ring and the second the rest.
+    reader = _Reads([4, 2], where=[0.05, 0.3])
+    assert len(find_digits(_touching_pair(), judge=judge).digits) == 1  # the models keep it whole
+    digits = find_digits(_touching_pair(), judge=judge, reader=reader, number=True).digits
+    read = judge(digits)
+    assert read.argmax(axis=1).tolist() == [0, 0] and (read.max(axis=1) > np.log(0.5)).all()  # 2 rings
 
 
 def test_a_flat_mark_is_drawn_at_the_size_of_a_digit_not_stretched_without_end():

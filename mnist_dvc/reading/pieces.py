@@ -23,7 +23,7 @@ from mnist_dvc.reading.not_writing import (
     without_stray_dots,
 )
 from mnist_dvc.reading.number_reader import NumberReader, part_masks
-from mnist_dvc.reading.segment import Judge, cut_by_reading, unslanted_x
+from mnist_dvc.reading.segment import Judge, surest, unslanted_x, ways_to_cut
 
 MAX_STROKE_SHARE = 0.4  # of a digit's long side: thicker "strokes" are shadows or blots
 
@@ -218,7 +218,7 @@ def read_apart(
     reader: NumberReader | None = None,
     number: bool = False,
 ) -> list[Part]:
-    """:func:`_split`'s task done by :func:`mnist_dvc.reading.segment.cut_by_reading`, each part drawn as the
+    """:func:`_split`'s task done by :func:`mnist_dvc.reading.segment.ways_to_cut`, each part drawn as the
     models will receive it (:func:`mnist_digit`) and trimmed to its ink. With a ``reader``, writing that
     holds several digits is read whole by it (:mod:`mnist_dvc.reading.number_reader`): touching and
     overlapping digits that no cut separates. Several digits: the models' cut gives two or more parts,
@@ -229,7 +229,8 @@ def read_apart(
         piece, box = _trimmed(part, where)
         return mnist_digit(piece, strength[box])
 
-    parts = cut_by_reading(crop, judge, draw)
+    ways = ways_to_cut(crop, judge, draw)
+    parts = surest(ways)
     # The reader runs only where its answer may count: writing the models cut, or a number's wide piece.
     cut = len(parts) > 1
     if reader is not None and (
@@ -237,9 +238,10 @@ def read_apart(
     ):
         reading = reader.read(crop)
         if reading.digits and (cut or len(reading.digits) > 1):
-            # The picture of what was read: the models' parts where they hold as many digits, else
-            # the ink shared out by where the reader read each digit.
-            masks = parts if len(parts) == len(reading.digits) else part_masks(crop, reading.centres)
+            # The picture of what was read: the surest cut into as many parts as the reader read
+            # digits, else (no such cut) the ink shared out by where the reader read each digit.
+            count = len(reading.digits)
+            masks = ways[count][1] if count in ways else part_masks(crop, reading.centres)
             read = reading.probabilities
             return [Part(*_trimmed(m, where), digit) for m, digit in zip(masks, read, strict=True)]
     return [Part(*_trimmed(part, where)) for part in parts]

@@ -4,8 +4,10 @@ Digits written close together touch, and slanted writing makes neighbours overla
 single valley of ink says where one digit ends. Here a wide piece of writing is cut, along its slant,
 at valleys of its ink, in every way that leaves parts of a digit's width; each part is drawn as the models
 receive it, and the cutting whose parts the models read most surely wins (dynamic programming over the
-cuts: the sum of each part's log-probability of its best class). A single digit is kept whole when the
-models read it whole more surely than as pieces, which is how a wide "0" or a long-tailed "7" survives.
+cuts: the sum of each part's log-probability of its best class), for each count of parts, so that a
+reader that knows the count (:mod:`mnist_dvc.reading.number_reader`) can take that cut. A single
+digit is kept whole when the models read it whole more surely than as pieces, which is how a wide "0"
+or a long-tailed "7" survives.
 """
 
 from __future__ import annotations
@@ -26,24 +28,31 @@ TALL = 0.45  # of the height: two pieces this tall, each one digit's, are tried 
 VALLEY = 0.04  # of the height: the ink's profile is smoothed over this much before its valleys are found
 
 
-def cut_by_reading(crop: np.ndarray, judge: Judge, draw: Callable) -> list[np.ndarray]:
-    """A piece of writing (bool crop) -> the masks (each the crop's shape) of the digits it holds, left
-    to right. ``draw(mask)`` makes a part's 28x28 digit, as the models will receive it."""
+def surest(ways: dict[int, tuple[float, list[np.ndarray]]]) -> list[np.ndarray]:
+    """The parts of the surest of :func:`ways_to_cut`'s cuttings, whatever their count."""
+    return max(ways.values(), key=lambda way: way[0])[1]
+
+
+def ways_to_cut(crop: np.ndarray, judge: Judge, draw: Callable) -> dict[int, tuple[float, list[np.ndarray]]]:
+    """The surest way to cut a piece of writing (bool crop) into each count of parts it can be cut into:
+    count -> (the sum of the parts' log-probabilities of their best class, the parts' masks left to
+    right). ``draw(mask)`` makes a part's 28x28 digit, as the models will receive it."""
     height = crop.shape[0]
     ys, xs = np.nonzero(crop)
     position = unslanted_x(crop)[ys, xs]
     position = position - position.min()
     end = float(position.max()) + 1
     at, apart = _whole_pieces(crop, ys, position)
+    whole = {1: (0.0, [crop])}
     if end < MIN_WIDTH * height and apart < 2:
-        return [crop]
+        return whole
     profile = np.bincount(position.astype(int))
     cuts = [0.0, *map(float, valleys(profile, height)), end]
     parts = {}
     for i in range(len(cuts)):
         for j in range(i + 1, len(cuts)):
-            whole = (i, j) == (0, len(cuts) - 1)
-            if whole or PART_WIDTH[0] * height <= cuts[j] - cuts[i] <= PART_WIDTH[1] * height:
+            spans_all = (i, j) == (0, len(cuts) - 1)
+            if spans_all or PART_WIDTH[0] * height <= cuts[j] - cuts[i] <= PART_WIDTH[1] * height:
                 chosen = (at >= cuts[i]) & (at < cuts[j])
                 if not chosen.any():  # between the two edges of a gap
                     continue
@@ -51,17 +60,25 @@ def cut_by_reading(crop: np.ndarray, judge: Judge, draw: Callable) -> list[np.nd
                 mask[ys[chosen], xs[chosen]] = True
                 parts[i, j] = mask
     if len(parts) <= 1:
-        return [crop]
+        return whole
     spans = list(parts)
     sureness = judge(np.stack([draw(parts[span]) for span in spans])).max(axis=1)
     score = dict(zip(spans, map(float, sureness), strict=True))
-    # best[j]: the surest reading of the writing up to cut j, as (sum of log-probabilities, spans)
-    best: dict[int, tuple[float, list]] = {0: (0.0, [])}
+    # best[j, k]: the surest reading of the writing up to cut j in k parts, as (sum of log-probabilities,
+    # spans)
+    best: dict[tuple[int, int], tuple[float, list]] = {(0, 0): (0.0, [])}
     for j in range(1, len(cuts)):
-        options = [(best[i][0] + score[i, j], [*best[i][1], (i, j)]) for i in list(best) if (i, j) in score]
-        if options:
-            best[j] = max(options, key=lambda option: option[0])
-    return [parts[span] for span in best[len(cuts) - 1][1]]
+        for (i, k), (total, chosen_spans) in list(best.items()):
+            if i < j and (i, j) in score:
+                option = (total + score[i, j], [*chosen_spans, (i, j)])
+                if (j, k + 1) not in best or option[0] > best[j, k + 1][0]:
+                    best[j, k + 1] = option
+    last = len(cuts) - 1
+    return {
+        k: (total, [parts[span] for span in chosen_spans])
+        for (j, k), (total, chosen_spans) in best.items()
+        if j == last
+    }
 
 
 def _whole_pieces(crop: np.ndarray, ys: np.ndarray, position: np.ndarray) -> tuple[np.ndarray, int]:

@@ -58,7 +58,7 @@ def probability_rows(images: np.ndarray, probs: np.ndarray, titles: list[str], s
     plt = _pyplot()
     n = len(images)
     ncols = 2 if n > 4 else 1
-    nrows = -(-n // ncols)
+    nrows = max(1, -(-n // ncols))  # no digit at all: an empty row under the title that says so
     fig, axes = plt.subplots(
         nrows, 2 * ncols, figsize=(5.2 * ncols, 1.45 * nrows + 0.5), squeeze=False,
         gridspec_kw={"width_ratios": [1, 2.4] * ncols},

@@ -255,6 +255,16 @@ def test_a_blank_picture_gets_no_digit_marked_and_counted_and_a_number_is_read_w
     assert "3 digits side by side" in capsys.readouterr().out
 
 
+def test_a_picture_of_no_digit_still_gets_its_picture_file(tmp_path, model_file, capsys):
+    Image.new("L", (50, 50), 255).save(tmp_path / "white.png")
+    picture = tmp_path / "seen.png"
+    code, out = _predict(tmp_path, tmp_path / "white.png", "--model-file", model_file, "--picture", picture)
+    assert code == 0 and out.read_text() == "-\n"
+    assert "no digit found" in capsys.readouterr().out
+    with Image.open(picture) as seen:  # a page that says so, not a traceback
+        assert seen.format == "PNG" and seen.width > 100
+
+
 def test_one_picture_prints_its_answer(tmp_path, model_file, capsys):
     Image.fromarray(255 - _digits_uint8(1)[0]).resize((120, 120)).save(tmp_path / "x.png")
     code, out = _predict(tmp_path, tmp_path / "x.png", "--model-file", model_file)

@@ -106,9 +106,14 @@ def read_digits(
     raise InputError(f"{path}: unsupported file type (expected {FORMATS})")
 
 
+def is_picture(path: Path) -> bool:
+    """Whether ``path`` is read as a picture (by its name, as every input is first told apart)."""
+    return path.suffix.lower() in IMAGE_SUFFIXES
+
+
 def _kind(path: Path) -> str | None:
     suffix = path.suffix.lower()
-    if suffix in IMAGE_SUFFIXES:
+    if is_picture(path):
         return "image"
     if suffix in TENSOR_SUFFIXES:
         return "tensor"

@@ -21,7 +21,7 @@ from mnist_dvc.models import registry
 from mnist_dvc.models.trained_models import TrainedModel, judge_of, load_model, load_pipeline_models
 from mnist_dvc.params import PARAMS_FILE
 from mnist_dvc.paths import READER_FILE, project_root
-from mnist_dvc.reading.digits import IMAGE_SUFFIXES
+from mnist_dvc.reading.digits import IMAGE_SUFFIXES, is_picture
 from mnist_dvc.reading.number_reader import load_reader
 from mnist_dvc.reading.picture_files import MAX_PIXELS
 from mnist_dvc.serving.answers import Answerer, Inputs
@@ -74,9 +74,7 @@ def build(answerer: Answerer, title: str):
         return answerer.why(inputs.of_upload(path))
 
     examples = (
-        sorted(
-            str(p) for p in (project_root() / EXAMPLES_DIR).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES
-        )
+        sorted(str(p) for p in (project_root() / EXAMPLES_DIR).iterdir() if is_picture(p))
         if (project_root() / EXAMPLES_DIR).is_dir()
         else []
     )

@@ -28,7 +28,7 @@ from mnist_dvc.models.trained_models import (
 from mnist_dvc.params import PARAMS_FILE
 from mnist_dvc.paths import READER_FILE, project_root
 from mnist_dvc.reading.arrays import SCALE_RULE, SCALES
-from mnist_dvc.reading.digits import FORMATS, IMAGE_SUFFIXES, Digits, expand, read_digits
+from mnist_dvc.reading.digits import FORMATS, Digits, expand, is_picture, read_digits
 from mnist_dvc.reading.number_reader import load_reader, overruled, read_rows
 from mnist_dvc.reading.photo import INKS
 from mnist_dvc.serving.outputs import (
@@ -155,8 +155,7 @@ def run(args: argparse.Namespace) -> None:
     first = next(iter(models.values()))
     judge = judge_of(models)
     # Only pictures are read with the number reader: tensor files alone need not load it.
-    pictures = any(f.suffix.lower() in IMAGE_SUFFIXES for f in files)
-    reader = load_reader(project_root() / READER_FILE) if pictures else None
+    reader = load_reader(project_root() / READER_FILE) if any(map(is_picture, files)) else None
     inputs = [
         read_digits(f, args.input_scale, first.normalization, args.ink, judge, reader, args.number)
         for f in files
